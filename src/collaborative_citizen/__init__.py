@@ -1,0 +1,1 @@
+"""The Collaborative Citizen survey report pipeline."""
