@@ -1,0 +1,225 @@
+"""Read a wave's respondent file (.sav, .csv or .parquet) and check it against the codebook.
+
+Every problem is collected before anything is raised, so a researcher fixing a file sees all of them
+at once, one line each, naming the file, the variable and the row (1 = first respondent)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, Variable
+from .waves import Wave
+
+# Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
+ROWS_LISTED = 10
+
+
+class DataValidationError(ValueError):
+    """The respondent data breaks the codebook; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Respondents:
+    """Validated respondent data: one row per respondent, codebook variables as numeric codes
+    (NaN where a question was not asked)."""
+
+    wave: Wave
+    codebook: Codebook
+    data: pd.DataFrame
+    source: Path
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.data[self.wave.weight].to_numpy(dtype=float)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.data[self.wave.respondent_id].to_numpy()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def codes(self, variable: str) -> np.ndarray:
+        return self.data[variable].to_numpy(dtype=float)
+
+    def categorical(self, key: str) -> pd.Categorical:
+        """A single-coded variable as categories named by answer key, in code order (the questionnaire's)."""
+        entry = self.codebook[key]
+        answers = sorted(entry.answers, key=lambda a: a.code)
+        mapping = {a.code: a.key for a in answers}
+        values = self.data[key].map(mapping)
+        return pd.Categorical(values, categories=[a.key for a in answers], ordered=True)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The raw table of a respondent file, numeric codes only (value labels are the codebook's business)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DataValidationError([f"{path}: file not found"])
+    if path.stat().st_size == 0:
+        raise DataValidationError([f"{path}: empty file: no respondents"])
+    try:
+        if suffix == ".sav":
+            import pyreadstat
+
+            frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+        elif suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            raise DataValidationError([f"{path}: unsupported file type {suffix or '(none)'}: "
+                                       "use .sav, .csv or .parquet"])
+    except DataValidationError:
+        raise
+    except Exception as error:  # each reader raises its own types; the message is what matters
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataValidationError([f"{path}: could not be read as {suffix[1:]}: {first_line}"]) from None
+    if len(frame) == 0:
+        raise DataValidationError([f"{path}: empty file: no respondents"])
+    return frame
+
+
+def _rows(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask) + 1
+
+
+def _report(problems: list[str], prefix: str, rows: np.ndarray, message) -> None:
+    """Add one line per offending row, then a count for the rest."""
+    for row in rows[:ROWS_LISTED]:
+        problems.append(f"{prefix}, row {row}: {message(row)}")
+    if len(rows) > ROWS_LISTED:
+        problems.append(f"{prefix}: {len(rows) - ROWS_LISTED} more rows with the same problem")
+
+
+def _numeric(frame: pd.DataFrame, name: str, file: str, problems: list[str]) -> np.ndarray | None:
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    bad = _rows(np.isnan(values) & frame[name].notna().to_numpy())
+    if len(bad):
+        raw = frame[name].to_numpy()
+        _report(problems, f"{file}: variable {name}", bad, lambda r: f"value {raw[r - 1]!r} is not a number")
+        return None
+    return values
+
+
+def _check_single(values: np.ndarray, entry: Variable, name: str, asked: np.ndarray, file: str,
+                  problems: list[str]) -> None:
+    codes = np.array(sorted(entry.codes), dtype=float)
+    prefix = f"{file}: variable {name}"
+    unknown = _rows(~np.isnan(values) & ~np.isin(values, codes))
+    valid = ", ".join(str(int(c)) for c in codes)
+    _report(problems, prefix, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (valid: {valid})")
+    unanswered = _rows(asked & np.isnan(values))
+    _report(problems, prefix, unanswered, lambda r: "no answer recorded (every respondent asked needs a code, "
+                                                   "don't know included)")
+
+
+def _check_multi(frame: pd.DataFrame, entry: Variable, file: str, problems: list[str]) -> None:
+    columns = {}
+    for answer in entry.answers:
+        name = entry.answer_variable(answer.key)
+        values = _numeric(frame, name, file, problems)
+        if values is None:
+            return
+        bad = _rows(~np.isnan(values) & ~np.isin(values, (0.0, 1.0)))
+        _report(problems, f"{file}: variable {name}", bad,
+                lambda r, v=values: f"value {v[r - 1]:g} is not 0 (not chosen) or 1 (chosen)")
+        columns[answer.key] = np.where(values == 1.0, 1, 0)
+    chosen = np.column_stack(list(columns.values()))
+    count = chosen.sum(axis=1)
+    prefix = f"{file}: question {entry.key}"
+    _report(problems, prefix, _rows(count > entry.max_answers),
+            lambda r: f"{count[r - 1]} answers chosen, at most {entry.max_answers} allowed")
+    _report(problems, prefix, _rows(count == 0), lambda r: "no answer chosen (don't know is an answer)")
+    for answer in entry.answers:
+        if answer.exclusive:
+            clash = _rows((columns[answer.key] == 1) & (count > 1))
+            _report(problems, f"{file}: variable {entry.answer_variable(answer.key)}", clash,
+                    lambda r, a=answer: f"{a.key} chosen together with other answers")
+
+
+def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str) -> list[str]:
+    """Every way the table breaks the codebook, one line each; an empty list when it is valid."""
+    problems: list[str] = []
+    entries = [v for v in codebook.all_variables.values() if v.kind != "question" or wave.asks(v.key)]
+    needed = [wave.respondent_id, wave.weight] + [name for v in entries for name in v.variables]
+    split_needed = {v.split_variable for v in entries if v.split_variable}
+    needed += [s for s in split_needed if s not in needed]
+    for name in needed:
+        if name not in frame.columns:
+            problems.append(f"{file}: variable {name}: missing from the file")
+    present = set(frame.columns)
+
+    if wave.respondent_id in present:
+        ids = frame[wave.respondent_id]
+        missing = _rows(ids.isna().to_numpy())
+        _report(problems, f"{file}: variable {wave.respondent_id}", missing, lambda r: "respondent id missing")
+        duplicated = ids.notna() & ids.duplicated(keep=False)
+        first_row = {}
+        for row, value in zip(_rows(duplicated.to_numpy()), ids[duplicated]):
+            if value in first_row:
+                problems.append(f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
+                                f"{value} (first at row {first_row[value]})")
+            else:
+                first_row[value] = row
+
+    if wave.weight in present:
+        weights = pd.to_numeric(frame[wave.weight], errors="coerce").to_numpy(dtype=float)
+        prefix = f"{file}: variable {wave.weight}"
+        _report(problems, prefix, _rows(np.isnan(weights)), lambda r: "weight missing")
+        _report(problems, prefix, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite")
+        _report(problems, prefix, _rows(weights == 0), lambda r: "weight is zero")
+        _report(problems, prefix, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative")
+
+    everyone = np.ones(len(frame), dtype=bool)
+    halves = {}
+    for entry in entries:
+        if any(name not in present for name in entry.variables):
+            continue
+        if entry.type == "multi":
+            _check_multi(frame, entry, file, problems)
+            continue
+        split = None
+        if entry.split_variable and entry.split_variable in present:
+            split = halves.get(entry.split_variable)
+            if split is None:
+                split = pd.to_numeric(frame[entry.split_variable], errors="coerce").to_numpy(dtype=float)
+                halves[entry.split_variable] = split
+        for item_or_self, name in zip(entry.items or [None], entry.variables):
+            values = _numeric(frame, name, file, problems)
+            if values is None:
+                continue
+            asked = everyone
+            if item_or_self is not None and item_or_self.asked_of and split is not None:
+                half = codebook[entry.split_variable].answer(item_or_self.asked_of)
+                asked = split == half.code
+                outside = _rows(~asked & ~np.isnan(split) & ~np.isnan(values))
+                _report(problems, f"{file}: variable {name}", outside,
+                        lambda r: f"answered by a respondent outside half {half.key}, the only half asked")
+            _check_single(values, entry, name, asked, file, problems)
+    return problems
+
+
+def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -> Respondents:
+    """Read and validate a wave's respondent file; raises DataValidationError listing every problem."""
+    if path is None and wave.data_file is None:
+        raise DataValidationError([f"{wave.folder / 'wave.yml'}: this wave has no respondent data file"])
+    path = Path(path or wave.data_file)
+    frame = read_table(path)
+    problems = validate(frame, codebook, wave, str(path))
+    if problems:
+        raise DataValidationError(problems)
+    keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns
+                                                if c not in (wave.respondent_id, wave.weight)]
+    data = frame[keep].copy()
+    for column in data.columns:
+        if column != wave.respondent_id:
+            data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
+    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path)
