@@ -87,6 +87,13 @@ def read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _show(value) -> str:
+    """A value as a researcher typed it: SPSS stores every number as a float, ids included."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _rows(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask) + 1
 
@@ -166,7 +173,7 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str) -> 
         for row, value in zip(_rows(duplicated.to_numpy()), ids[duplicated]):
             if value in first_row:
                 problems.append(f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
-                                f"{value} (first at row {first_row[value]})")
+                                f"{_show(value)} (first at row {first_row[value]})")
             else:
                 first_row[value] = row
 
