@@ -13,11 +13,26 @@ PKG := src/collaborative_citizen
 DATA := data/waves/$(WAVE)
 CLI := $(PY) -m collaborative_citizen
 
+# Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1391126400)
+export SOURCE_DATE_EPOCH
+# Notebooks run in a kernel that must find the environment's Python first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export MPLBACKEND := Agg
+
 # What each step reads, so that a changed input re-runs the steps that depend on it and nothing else.
 WAVE_INPUTS := data/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
 TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py codebook.py waves.py loading.py statistics.py tables.py)
+NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
+FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py
+ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
 
-.PHONY: all report tables test bench reconstruct clean env
+ABOUT_NB := notebooks/00_about_the_survey.ipynb
+FINDING_NBS := $(sort $(filter-out $(ABOUT_NB),$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
+EXECUTED_ABOUT := $(BUILD)/notebooks/$(notdir $(ABOUT_NB))
+EXECUTED_FINDINGS := $(addprefix $(BUILD)/notebooks/,$(notdir $(FINDING_NBS)))
+
+.PHONY: all report tables notebooks test bench reconstruct clean env
 .DELETE_ON_ERROR:
 
 all: report
@@ -35,7 +50,17 @@ tables: $(BUILD)/results.csv
 $(BUILD)/results.csv: $(WAVE_INPUTS) $(TABLE_CODE) | $(ENV)
 	@$(CLI) tables --wave $(WAVE)
 
-report: tables
+notebooks: $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS)
+
+$(EXECUTED_ABOUT): $(ABOUT_NB) $(WAVE_INPUTS) $(ABOUT_CODE) | $(ENV)
+	@$(CLI) notebook --wave $(WAVE) $<
+
+# A finding reads results.csv, its commentary template, the report contents and earlier waves' descriptions.
+$(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 $(BUILD)/results.csv \
+		report/report.yml $(wildcard data/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
+	@$(CLI) notebook --wave $(WAVE) $<
+
+report: notebooks
 
 test: $(ENV)
 	@echo "test: running the test suite"
@@ -47,3 +72,6 @@ reconstruct: $(ENV)
 
 clean:
 	rm -rf report/build figures/*/
+
+bench: $(ENV)
+	@$(PY) benchmarks/bench_tables.py

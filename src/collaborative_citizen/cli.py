@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .codebook import CodebookError, load_codebook
 from .loading import DataValidationError, load_respondents
+from .notebooks import NotebookError
 from .waves import WaveError, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
@@ -30,6 +31,22 @@ def cmd_tables(args) -> int:
     return 0
 
 
+def cmd_notebook(args) -> int:
+    from .notebooks import run_notebook
+
+    notebook = Path(args.notebook)
+    output = Path(args.build_dir) / args.wave / "notebooks" / notebook.name
+    parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
+    if args.figures_dir:
+        parameters["figures_dir"] = args.figures_dir
+    for pair in args.parameter or []:
+        name, _, value = pair.partition("=")
+        parameters[name] = value
+    run_notebook(notebook, output, parameters, cwd=Path.cwd())
+    print(f"notebook: {args.wave}: {notebook.name} -> {output}")
+    return 0
+
+
 def _respondents(args):
     codebook = load_codebook(args.codebook)
     wave = load_wave(wave_folder(args.data_dir, args.wave))
@@ -47,6 +64,13 @@ def parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
         sub.set_defaults(func=func)
+    sub = commands.add_parser("notebook", help="execute one report notebook with papermill")
+    sub.add_argument("notebook", help="path of the notebook, e.g. notebooks/03_dignity_and_outcomes.ipynb")
+    sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
+    sub.add_argument("--figures-dir", default=None, help="where charts go (finding notebooks; default: figures)")
+    sub.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                     help="another notebook parameter; a name the notebook does not declare is an error")
+    sub.set_defaults(func=cmd_notebook)
     return main
 
 
@@ -61,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         print(f"{args.command}: {len(error.problems)} problem(s) in the input; nothing was written", file=sys.stderr)
         return EXIT_INVALID
-    except (CodebookError, WaveError) as error:
+    except (CodebookError, WaveError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
 

@@ -1,0 +1,420 @@
+"""One finding of the report: its numbers, chart, base line, notes and commentary, all from results.csv.
+
+A finding notebook calls, in order: `Finding.load(...)`, `.draw(...)`, `.write_summary(...)`, `.html()`."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import charts
+from .codebook import Codebook, Variable, load_codebook
+from .loading import load_respondents
+from .statistics import estimate_share
+from .tables import LOW_BASE, question_cells, read_results
+from .waves import Wave, available_waves, load_wave, wave_folder
+from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
+
+# A subgroup difference is worth a sentence when it is significant at this level ...
+ALPHA = 0.05
+# ... and rests on at least this many respondents (the tables' low-base threshold).
+MIN_BASE = LOW_BASE
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A group that differs significantly from everyone else on one answer."""
+
+    question: str
+    item: str
+    answer: str
+    breakdown: str
+    group: str
+    who: str
+    pct: Number
+    rest: Number
+    p_value: float
+    base: int
+
+    @property
+    def higher(self) -> bool:
+        return self.pct > self.rest
+
+    @property
+    def gap(self) -> Number:
+        return Number(abs(self.pct - self.rest), f"{self.pct.key}-vs-rest")
+
+    def as_json(self) -> dict:
+        return {"question": self.question, "item": self.item, "answer": self.answer, "breakdown": self.breakdown,
+                "group": self.group, "pct": round(float(self.pct), 6), "pct_rest": round(float(self.rest), 6),
+                "p_value": round(float(self.p_value), 8), "base_unweighted": self.base}
+
+
+@dataclass
+class Chart:
+    svg: str
+    alt: str
+    caption: str
+    svg_path: Path
+    png_path: Path
+    published_shown: int
+
+
+def sentence_case(text: str) -> str:
+    """Capitalise the first letter only ("people in social grades AB" -> "People in social grades AB")."""
+    return text[:1].upper() + text[1:]
+
+
+def lower_first(text: str) -> str:
+    """An answer label inside a sentence: "Being accessible" -> "being accessible"."""
+    return text[:1].lower() + text[1:] if not text[1:2].isupper() else text
+
+
+def load_report_config(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def published_cells(wave: Wave) -> set[tuple[str, str, str]]:
+    """(question, item, answer) of whole-sample figures the original report published, for a reconstructed
+    wave: every other figure shown from it is an assumption and must be presented as one."""
+    path = wave.folder / "targets.csv"
+    if not wave.reconstructed or not path.is_file():
+        return set()
+    targets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    figures = targets[(targets.kind == "figure") & (targets.breakdown == "total")]
+    return set(zip(figures.question, figures["item"], figures.answer))
+
+
+def earlier_figures(data_dir: Path, wave: Wave, codebook: Codebook, question: Variable) -> dict[str, dict[str, float]]:
+    """Whole-sample figures for the question from waves fielded before this one: computed from respondent
+    data where a wave has it, otherwise as published. {wave id: {answer key: pct}}, oldest first."""
+    earlier = {}
+    for other in available_waves(data_dir):
+        if other.fieldwork_start >= wave.fieldwork_start or not other.asks(question.key):
+            continue
+        if other.data_file is not None:
+            respondents = load_respondents(other, codebook)
+            figures = {cell.answer: 100 * estimate_share(cell.indicator, respondents.weights).share
+                       for cell in question_cells(respondents, question) if not cell.item}
+        else:
+            figures = {p["answer"]: float(p["pct"]) for p in other.published if p.get("question") == question.key}
+        if figures:
+            earlier[other.id] = figures
+    return earlier
+
+
+@dataclass
+class Finding:
+    number: int
+    spec: dict
+    wave: Wave
+    codebook: Codebook
+    table: pd.DataFrame  # this question's rows of results.csv
+    config: dict
+    template_dir: Path
+    published: set = field(default_factory=set)
+    earlier: dict = field(default_factory=dict)
+    claims: list = field(default_factory=list)
+    chart: Chart | None = None
+
+    @classmethod
+    def load(cls, number: int, wave: str, data_dir: str | Path = "data", build_dir: str | Path = "report/build",
+             report_config: str | Path = "report/report.yml") -> "Finding":
+        data_dir, config = Path(data_dir), load_report_config(report_config)
+        specs = {f["number"]: f for f in config["findings"]}
+        if number not in specs:
+            raise KeyError(f"{report_config}: no finding {number} (findings: {sorted(specs)})")
+        spec = specs[number]
+        codebook = load_codebook(data_dir / "codebook.yml")
+        the_wave = load_wave(wave_folder(data_dir, wave))
+        question = codebook.questions[spec["question"]]
+        results = read_results(Path(build_dir) / the_wave.id / "results.csv")
+        table = results[results.question == question.key].reset_index(drop=True)
+        if table.empty:
+            raise ValueError(f"{build_dir}/{the_wave.id}/results.csv: no rows for {question.key}: "
+                             f"was it asked in wave {the_wave.id}?")
+        return cls(number=number, spec=spec, wave=the_wave, codebook=codebook, table=table, config=config,
+                   template_dir=Path(report_config).parent / "findings", published=published_cells(the_wave),
+                   earlier=earlier_figures(data_dir, the_wave, codebook, question))
+
+    # --- numbers ---------------------------------------------------------------------------------------------
+
+    @property
+    def question(self) -> Variable:
+        return self.codebook.questions[self.spec["question"]]
+
+    @property
+    def slug(self) -> str:
+        return self.spec["notebook"].split("_", 1)[1]
+
+    def row(self, answer: str, item: str = "", breakdown: str = "total", group: str = "total") -> pd.Series:
+        t = self.table
+        match = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown == breakdown) & (t.group == group)]
+        if len(match) != 1:
+            raise KeyError(f"finding {self.number}: no figure for {self.question.key}/{item or '-'}/{answer} "
+                           f"in {breakdown}={group}")
+        return match.iloc[0]
+
+    def value(self, answer: str, item: str = "") -> Number:
+        return Number(float(self.row(answer, item).pct), self.key(answer, item))
+
+    @staticmethod
+    def key(answer: str, item: str = "") -> str:
+        return f"{item}_{answer}" if item else answer
+
+    def numbers(self) -> dict[str, Number]:
+        """Every whole-sample figure of the finding by key (`<item>_<answer>` for grids), its aliases, and
+        earlier waves' figures as `<answer>_<wave id>`."""
+        totals = self.table[self.table.breakdown == "total"]
+        found = {self.key(r.answer, r.item): Number(float(r.pct), self.key(r.answer, r.item))
+                 for r in totals.itertuples()}
+        for alias, key in (self.spec.get("aliases") or {}).items():
+            found[alias] = Number(float(found[key]), alias)
+        for wave_id, figures in self.earlier.items():
+            for answer, value in figures.items():
+                found[f"{answer}_{wave_id}"] = Number(value, f"{answer}_{wave_id}")
+        return found
+
+    def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
+        """Groups that differ significantly from the rest on this answer, largest difference first, at most one
+        group per breakdown (in a two-group breakdown both groups are the same comparison)."""
+        t = self.table
+        rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown != "total")
+                 & (t.base_unweighted >= MIN_BASE) & (t.p_vs_rest < ALPHA)].copy()
+        rows["gap"] = (rows.pct - rows.pct_rest).abs()
+        rows = rows.sort_values(["gap", "breakdown", "group"], ascending=[False, True, True])
+        rows = rows.drop_duplicates("breakdown").head(limit)
+        phrases = self.config.get("group_phrases", {})
+        found = []
+        for r in rows.itertuples():
+            key = f"{self.key(answer, item)}_{r.breakdown}_{r.group}"
+            difference = Difference(self.question.key, item, answer, r.breakdown, r.group,
+                                    phrases.get(r.breakdown, {}).get(r.group, f"{r.breakdown} {r.group}"),
+                                    Number(float(r.pct), key), Number(float(r.pct_rest), f"{key}_rest"),
+                                    float(r.p_vs_rest), int(r.base_unweighted))
+            found.append(difference)
+            if difference not in self.claims:
+                self.claims.append(difference)
+        return found
+
+    # --- chart -------------------------------------------------------------------------------------------------
+
+    def _values(self, answers, item: str = "") -> list:
+        return [charts.Value(a.key, a.label, float(self.value(a.key, item)),
+                             published=(self.question.key, item, a.key) in self.published) for a in answers]
+
+    def draw(self, figures_dir: str | Path = "figures") -> Chart:
+        """Draw the finding's chart, save it as SVG and 200 dpi PNG in figures/<wave>/, return it."""
+        question, chart_spec = self.question, self.spec["chart"]
+        kind = chart_spec["type"]
+        parts, published_shown = [], 0
+        if kind in ("bars", "ranked"):
+            values = self._values(question.answers)
+            figure = charts.bar_chart(values, ranked=kind == "ranked")
+            shown = sorted(values, key=lambda v: -v.pct) if kind == "ranked" else values
+            parts = [f"{v.label} {pct_text(v.pct)}" for v in shown]
+            published_shown = sum(v.published for v in values)
+            caption = ("Answers chosen, % of all respondents" + (f" (up to {question.max_answers} answers each)"
+                                                                   if question.type == "multi" else ""))
+        elif kind == "trend":
+            series = {self.wave.id: self._values(question.answers)}
+            for wave_id, figures in reversed(list(self.earlier.items())):
+                series[wave_id] = [charts.Value(a.key, a.label, figures.get(a.key), published=a.key in figures)
+                                   for a in question.answers]
+            figure = charts.paired_bar_chart(series)
+            parts = [f"{a.label}: " + ", ".join(f"{w} {pct_text(v.pct) if v.pct is not None else 'not published'}"
+                                               for w, vs in series.items() for v in vs if v.key == a.key)
+                     for a in question.answers]
+            published_shown = sum(v.published for vs in series.values() for v in vs)
+            caption = "% of all respondents, " + " compared with ".join(series)
+        elif kind == "diverging":
+            figure, parts, published_shown = self._diverging(chart_spec)
+            caption = "% of respondents asked about each " + ("statement" if question.split_variable else "item")
+        elif kind == "grid":
+            figure, parts, published_shown = self._grid(chart_spec)
+            caption = "% saying each way of organising services would make things better, worse or no different"
+        else:
+            raise ValueError(f"report.yml: finding {self.number}: unknown chart type {kind!r}")
+        figures_dir = Path(figures_dir) / self.wave.id
+        stem = f"figure-{self.number}-{self.slug.replace('_', '-')}"
+        alt = charts.alt_text(self.spec["title"], parts)
+        svg_path, png_path = figures_dir / f"{stem}.svg", figures_dir / f"{stem}.png"
+        svg = charts.save_chart(figure, svg_path, png_path, salt=f"cc-{self.wave.id}-figure-{self.number}", alt=alt)
+        self.chart = Chart(svg=svg, alt=alt, caption=f"Figure {self.number}: {caption}", svg_path=svg_path,
+                           png_path=png_path, published_shown=published_shown)
+        return self.chart
+
+    def _diverging(self, spec: dict):
+        question = self.question
+        rows = [(i.key, i.label) for i in question.items]
+        segments = ([charts.Segment(k, question.label_of(k), "left") for k in spec["left"]]
+                    + [charts.Segment(k, question.label_of(k), "right") for k in spec["right"]]
+                    + [charts.Segment(k, question.label_of(k), "aside") for k in spec["aside"]])
+        shares = {i.key: {s.key: float(self.value(s.key, i.key)) for s in segments} for i in question.items}
+        published = set()
+        for item in question.items:
+            for side in ("right", "left"):
+                if (question.key, item.key, spec[f"{side}_net"]) in self.published:
+                    published.add((item.key, side))
+        figure = charts.diverging_chart(rows, segments, shares, published=published)
+        right, left = spec["right_net"], spec["left_net"]
+        parts = [f"{i.label}: {question.label_of(right)} {pct_text(self.value(right, i.key))}, "
+                 f"{question.label_of(left)} {pct_text(self.value(left, i.key))}" for i in question.items]
+        return figure, parts, len(published)
+
+    def _grid(self, spec: dict):
+        question = self.question
+        ways, aspects = question.groupings["ways"], question.groupings["aspects"]
+        segments = [charts.Segment(k, question.label_of(k), "right") for k in spec["show"]]
+        shares, published, parts = {}, set(), []
+        for item in question.items:
+            shares[(item.aspect, item.way)] = {s.key: float(self.value(s.key, item.key)) for s in segments}
+            for s in segments:
+                if (question.key, item.key, s.key) in self.published:
+                    published.add((item.aspect, item.way, s.key))
+            parts.append(f"{ways[item.way]}, {aspects[item.aspect].lower()}: "
+                         + ", ".join(f"{s.label.lower()} {pct_text(shares[(item.aspect, item.way)][s.key])}"
+                                     for s in segments))
+        figure = charts.small_multiples_chart(list(aspects.items()), list(ways.items()), segments, shares,
+                                              published=published)
+        return figure, parts, len(published)
+
+    # --- text --------------------------------------------------------------------------------------------------
+
+    def base_line(self) -> str:
+        """'Base: 989 adults aged 15+ in Great Britain, 31 January - 6 February 2014'; for a split sample the
+        base of each half."""
+        wave = self.wave
+        totals = self.table[(self.table.breakdown == "total")]
+        if self.question.split_variable:
+            halves = [f"{int(totals[totals['item'] == i.key].base_unweighted.iloc[0]):,} asked "
+                      f"\u201c{i.label}\u201d" for i in self.question.items]
+            return (f"Base: {wave.population}, split sample: " + "; ".join(halves)
+                    + f". Fieldwork {wave.fieldwork_text}.")
+        base = int(totals.base_unweighted.max())
+        return f"Base: {base:,} {wave.population}, {wave.fieldwork_text}"
+
+    def rounding_note(self) -> str | None:
+        question = self.question
+        if question.type == "multi":
+            return (f"Respondents could choose up to {question.max_answers} answers, so percentages add up to "
+                    "more than 100.")
+        totals = self.table[(self.table.breakdown == "total") & (self.table.answer_type == "answer")]
+        sums = totals.groupby("item").pct.apply(lambda p: sum(round_half_up(x) for x in p))
+        if (sums != 100).any():
+            return "Percentages are rounded to whole numbers, so they may not add up to exactly 100."
+        return None
+
+    def reconstruction_note(self) -> str | None:
+        if not self.wave.reconstructed:
+            return None
+        if self.chart is None:
+            raise RuntimeError("draw the chart before writing its notes")
+        shown = ("only the figures marked \u2020 were published in the original report"
+                 if self.chart.published_shown else "none of these figures was published in the original report")
+        return (f"Reconstructed data: the {self.wave.year} respondent data is a reconstruction, and {shown}; "
+                "every other value is an assumption made to rebuild the data (see Methods).")
+
+    def ranked(self, item: str = "") -> list[Number]:
+        """The question's substantive answers (not don't know, none or other), largest first."""
+        skip = {"other"} | {a.key for a in self.question.answers if a.exclusive or a.key == "dont_know"}
+        values = [self.value(a.key, item) for a in self.question.answers if a.key not in skip]
+        return sorted(values, key=lambda v: (-float(v), v.key))
+
+    def groups(self, answer: str, item: str, breakdown: str) -> list[tuple[str, Number]]:
+        """Every shown (not suppressed) group of one breakdown: (phrase, figure)."""
+        t = self.table
+        rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown == breakdown) & (t.flag != "suppressed")]
+        phrases = self.config.get("group_phrases", {}).get(breakdown, {})
+        return [(phrases.get(r.group, r.group), Number(float(r.pct), f"{self.key(answer, item)}_{breakdown}_{r.group}"))
+                for r in rows.itertuples()]
+
+    def template_context(self) -> dict:
+        question = self.question
+        return {"n": self.numbers(), "notable": self.notable, "ranked": self.ranked, "groups": self.groups,
+                "question": question, "wave": self.wave, "earlier": self.earlier, "label": question.label_of,
+                "item_label": lambda k: question.item(k).label,
+                "base": int(self.table[self.table.breakdown == "total"].base_unweighted.max())}
+
+    def commentary(self) -> list[str]:
+        """The finding's bullets as HTML, from its template filled with this wave's numbers."""
+        if getattr(self, "_bullets", None) is None:
+            self._bullets = self._render_commentary()
+        return self._bullets
+
+    def _render_commentary(self) -> list[str]:
+        import mistune
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.template_dir), undefined=jinja2.StrictUndefined,
+                                 trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        env.filters.update(pct=pct, in_n=in_n, points=points, share_phrase=share_phrase, sentence=sentence_case,
+                           lower_first=lower_first)
+        template = env.get_template(f"{self.spec['notebook']}.md.j2")
+        text = template.render(**self.template_context())
+        # A bullet is a line starting "- "; continuation lines are joined so templates can wrap freely.
+        bullets, current = [], []
+        for line in text.splitlines():
+            if line.startswith("- "):
+                if current:
+                    bullets.append(" ".join(current))
+                current = [line[2:].strip()]
+            elif line.strip() and current:
+                current.append(line.strip())
+        if current:
+            bullets.append(" ".join(current))
+        render = mistune.create_markdown(escape=False)
+        html = []
+        for bullet in bullets:
+            if bullet:
+                inner = render(bullet).strip()
+                html.append(inner.removeprefix("<p>").removesuffix("</p>"))
+        return html
+
+    def html(self) -> str:
+        if self.chart is None:
+            raise RuntimeError("draw the chart before rendering the finding")
+        question = self.question
+        notes = [("rounding", self.rounding_note()), ("reconstruction", self.reconstruction_note())]
+        bullets = self.commentary()
+        parts = [f'<section class="finding" id="finding-{self.number}" data-finding="{self.number}">',
+                 f'<p class="finding-number">Finding {self.number}</p>',
+                 f"<h2>{escape(self.spec['title'])}</h2>",
+                 f'<p class="question"><span class="q">Q.</span> {escape(question.wording)}</p>',
+                 f'<figure class="chart" id="figure-{self.number}">{self.chart.svg}'
+                 f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
+                 f'<p class="base">{escape(self.base_line())}</p>']
+        parts += [f'<p class="note {kind}">{escape(text)}</p>' for kind, text in notes if text]
+        parts.append('<ul class="commentary">' + "".join(f"<li>{b}</li>" for b in bullets) + "</ul>")
+        parts.append("</section>")
+        return "\n".join(parts)
+
+    def summary(self) -> dict:
+        bullets = self.commentary()
+        bases = {}
+        for r in self.table[(self.table.breakdown == "total")].itertuples():
+            bases.setdefault(r.item or "total", int(r.base_unweighted))
+        return {
+            "finding": self.number, "wave": self.wave.id, "title": self.spec["title"], "question": self.question.key,
+            "wording": self.question.wording,
+            "numbers": {k: round(float(v), 6) for k, v in sorted(self.numbers().items())},
+            "bases": bases, "base_line": self.base_line(),
+            "published": sorted(f"{i}_{a}" if i else a for q, i, a in self.published if q == self.question.key),
+            "subgroup_claims": [d.as_json() for d in self.claims], "bullets": bullets,
+            "figure": {"svg": self.chart.svg_path.as_posix() if self.chart else None,
+                       "png": self.chart.png_path.as_posix() if self.chart else None,
+                       "alt": self.chart.alt if self.chart else None},
+        }
+
+    def write_summary(self, build_dir: str | Path = "report/build") -> Path:
+        """The finding's key numbers as JSON in report/build/<wave>/findings/, for the essays to cite."""
+        path = Path(build_dir) / self.wave.id / "findings" / f"F{self.number}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        summary = self.summary()
+        path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path

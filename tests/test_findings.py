@@ -1,0 +1,168 @@
+"""The finding notebooks, run through papermill on the 2014 wave, and what they produce."""
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from collaborative_citizen.findings import Finding, load_report_config
+from collaborative_citizen.notebooks import NotebookError, notebook_outputs, run_notebook
+from collaborative_citizen.tables import lookup, write_results
+
+from conftest import ROOT
+
+CONFIG = load_report_config(ROOT / "report" / "report.yml")
+FINDINGS = {f["number"]: f for f in CONFIG["findings"]}
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, table):
+    """Every report notebook executed by papermill into a scratch build folder."""
+    build = tmp_path_factory.mktemp("build")
+    figures = tmp_path_factory.mktemp("figures")
+    write_results(table, build / "2014" / "results.csv")
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        parameters = {"wave": "2014", "data_dir": "data", "build_dir": str(build)}
+        if notebook.name != "00_about_the_survey.ipynb":
+            parameters["figures_dir"] = str(figures)
+        run_notebook(notebook, build / "2014" / "notebooks" / notebook.name, parameters, cwd=ROOT)
+    return build / "2014", figures / "2014"
+
+
+def summary(built, number):
+    return json.loads((built[0] / "findings" / f"F{number}.json").read_text())
+
+
+def section(built, number):
+    outputs = notebook_outputs(built[0] / "notebooks" / f"{FINDINGS[number]['notebook']}.ipynb")
+    sections = [o for o in outputs if 'class="finding"' in o]
+    assert len(sections) == 1
+    return sections[0]
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
+        tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged parameters"
+
+
+def test_every_finding_has_a_notebook_and_a_template():
+    assert sorted(FINDINGS) == list(range(1, 9))
+    for spec in FINDINGS.values():
+        assert (ROOT / "notebooks" / f"{spec['notebook']}.ipynb").is_file()
+        assert (ROOT / "report" / "findings" / f"{spec['notebook']}.md.j2").is_file()
+
+
+def test_unknown_parameter_is_an_error(tmp_path):
+    with pytest.raises(NotebookError, match="unknown parameter wav "):
+        run_notebook(ROOT / "notebooks" / "00_about_the_survey.ipynb", tmp_path / "out.ipynb", {"wav": "2014"})
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def expected_bars(number, codebook):
+    spec = FINDINGS[number]
+    question = codebook.questions[spec["question"]]
+    chart = spec["chart"]
+    if chart["type"] in ("bars", "ranked"):
+        return len(question.answers)
+    if chart["type"] == "trend":
+        # This wave's answers, plus the earlier wave's answers that were published (2010: two).
+        return len(question.answers) + 2
+    if chart["type"] == "diverging":
+        return len(question.items) * sum(len(chart[side]) for side in ("left", "right", "aside"))
+    return len(question.items) * len(chart["show"])
+
+
+@pytest.mark.parametrize("number", range(1, 9))
+def test_chart_svg_parses_with_one_bar_per_answer_shown(built, codebook, number):
+    svg_path = ROOT / summary(built, number)["figure"]["svg"]
+    root = ET.parse(svg_path).getroot()
+    bars = [e for e in root.iter() if e.get("id", "").startswith("bar-")]
+    assert len(bars) == expected_bars(number, codebook)
+    png = svg_path.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = section(built, number)
+    assert f'<figure class="chart" id="figure-{number}">' in html and f"Figure {number}:" in html
+    assert 'role="img"' in html and 'aria-label="Chart: ' in html
+
+
+@pytest.mark.parametrize("number", range(1, 9))
+def test_json_numbers_equal_the_table_engine(built, table, number):
+    data = summary(built, number)
+    question = data["question"]
+    totals = table[(table.question == question) & (table.breakdown == "total")]
+    assert len(totals) > 0
+    for row in totals.itertuples():
+        key = f"{row.item}_{row.answer}" if row.item else row.answer
+        assert data["numbers"][key] == pytest.approx(row.pct, abs=1e-6), key
+
+
+@pytest.mark.parametrize("number", range(1, 9))
+def test_subgroup_claims_are_significant_in_results(built, table, number):
+    data = summary(built, number)
+    html = section(built, number)
+    for claim in data["subgroup_claims"]:
+        row = lookup(table, claim["question"], claim["answer"], claim["item"], claim["breakdown"], claim["group"])
+        assert row.p_vs_rest < 0.05 and row.base_unweighted >= 100
+        assert f"{int(row.pct + 0.5)}%" in html
+
+
+def test_bullets_carry_the_computed_figures(built):
+    f3 = section(built, 3)
+    assert '>79%</span>' in f3 and '>13%</span>' in f3
+    assert '>55%</span>' in section(built, 3)
+    f6 = summary(built, 6)
+    claims = {(c["item"], c["answer"], c["breakdown"], c["group"]) for c in f6["subgroup_claims"]}
+    # The report's own example of a subgroup difference is found by the data, not written in.
+    assert ("public_services_together_quality", "better", "newspaper", "broadsheet") in claims
+    assert ">81%</span>" in section(built, 6)
+
+
+def test_base_lines(built):
+    assert summary(built, 1)["base_line"] == ("Base: 989 adults aged 15+ in Great Britain, "
+                                              "31 January - 6 February 2014")
+    split = summary(built, 3)["base_line"]
+    bases = summary(built, 3)["bases"]
+    assert f"{bases['dignity_as_important']} asked" in split and f"{bases['outcome_more_important']} asked" in split
+    assert bases["dignity_as_important"] + bases["outcome_more_important"] == 989
+
+
+def test_reconstruction_is_disclosed_with_every_chart(built):
+    for number in range(1, 9):
+        assert 'class="note reconstruction"' in section(built, number)
+    about = notebook_outputs(built[0] / "notebooks" / "00_about_the_survey.ipynb")
+    assert any("Reconstructed data" in o for o in about)
+
+
+def test_claims_the_data_no_longer_supports_are_not_made(tmp_path, table):
+    """Lower the share never involved in decisions to 48%: the commentary must stop calling it a majority."""
+    def bullets_with(pct):
+        changed = table.copy()
+        mask = ((changed.question == "provider_engagement") & (changed["item"] == "involve_decisions")
+                & (changed.answer == "hardly_ever_never") & (changed.breakdown == "total"))
+        changed.loc[mask, "pct"] = pct
+        write_results(changed, tmp_path / "2014" / "results.csv")
+        finding = Finding.load(4, "2014", data_dir=ROOT / "data", build_dir=tmp_path,
+                               report_config=ROOT / "report" / "report.yml")
+        return " ".join(finding.commentary())
+
+    assert "close to half" in bullets_with(48.0).lower() and "majority" not in bullets_with(48.0).lower()
+    assert "A majority" in bullets_with(55.0)
+
+
+def test_cli_reports_a_failing_notebook_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path),
+                             "notebook", "notebooks/03_dignity_and_outcomes.ipynb", "--figures-dir",
+                             str(tmp_path / "figures")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert re.match(r"error: notebooks/03_dignity_and_outcomes\.ipynb: failed in cell \d+: ", result.stderr)
+    assert "results.csv" in result.stderr
+    assert not (tmp_path / "2014" / "notebooks" / "03_dignity_and_outcomes.ipynb").exists()
