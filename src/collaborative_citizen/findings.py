@@ -187,8 +187,10 @@ class Finding:
         t = self.table
         rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown != "total")
                  & (t.base_unweighted >= MIN_BASE) & (t.p_vs_rest < ALPHA)].copy()
-        rows["gap"] = (rows.pct - rows.pct_rest).abs()
-        rows = rows.sort_values(["gap", "breakdown", "group"], ascending=[False, True, True])
+        rows["gap"] = (rows.pct - rows.pct_rest).abs().round(9)
+        # In a two-group breakdown both groups give the same test; describe the smaller one ("people without
+        # internet access"), which is how a reader thinks of the difference.
+        rows = rows.sort_values(["gap", "base_weighted", "breakdown", "group"], ascending=[False, True, True, True])
         rows = rows.drop_duplicates("breakdown").head(limit)
         phrases = self.config.get("group_phrases", {})
         found = []
@@ -253,9 +255,9 @@ class Finding:
     def _diverging(self, spec: dict):
         question = self.question
         rows = [(i.key, i.label) for i in question.items]
-        segments = ([charts.Segment(k, question.label_of(k), "left") for k in spec["left"]]
-                    + [charts.Segment(k, question.label_of(k), "right") for k in spec["right"]]
-                    + [charts.Segment(k, question.label_of(k), "aside") for k in spec["aside"]])
+        side_of = {k: side for side in ("left", "right", "aside") for k in spec[side]}
+        # In questionnaire order, so the chart can stack each side from the middle of the scale outwards.
+        segments = [charts.Segment(a.key, a.label, side_of[a.key]) for a in question.answers if a.key in side_of]
         shares = {i.key: {s.key: float(self.value(s.key, i.key)) for s in segments} for i in question.items}
         published = set()
         for item in question.items:

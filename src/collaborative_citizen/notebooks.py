@@ -62,8 +62,9 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
         papermill.execute_notebook(str(notebook), str(partial), parameters=parameters, cwd=str(cwd),
                                    kernel_name="python3", progress_bar=False, log_output=False,
                                    report_mode=False,
-                                   # The kernel warns about unencrypted local TCP on every start; it is noise here.
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   # The kernel logs a warning on every start and an error when papermill stops it after a failure;
+                                   # neither says anything the one-line error does not.
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
         if partial.exists():
             partial.replace(output.with_name(output.stem + ".failed.ipynb"))
