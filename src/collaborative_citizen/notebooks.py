@@ -34,7 +34,9 @@ def strip_volatile(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     papermill_meta.pop("environment_variables", None)
     papermill_meta.pop("input_path", None)
     papermill_meta.pop("output_path", None)
-    for cell in notebook.cells:
+    for number, cell in enumerate(notebook.cells):
+        # Papermill gives its injected cell a random id.
+        cell.id = f"cell-{number}"
         cell.metadata.pop("execution", None)
         for key in VOLATILE_METADATA:
             cell.metadata.get("papermill", {}).pop(key, None)
