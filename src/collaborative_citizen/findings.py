@@ -248,6 +248,8 @@ class Finding:
         alt = charts.alt_text(self.spec["title"], parts)
         svg_path, png_path = figures_dir / f"{stem}.svg", figures_dir / f"{stem}.png"
         svg = charts.save_chart(figure, svg_path, png_path, salt=f"cc-{self.wave.id}-figure-{self.number}", alt=alt)
+        # Bar ids are the same in every chart ("bar-main-dont_know"); inlined together they must stay unique.
+        svg = svg.replace('id="bar-', f'id="figure-{self.number}-bar-')
         self.chart = Chart(svg=svg, alt=alt, caption=f"Figure {self.number}: {caption}", svg_path=svg_path,
                            png_path=png_path, published_shown=published_shown)
         return self.chart

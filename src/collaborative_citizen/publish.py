@@ -1,0 +1,486 @@
+"""Publish the report: one self-contained HTML file and an A4 PDF made from it.
+
+    python -m collaborative_citizen.publish html --wave 2014
+    python -m collaborative_citizen.publish pdf --wave 2014
+
+`html` reads report/report.yml, report/commentary/*.md, data/codebook.yml, the wave's respondent file and, from
+report/build/<wave>/: results.csv, about.json, findings/F*.json and the executed notebooks. It writes, beside
+them, collaborative-citizen-<wave>.html, the merged notebook it was exported from (.ipynb) and the tables as a
+workbook (-tables.xlsx). `pdf` turns that HTML into collaborative-citizen-<wave>.pdf. Each prints one line;
+bad input stops it with exit status 2 and `error:` lines, and leaves the previous outputs in place.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import yaml
+from markupsafe import Markup
+
+from . import statistics
+from .codebook import CodebookError, load_codebook
+from .loading import DataValidationError, load_respondents
+from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
+                           notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
+                           stylesheet)
+from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, columns, question_tables,
+                             write_workbook)
+from .publish_text import (URL_SCHEME, Figure, Figures, PublishError, fact_check, load_essays, num_span, pct_html,
+                           render_essay, round_half_up)
+from .tables import read_results
+from .waves import WaveError, load_wave, wave_folder
+
+EXIT_INVALID = 2
+WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Packages whose versions shape the output, named in the colophon.
+PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2",
+            "mistune", "weasyprint", "fonttools", "openpyxl")
+CONFIDENCE = 95
+ALPHA = 0.05
+Z95 = 1.959963984540054
+
+
+@dataclass
+class Paths:
+    root: Path
+    data: Path
+    report: Path
+    build: Path
+    wave: str
+
+    @property
+    def out(self) -> Path:
+        return self.build / self.wave
+
+    @property
+    def html(self) -> Path:
+        return self.out / f"collaborative-citizen-{self.wave}.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.out / f"collaborative-citizen-{self.wave}.pdf"
+
+    @property
+    def notebook(self) -> Path:
+        return self.out / f"collaborative-citizen-{self.wave}.ipynb"
+
+    @property
+    def xlsx(self) -> Path:
+        return self.out / f"collaborative-citizen-{self.wave}-tables.xlsx"
+
+    def show(self, path: Path) -> str:
+        """A path as the colophon and messages print it: relative to the project, never this machine's layout."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise PublishError(f"{path}: missing (the findings notebooks write it; run them first)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PublishError(f"{path}: not valid JSON ({error})") from None
+
+
+def read_config(paths: Paths) -> dict:
+    path = paths.report / "report.yml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise PublishError(f"{path}: cannot be read ({error})") from None
+    for key in ("title", "findings", "parts"):
+        if key not in config:
+            raise PublishError(f"{path}: missing {key!r}")
+    return config
+
+
+def figures_context(paths: Paths, config: dict) -> dict:
+    """F1..F8 as the essays see them: each finding's numbers by name, plus the aliases report.yml declares."""
+    context = {}
+    for finding in config["findings"]:
+        n = finding["number"]
+        path = paths.out / "findings" / f"F{n}.json"
+        numbers = dict(read_json(path).get("numbers") or {})
+        for alias, name in (finding.get("aliases") or {}).items():
+            if alias not in numbers and name in numbers:
+                numbers[alias] = numbers[name]
+        context[f"F{n}"] = Figures(f"F{n}", numbers, paths.show(path))
+    return context
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True,
+                              text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def build_date(root: Path) -> tuple[dt.datetime, str]:
+    """SOURCE_DATE_EPOCH if set, else the last commit's date: never the clock, so rebuilds are identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    source = "SOURCE_DATE_EPOCH"
+    if not epoch:
+        epoch, source = _git(root, "log", "-1", "--format=%ct"), "date of the last commit"
+    if not epoch:
+        raise PublishError("no build date: set SOURCE_DATE_EPOCH (seconds since 1970) or build from a git checkout")
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc), source
+    except ValueError:
+        raise PublishError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from None
+
+
+def provenance(paths: Paths, wave, codebook_path: Path) -> dict:
+    date, source = build_date(paths.root)
+    commit = _git(paths.root, "rev-parse", "HEAD")
+    status = _git(paths.root, "status", "--porcelain")
+    versions = [("Python", sys.version.split()[0])]
+    for name in PACKAGES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    return {"date": date, "date_iso": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "date_text": f"{date.day} {date:%B %Y}", "date_source": source,
+            "data_file": paths.show(wave.data_file), "data_sha256": sha256(wave.data_file),
+            "codebook": paths.show(codebook_path), "codebook_sha256": sha256(codebook_path),
+            "commit": commit or "unknown", "dirty": bool(status), "versions": versions}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Parts
+
+
+def plain_url(text: str) -> str:
+    return URL_SCHEME.sub("", str(text))
+
+
+def points_html(value) -> str:
+    amount = round_half_up(value)
+    return num_span(f"{amount} point{'s' if amount != 1 else ''}", value.key)
+
+
+class Citations:
+    """Citations of a generated part, declared in report.yml, numbered in order of first use."""
+
+    def __init__(self, declared: list[dict], prefix: str, where: str):
+        self.declared = {str(c["id"]): c for c in declared or []}
+        self.prefix, self.where, self.notes = prefix, where, []
+
+    def cite(self, cite_id: str) -> Markup:
+        if cite_id not in self.declared:
+            raise PublishError(f"{self.where}: cite({cite_id!r}) is not declared under the part's citations")
+        entry = self.declared[cite_id]
+        if entry not in self.notes:
+            self.notes.append(entry)
+        n = self.notes.index(entry) + 1
+        return Markup(f'<span class="cite" data-cite="{Markup.escape(cite_id)}">{Markup.escape(entry["figure"])}</span>'
+                      f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>')
+
+
+def essay_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(f"{text}-01").strftime("%B %Y")
+    except ValueError:
+        return text
+
+
+def methods_context(results, respondents, codebook, config, paths, wave) -> dict:
+    weights = respondents.weights
+    n, neff = len(weights), statistics.effective_base(weights)
+    total = results[(results.breakdown == "total")]
+    split = None
+    for finding in config["findings"]:
+        items = [i for i in codebook[finding["question"]].items if i.asked_of] if finding["question"] in codebook.questions else []
+        if items:
+            bases = [int(total[(total.question == finding["question"]) & (total["item"] == i.key)].base_unweighted.iloc[0])
+                     for i in items]
+            half_neff = neff * min(bases) / n
+            split = {"finding": finding["number"], "bases": [f"{b:,}" for b in bases],
+                     "moe": Figure(100 * Z95 * (0.25 / half_neff) ** 0.5, "methods.margin_of_error_half")}
+            break
+    targets_path = wave.folder / "targets.csv"
+    targets = read_csv_rows(targets_path)
+    involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
+                    & (total.answer == "hardly_ever_never")]
+    labels = [a for q in codebook.questions.values() for a in q.answers]
+    return {
+        "n": n, "neff": round_half_up(neff), "deff": n / neff,
+        "efficiency": Figure(100 * statistics.weighting_efficiency(weights), "methods.weighting_efficiency"),
+        "weight_min": float(weights.min()), "weight_max": float(weights.max()),
+        "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
+        "moe_total": Figure(100 * Z95 * (0.25 / neff) ** 0.5, "methods.margin_of_error"),
+        "split": split, "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW,
+        "suppressed": SUPPRESSED_BELOW, "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
+        "suppressed_cells": int((results.flag == "suppressed").sum()),
+        "targets_total": len(targets), "targets_met": sum(1 for t in targets if str(t.get("met")) == "True"),
+        "involve_rarely": Figure(float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions.hardly_ever_never")
+        if len(involve) else None,
+        "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"), "all_labels": len(labels),
+    }
+
+
+def read_csv_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def build_parts(paths: Paths, config: dict, inputs: dict) -> list[Part]:
+    env = parts_environment()
+    env.filters.update(pct=lambda v: Markup(pct_html(v)), points=lambda v: Markup(points_html(v)), plain_url=plain_url)
+    ids = Ids()
+    parts: list[Part] = []
+    wave, build = inputs["wave"], inputs["build"]
+    essays = inputs["essays"]
+    used_essays = set()
+    toc: dict[str, dict] = {}
+    base_context = {"report": config, "wave": wave, "build": build, "downloads": inputs["downloads"]}
+
+    for spec in config["parts"]:
+        kind = spec["kind"]
+        title = spec.get("title", "")
+        part = Part(id=spec.get("id") or slug_id(title or kind), kind=kind, title=title)
+        where = f"{part.id} (report/report.yml)"
+
+        def add(html: str, source_where: str = where, code: str | None = None):
+            part.cells.append(Cell(html=prepare_fragment(html, part.id, ids), where=source_where, source=code))
+
+        def render(template: str, **context) -> str:
+            return env.get_template(template).render(**base_context, part=part, **context)
+
+        if kind == "cover":
+            add(render("cover.html.j2"))
+        elif kind == "contents":
+            pass  # filled in once every other part exists
+        elif kind == "about":
+            nb_path = paths.out / "notebooks" / f"{config['about']['notebook']}.ipynb"
+            code, html = notebook_output(nb_path)
+            html = shift_headings(html, -1)
+            part.title = part.title or heading_text(html)
+            html = set_first_heading(html, id=part.id, data_running=part.title)
+            add(html, f"about the survey ({paths.show(nb_path)})", code)
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+        elif kind == "findings":
+            add(render("part_head.html.j2", lead=spec.get("lead", "")))
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+            for finding in config["findings"]:
+                n = finding["number"]
+                nb_path = paths.out / "notebooks" / f"{finding['notebook']}.ipynb"
+                code, html = notebook_output(nb_path)
+                name = heading_text(html) or finding["title"]
+                html = set_first_heading(html, id=f"finding-{n}-title", data_running=f"Finding {n}: {name}")
+                part.cells.append(Cell(html=prepare_fragment(html, f"finding-{n}", ids),
+                                       where=f"finding {n} ({paths.show(nb_path)})", source=code))
+                if spec.get("contents", 1) > 1:
+                    toc[part.id]["children"].append({"id": f"finding-{n}-title", "text": f"{n}. {name}"})
+        elif kind == "essays":
+            chosen = [e for e in essays if e.kind == spec["essay_kind"]]
+            if not chosen:
+                raise PublishError(f"report/report.yml: part {part.id!r}: no essay of kind {spec['essay_kind']!r} "
+                                   f"in {paths.show(paths.report / 'commentary')}")
+            add(render("part_head.html.j2", lead=spec.get("lead", "")))
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+            for essay in chosen:
+                used_essays.add(essay.slug)
+                names = " and ".join(a["name"] for a in essay.authors)
+                running = part.title if len(chosen) == 1 else f"{part.title}: {names}"
+                html = render("essay.html.j2", essay=essay, running=running, date=essay_date(essay.date))
+                part.cells.append(Cell(html=prepare_fragment(html, essay.slug, ids),
+                                       where=f"{essay.slug} ({paths.show(essay.path)})"))
+                if spec.get("contents", 1) > 1:
+                    toc[part.id]["children"].append({"id": f"{essay.slug}-title", "text": f"{names}: {essay.title}"})
+        elif kind == "methods":
+            # The notes at the end list what the text above cited: Jinja renders in order, so the list is full
+            # by the time the template reaches it.
+            citations = Citations(spec.get("citations"), "methods", where)
+            html = render("methods.html.j2", cite=citations.cite, notes=citations.notes, **inputs["methods"])
+            add(html)
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+        elif kind == "appendix":
+            cols = columns(inputs["codebook"], spec.get("breakdowns") or [])
+            add(render("appendix.html.j2", questions=inputs["tables"](cols), columns=column_groups(cols),
+                       low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+        elif kind == "colophon":
+            add(render("colophon.html.j2"))
+            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
+        else:
+            raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
+        parts.append(part)
+
+    unused = sorted(e.slug for e in essays if e.slug not in used_essays)
+    if unused:
+        raise PublishError(f"report/report.yml: no part shows the essays {', '.join(unused)} (add an essays part of their kind)")
+    for part in parts:
+        if part.kind == "contents":
+            entries = [toc[p.id] for p in parts if p.id in toc]
+            html = env.get_template("contents.html.j2").render(part=part, entries=entries)
+            part.cells.append(Cell(html=prepare_fragment(html, part.id, ids), where=f"{part.id} (report/report.yml)"))
+    return parts
+
+
+def slug_id(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:3]) or "part"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Build steps
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename: a reader (or a failed build) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def build_html(paths: Paths) -> dict:
+    """Render, check and export the report. Returns what was built, for the progress line."""
+    config = read_config(paths)
+    wave = load_wave(wave_folder(paths.data, paths.wave))
+    codebook_path = paths.data / "codebook.yml"
+    codebook = load_codebook(codebook_path)
+    if wave.data_file is None:
+        raise PublishError(f"{wave.folder / 'wave.yml'}: wave {wave.id} has no respondent data to report on")
+    respondents = load_respondents(wave, codebook)
+    results_path = paths.out / "results.csv"
+    if not results_path.is_file():
+        raise PublishError(f"{results_path}: missing (run the tables step first)")
+    results = read_results(results_path)
+
+    build = provenance(paths, wave, codebook_path)
+    about = read_json(paths.out / "about.json").get("wave") or {}
+    wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about.get("base", len(respondents))),
+                 "population": wave.population, "agency": wave.agency, "mode": wave.mode,
+                 "fieldwork": wave.fieldwork_text, "reconstructed": wave.reconstructed}
+    figures = figures_context(paths, config)
+    essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")]
+    titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}
+    inputs = {
+        "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
+        "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
+        "methods": methods_context(results, respondents, codebook, config, paths, wave),
+        "tables": lambda cols: question_tables(results, codebook, cols, titles),
+    }
+    parts = build_parts(paths, config, inputs)
+    fact_check([(cell.where, cell.html) for part in parts for cell in part.cells])
+
+    title = f"{config['title']} {wave.year}"
+    notebook = merge_notebook(parts, title, config.get("language", "en"))
+    page = {"title": title, "lang": config.get("language", "en"), "publisher": config.get("publisher", ""),
+            "description": config.get("subtitle", ""), "date": build["date_iso"], "css": stylesheet()}
+    html = export_html(notebook, page)
+    problems = check_document(html)
+    if problems:
+        raise PublishError([f"{paths.show(paths.html)}: {p}" for p in problems])
+
+    appendix = next((p for p in config["parts"] if p["kind"] == "appendix"), {})
+    cols = columns(codebook, appendix.get("breakdowns") or [])
+    all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
+    readme = [f"{title}: weighted tables", f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population}",
+              "Cells are weighted percentages of the people asked; the last row of each table is the unweighted base.",
+              f"* = fewer than {SUPPRESSED_BELOW} respondents (not shown); bases under {LOW_BASE_BELOW} are low: read "
+              "with caution.", f"Every cell, unrounded, with standard errors and significance tests: {results_path.name}",
+              f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
+    if wave.reconstructed:
+        readme.append("The respondent data of this wave is a reconstruction: see the report's Methods.")
+    write_atomic(paths.notebook, nbformat.writes(notebook).encode("utf-8") + b"\n")
+    partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
+    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols, readme,
+                   build["date"].replace(tzinfo=None), partial_xlsx)
+    partial_xlsx.replace(paths.xlsx)
+    write_atomic(paths.html, html.encode("utf-8"))
+    checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
+    return {"html": paths.html, "parts": len(parts), "essays": len(essays), "figures": checked,
+            "size": len(html.encode("utf-8"))}
+
+
+def build_pdf(paths: Paths) -> dict:
+    from .publish_pdf import html_to_pdf
+
+    if not paths.html.is_file():
+        raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
+    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"))
+    write_atomic(paths.pdf, pdf)
+    return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m collaborative_citizen.publish", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main.add_argument("command", choices=("html", "pdf"), help="what to build")
+    main.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
+    main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
+    main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
+    main.add_argument("--build-dir", default="report/build", help="built outputs, by wave (default: report/build)")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not WAVE_ID.match(args.wave):
+        print(f"error: --wave {args.wave!r} is not a plain wave id (letters, digits, '-', '_', '.')", file=sys.stderr)
+        return EXIT_INVALID
+    paths = Paths(root=Path.cwd(), data=Path(args.data_dir), report=Path(args.report_dir),
+                  build=Path(args.build_dir), wave=args.wave)
+    try:
+        if args.command == "html":
+            done = build_html(paths)
+            print(f"publish html: {args.wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
+                  f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)")
+        else:
+            done = build_pdf(paths)
+            warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
+            print(f"publish pdf: {args.wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
+                  f"({done['size'] // 1024} kB)")
+    except DataValidationError as error:
+        for line in error.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
+    except PublishError as error:
+        for line in error.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
+    except (CodebookError, WaveError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""One self-contained HTML report: the executed notebooks and the rendered essays merged into a single notebook,
+exported once by nbconvert with the project's own template."""
+from __future__ import annotations
+
+import base64
+from html import escape, unescape
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+from .publish_text import PublishError
+
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE / "templates"
+FONTS = PACKAGE / "assets" / "fonts"
+
+# (family, weight, style, file): the embedded faces. Condensed DejaVu keeps wide tables on an A4 page.
+FONT_FACES = [
+    ("Report Serif", 400, "normal", "DejaVuSerifCondensed.woff2"),
+    ("Report Serif", 400, "italic", "DejaVuSerifCondensed-Italic.woff2"),
+    ("Report Serif", 700, "normal", "DejaVuSerifCondensed-Bold.woff2"),
+    ("Report Sans", 400, "normal", "DejaVuSansCondensed.woff2"),
+    ("Report Sans", 400, "italic", "DejaVuSansCondensed-Oblique.woff2"),
+    ("Report Sans", 700, "normal", "DejaVuSansCondensed-Bold.woff2"),
+]
+
+
+@dataclass
+class Cell:
+    html: str
+    where: str  # the file it came from, for error messages
+    source: str | None = None  # the code of a notebook cell, kept (hidden) for the audit trail
+
+
+@dataclass
+class Part:
+    id: str
+    kind: str
+    title: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fragments from notebooks
+
+
+def notebook_output(path: Path) -> tuple[str, str]:
+    """(code, html) of the last code cell that displays HTML: by the notebooks' contract, the finding itself.
+    Earlier outputs are working steps, not report content."""
+    if not path.is_file():
+        raise PublishError(f"{path}: executed notebook missing (run the notebooks step first)")
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises several types for unreadable files
+        raise PublishError(f"{path}: not a readable notebook ({error})") from None
+    for cell in reversed(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        html = [o["data"]["text/html"] for o in cell.get("outputs", [])
+                if o.get("output_type") in ("display_data", "execute_result") and "text/html" in o.get("data", {})]
+        if html:
+            return cell.source, "".join(h if isinstance(h, str) else "".join(h) for h in html)
+    raise PublishError(f"{path}: no code cell displays HTML (expected the finding as a text/html output)")
+
+
+# XML furniture of matplotlib's SVG: inside HTML it is not needed, and it would be the only http reference.
+_SVG_CRUFT = [
+    (re.compile(r"<\?xml[^>]*\?>\s*"), ""),
+    (re.compile(r"<!DOCTYPE[^>]*>\s*", re.I), ""),
+    (re.compile(r"<metadata\b.*?</metadata>\s*", re.S), ""),
+    (re.compile(r'\s+xmlns(?::\w+)?="[^"]*"'), ""),
+    (re.compile(r"\bxlink:href="), "href="),
+]
+# Inert markup: whatever an input file carries, the report runs no code and opens no frames.
+_UNSAFE = [
+    (re.compile(r"<(script|iframe|object|embed|frame|frameset)\b.*?</\1\s*>", re.S | re.I), ""),
+    (re.compile(r"<(script|iframe|object|embed|frame|frameset|link|base|meta)\b[^>]*>", re.I), ""),
+    (re.compile(r"""\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I), ""),
+    (re.compile(r"""(href|src)\s*=\s*(["'])\s*javascript:[^"']*\2""", re.I), r'\1="#"'),
+]
+
+
+def clean_fragment(html: str) -> str:
+    for pattern, replacement in _SVG_CRUFT + _UNSAFE:
+        html = pattern.sub(replacement, html)
+    return html
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"' if m.group(1) in ids else m.group(0), svg)
+
+
+def prefix_svg_ids(html: str, prefix: str) -> str:
+    """Every matplotlib SVG uses the same ids (patch_1, axes_1, ...); inline in one page they must not collide."""
+    count = iter(range(1, 10_000))
+    return re.sub(r"<svg\b.*?</svg>", lambda m: _prefix_ids(m.group(0), f"{prefix}-svg{next(count)}"), html, flags=re.S)
+
+
+def slug(text: str, words: int = 6) -> str:
+    plain = re.sub(r"<[^>]+>", "", text).lower()
+    return "-".join(re.findall(r"[a-z0-9]+", plain)[:words]) or "section"
+
+
+HEADING = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.S)
+
+
+class Ids:
+    """Ids of the whole document: headings get one from their part and text, and none may repeat."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+
+    def claim(self, wanted: str) -> str:
+        candidate, n = wanted, 2
+        while candidate in self.used:
+            candidate, n = f"{wanted}-{n}", n + 1
+        self.used.add(candidate)
+        return candidate
+
+    def headings(self, html: str, prefix: str) -> str:
+        self.used.update(re.findall(r'\bid="([^"]+)"', html))
+
+        def one(match: re.Match) -> str:
+            level, attrs, text = match.groups()
+            if re.search(r'\bid="[^"]*"', attrs):
+                return match.group(0)
+            return f'<h{level} id="{self.claim(f"{prefix}-{slug(text)}")}"{attrs}>{text}</h{level}>'
+        return HEADING.sub(one, html)
+
+
+def shift_headings(html: str, by: int) -> str:
+    return HEADING.sub(lambda m: (f"<h{min(max(int(m.group(1)) + by, 1), 6)}{m.group(2)}>{m.group(3)}"
+                                  f"</h{min(max(int(m.group(1)) + by, 1), 6)}>"), html)
+
+
+def set_first_heading(html: str, **attrs: str) -> str:
+    """Give the fragment's first heading these attributes (an id, the running header's text)."""
+    match = HEADING.search(html)
+    if not match:
+        return html
+    level, old, text = match.groups()
+    old = re.sub(r'\s(id|data-running)="[^"]*"', "", old)
+    new = "".join(f' {k.replace("_", "-")}="{escape(v, quote=True)}"' for k, v in attrs.items())
+    return html[:match.start()] + f"<h{level}{new}{old}>{text}</h{level}>" + html[match.end():]
+
+
+def heading_text(html: str) -> str:
+    match = HEADING.search(html)
+    return " ".join(re.sub(r"<[^>]+>", "", match.group(3)).split()) if match else ""
+
+
+def prepare_fragment(html: str, prefix: str, ids: Ids) -> str:
+    return ids.headings(prefix_svg_ids(clean_fragment(html), prefix), prefix)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks on the finished document
+
+
+def check_document(html: str) -> list[str]:
+    """Problems a reader would meet: a chart without alt text, a broken contents link, a duplicate id, a
+    reference to the network."""
+    problems = []
+    for svg in re.findall(r"<svg\b[^>]*>", html):
+        if not re.search(r'\baria-label="[^"]+"', svg) and "<title" not in svg:
+            problems.append(f"a chart has no alt text (aria-label): {svg[:80]}")
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        problems.append(f"ids used more than once: {', '.join(duplicates[:10])}")
+    for target in re.findall(r'href="#([^"]*)"', html):
+        if target not in ids:
+            problems.append(f"a link points to #{target}, which does not exist")
+    text = re.sub(r"<(style|svg|script|title)\b.*?</\1>", "", html, flags=re.S)
+    text = unescape(re.sub(r"<[^>]+>", "", text))
+    covered = set(FONT_UNICODES)
+    missing = sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()})
+    if missing:
+        problems.append("characters outside the embedded fonts (add them to FONT_UNICODES and vendor the fonts "
+                        f"again): {' '.join(f'U+{ord(c):04X}' for c in missing)}")
+    without_css_comments = re.sub(r"/\*.*?\*/", "", html, flags=re.S)
+    for url in re.findall(r"https?://[^\s\"'<>)]*", without_css_comments, flags=re.I):
+        problems.append(f"the report refers to the network: {url}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Templates, fonts, the merged notebook and its export
+
+
+def parts_environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "parts"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+# What the vendored subsets cover: Latin text, punctuation, arrows and the mathematical signs of Methods.
+FONT_UNICODES = [*range(0x20, 0x7F), *range(0xA0, 0x180), 0x3A3, 0x3C3, *range(0x2000, 0x2070), 0x20AC, 0x2122,
+                 *range(0x2190, 0x21AA), *range(0x2200, 0x2270), 0x25A0, 0x25CF]
+
+
+def vendor_fonts(source_dir: str | Path) -> None:
+    """Regenerate assets/fonts from DejaVu's TrueType files (e.g. /usr/share/fonts/truetype/dejavu): Latin
+    subsets as WOFF2, a few kilobytes each instead of hundreds, without hinting (screens and PDF do not need it)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    for _, _, _, name in FONT_FACES:
+        # Keep the source's timestamp, so that vendoring twice gives the same files.
+        font = TTFont(Path(source_dir) / name.replace(".woff2", ".ttf"), recalcTimestamp=False)
+        options = subset.Options()
+        options.flavor, options.hinting, options.name_IDs, options.layout_features = "woff2", False, ["*"], ["*"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=FONT_UNICODES)
+        subsetter.subset(font)
+        font.flavor = "woff2"
+        font.save(FONTS / name)
+
+
+def font_css() -> str:
+    rules = []
+    for family, weight, style, name in FONT_FACES:
+        data = base64.b64encode((FONTS / name).read_bytes()).decode("ascii")
+        rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+                     f'src: url(data:font/woff2;base64,{data}) format("woff2"); }}')
+    return "\n".join(rules)
+
+
+def stylesheet() -> str:
+    return font_css() + "\n" + (TEMPLATES / "collaborative" / "report.css").read_text(encoding="utf-8")
+
+
+def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.NotebookNode:
+    """One notebook holding the whole report in reading order. Report content from notebooks stays a code cell
+    with its HTML output; generated and essay content is raw HTML. Cell ids are renumbered so that the same
+    report always gets the same ids."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {"title": title, "language_info": {"name": "python"},
+                         "report": {"language": language}}
+    for part in parts:
+        for cell in part.cells:
+            meta = {"report": {"part": part.id, "kind": part.kind, "title": part.title, "from": cell.where}}
+            if cell.source is None:
+                new = nbformat.v4.new_raw_cell(cell.html, metadata={**meta, "raw_mimetype": "text/html"})
+            else:
+                new = nbformat.v4.new_code_cell(cell.source, metadata=meta)
+                new.outputs = [nbformat.v4.new_output("display_data", data={"text/html": cell.html})]
+            notebook.cells.append(new)
+    for n, cell in enumerate(notebook.cells, 1):
+        cell.id = f"cell-{n:03d}"
+    nbformat.validate(notebook)
+    return notebook
+
+
+def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
+    """`page` holds what the template's head needs: title, lang, css, date, publisher, description."""
+    exporter = HTMLExporter(template_name="collaborative", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    html, _ = exporter.from_notebook_node(notebook, resources={"report": page})
+    return html

@@ -1,0 +1,144 @@
+"""Full tables for readers: the report's appendix and the Excel workbook beside it, both from results.csv."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from .codebook import Codebook
+from .publish_text import round_half_up
+
+# The thresholds of results.csv's `flag` column, in words for the key.
+SUPPRESSED_BELOW = 50
+LOW_BASE_BELOW = 100
+
+
+def columns(codebook: Codebook, breakdowns: list[dict]) -> list[dict]:
+    """Total, then every group of each breakdown: {breakdown, group, label, heading}."""
+    cols = [{"breakdown": "total", "group": "total", "label": "Total", "heading": ""}]
+    for entry in breakdowns:
+        names = entry.get("groups") or {}
+        for answer in codebook[entry["key"]].answers:
+            cols.append({"breakdown": entry["key"], "group": answer.key, "heading": entry.get("label", entry["key"]),
+                         "label": names.get(answer.key, answer.label)})
+    return cols
+
+
+def column_groups(cols: list[dict]) -> dict:
+    groups: list[dict] = []
+    for col in cols:
+        if groups and groups[-1]["key"] == col["breakdown"]:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"key": col["breakdown"], "label": col["heading"], "span": 1})
+    cells = [{**col, "first": i == 0 or cols[i - 1]["breakdown"] != col["breakdown"]} for i, col in enumerate(cols)]
+    return {"groups": groups, "cells": cells}
+
+
+def _cell(row) -> dict:
+    if row is None:
+        return {"text": "", "cls": "", "value": None}
+    if row.flag == "suppressed":
+        return {"text": "*", "cls": "suppressed", "value": "*"}
+    text = "" if pd.isna(row.pct) else str(round_half_up(row.pct))
+    return {"text": text, "cls": "low" if row.flag == "low_base" else "", "value": row.pct}
+
+
+def _base(row) -> dict:
+    if row is None:
+        return {"text": "", "cls": "", "value": None}
+    base = int(row.base_unweighted)
+    mark = "*" if base < SUPPRESSED_BELOW else "\u2020" if base < LOW_BASE_BELOW else ""
+    return {"text": f"{base:,}{mark}", "cls": "low" if mark else "", "value": base}
+
+
+def question_tables(results: pd.DataFrame, codebook: Codebook, cols: list[dict], titles: dict[str, str]) -> list[dict]:
+    """One block per question, one table per item, one row per answer then net, one cell per column."""
+    index = {(r.question, r.item, r.answer, r.breakdown, r.group): r for r in results.itertuples(index=False)}
+    blocks = []
+    for question in codebook.questions.values():
+        if not (results.question == question.key).any():
+            continue  # not asked in this wave
+        tables = []
+        for item in question.items or [None]:
+            item_key = item.key if item else ""
+            keys = [(a.key, a.label, "answer") for a in question.answers] + [(n.key, n.label, "net") for n in question.nets]
+            rows = []
+            for key, label, kind in keys:
+                found = [index.get((question.key, item_key, key, c["breakdown"], c["group"])) for c in cols]
+                if any(f is not None for f in found):
+                    rows.append({"label": label, "kind": kind, "cells": [_cell(f) for f in found], "key": key})
+            if not rows:
+                continue
+            first = rows[0]["key"]
+            bases = [_base(index.get((question.key, item_key, first, c["breakdown"], c["group"]))) for c in cols]
+            tables.append({"caption": item.label if item else "", "rows": rows, "bases": bases})
+        blocks.append({"key": question.key, "title": titles.get(question.key, question.key),
+                       "wording": question.wording, "tables": tables})
+    return blocks
+
+
+def write_workbook(blocks: list[dict], cols: list[dict], notes: list[str], date, path: Path) -> None:
+    """The appendix's tables, one sheet per question, as numbers a spreadsheet can use. Written so that the same
+    tables give the same bytes: fixed document dates and fixed zip entry times."""
+    book = Workbook()
+    readme = book.active
+    readme.title = "Read me"
+    for line in notes:
+        readme.append([line])
+    readme.column_dimensions["A"].width = 110
+    bold = Font(bold=True)
+    for block in blocks:
+        sheet = book.create_sheet(block["key"][:31])
+        sheet.append([block["title"]])
+        sheet["A1"].font = bold
+        sheet.append([block["wording"]])
+        for table in block["tables"]:
+            sheet.append([])
+            if table["caption"]:
+                sheet.append([table["caption"]])
+                sheet.cell(sheet.max_row, 1).font = bold
+            sheet.append(["%"] + [c["heading"] or "Total" for c in cols])
+            sheet.append([""] + [c["label"] for c in cols])
+            for row in table["rows"]:
+                sheet.append([row["label"]] + [_number(cell["value"]) for cell in row["cells"]])
+            sheet.append(["Unweighted base"] + [cell["value"] for cell in table["bases"]])
+        sheet.column_dimensions["A"].width = 48
+        for row in sheet.iter_rows(min_row=3):
+            for cell in row[1:]:
+                cell.alignment = Alignment(horizontal="right")
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.0"
+    book.properties.creator = "collaborative_citizen.publish"
+    book.properties.created = book.properties.modified = date
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(normalise_zip(buffer.getvalue(), date.strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+
+def _number(value):
+    if value is None or value == "*":
+        return value
+    return None if pd.isna(value) else round(float(value), 1)
+
+
+def normalise_zip(data: bytes, modified: str) -> bytes:
+    """Rewrite the workbook's zip with every entry dated 1980-01-01 (the earliest a zip can hold) and the
+    document's modification date set to the build date: openpyxl stamps the current time on both, which would
+    make each build's workbook differ."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + modified.encode(), content)
+            target.writestr(fixed, content)
+    return out.getvalue()

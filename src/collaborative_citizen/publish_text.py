@@ -1,0 +1,354 @@
+"""The report's words: commentary essays rendered from Markdown templates, and the fact-check that every
+proportion a reader sees comes from the data or from a declared citation."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+import mistune
+import yaml
+
+
+class PublishError(ValueError):
+    """Bad input to the publishing step; `problems` holds one line per problem, each naming its file."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numbers in words
+
+
+class Figure(float):
+    """A percentage (0-100) that knows its name, so that wherever it is printed the fact-check can trace it."""
+
+    def __new__(cls, value: float, key: str):
+        figure = super().__new__(cls, value)
+        figure.key = key
+        return figure
+
+
+class Figures(dict):
+    """One finding's numbers. A name the data does not have stops the build instead of printing nothing."""
+
+    def __init__(self, name: str, values: dict, source: str):
+        super().__init__({k: Figure(v, f"{name}.{k}") for k, v in values.items() if v is not None})
+        self.name, self.source = name, source
+
+    def __missing__(self, key):
+        raise PublishError(f"{self.name} has no number {key!r} ({self.source} has: {', '.join(sorted(self))})")
+
+
+def round_half_up(value: float) -> int:
+    """Survey convention, 12.5 -> 13; Python's round() would give 12."""
+    return int(math.floor(value + 0.5))
+
+
+# Fractions readers recognise, as (percentage, words). Dense enough that the nearest is never far away.
+FRACTIONS = [
+    (10, "one in ten"), (12.5, "one in eight"), (100 / 7, "one in seven"), (100 / 6, "one in six"),
+    (20, "one in five"), (25, "one in four"), (30, "three in ten"), (100 / 3, "a third"), (40, "two in five"),
+    (50, "half"), (60, "three in five"), (200 / 3, "two-thirds"), (70, "seven in ten"),
+    (75, "three-quarters"), (80, "eight in ten"), (90, "nine in ten"),
+]
+# Up to this many points away a fraction is used plainly ("two-thirds" for 65.0); beyond it, qualified.
+PLAIN_WITHIN = 2.0
+
+
+def in_n_text(value: float) -> str:
+    if value < 7.5:
+        return "fewer than one in ten"
+    if value > 95:
+        return "almost all"
+    share, words = min(FRACTIONS, key=lambda f: abs(f[0] - value))
+    if abs(value - share) <= PLAIN_WITHIN:
+        return words
+    return f"almost {words}" if value < share else f"just over {words}"
+
+
+def num_span(text: str, key: str) -> str:
+    return f'<span class="num" data-key="{escape(key)}">{escape(text)}</span>'
+
+
+def _figure(value, filter_name: str) -> Figure:
+    # A plain number here would be a typed figure dressed up as a computed one.
+    if not isinstance(value, Figure):
+        raise PublishError(f"the {filter_name} filter needs a named figure such as F3.dignity_agree, not {value!r}")
+    return value
+
+
+def pct_html(value) -> str:
+    """79.4 -> "79%", marked as a computed number."""
+    figure = _figure(value, "pct")
+    return num_span(f"{round_half_up(figure)}%", figure.key)
+
+
+def in_n_html(value) -> str:
+    """79 -> "eight in ten", marked as a computed number."""
+    figure = _figure(value, "in_n")
+    return num_span(in_n_text(figure), figure.key)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Essays
+
+
+@dataclass
+class Essay:
+    path: Path
+    slug: str
+    title: str
+    kind: str
+    order: int
+    authors: list[dict]
+    date: str
+    summary_note: str
+    citations: dict[str, dict]
+    template: str
+    body: str = ""  # HTML, once rendered
+    notes: list[dict] = field(default_factory=list)  # citations in order of first use
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        return {}, text
+    return yaml.safe_load(text[4:end]) or {}, text[end + 5:]
+
+
+REQUIRED = ("title", "authors", "kind", "order", "summary_note")
+
+
+def load_essays(folder: Path) -> list[Essay]:
+    """Every Markdown file of the folder whose front matter names a `kind`, in their `order`."""
+    essays = []
+    for path in sorted(Path(folder).glob("*.md")):
+        try:
+            meta, body = split_front_matter(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise PublishError(f"{path}: front matter is not valid YAML ({error})") from None
+        if not isinstance(meta, dict) or "kind" not in meta:
+            continue
+        missing = [k for k in REQUIRED if not meta.get(k)]
+        if missing:
+            raise PublishError(f"{path}: front matter lacks {', '.join(missing)}")
+        citations = {}
+        for entry in meta.get("citations") or []:
+            if not all(entry.get(k) for k in ("id", "figure", "claim", "source")):
+                raise PublishError(f"{path}: a citation needs id, figure, claim and source ({entry})")
+            citations[str(entry["id"])] = {k: str(entry[k]) for k in ("id", "figure", "claim", "source")}
+        essays.append(Essay(path=path, slug=path.stem, title=str(meta["title"]), kind=str(meta["kind"]),
+                            order=int(meta["order"]), authors=list(meta["authors"]), date=str(meta.get("date", "")),
+                            summary_note=str(meta["summary_note"]), citations=citations, template=body))
+    return sorted(essays, key=lambda e: (e.order, e.slug))
+
+
+class Holes:
+    """Computed HTML kept out of Markdown's way: Markdown escapes raw HTML (so essays cannot smuggle markup
+    in), so figures go in as private-use placeholders and come back once Markdown is done."""
+
+    def __init__(self):
+        self.snippets: list[str] = []
+
+    def hole(self, html: str) -> str:
+        self.snippets.append(html)
+        return f"\ue000{len(self.snippets) - 1}\ue001"
+
+    def fill(self, text: str) -> str:
+        return re.sub("\ue000(\\d+)\ue001", lambda m: self.snippets[int(m.group(1))], text)
+
+
+URL_SCHEME = re.compile(r"\b(?:https?|ftp)://", re.I)
+
+
+class EssayRenderer(mistune.HTMLRenderer):
+    """Headings sit below the essay's own title, and links become plain text: the report makes no requests
+    and leads nowhere outside itself."""
+
+    def __init__(self, heading_offset: int):
+        super().__init__(escape=True)
+        self.heading_offset = heading_offset
+
+    def text(self, text: str) -> str:
+        return super().text(URL_SCHEME.sub("", text))
+
+    def heading(self, text: str, level: int, **attrs) -> str:
+        level = min(level + self.heading_offset, 6)
+        return f"<h{level}>{text}</h{level}>\n"
+
+    def link(self, text: str, url: str, title=None) -> str:
+        return text
+
+    def image(self, text: str, url: str, title=None) -> str:
+        return escape(text)
+
+    def inline_html(self, html: str) -> str:
+        return escape(URL_SCHEME.sub("", html))
+
+    def block_html(self, html: str) -> str:
+        return f"<p>{escape(URL_SCHEME.sub('', html.strip()))}</p>\n"
+
+
+def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
+    """Fill the essay's placeholders from `context` (F1..F8, wave) and turn its Markdown into HTML."""
+    holes = Holes()
+    notes: list[dict] = []
+
+    def cite(cite_id: str) -> str:
+        if cite_id not in essay.citations:
+            declared = ", ".join(essay.citations) or "none"
+            raise PublishError(f"cite({cite_id!r}) is not declared under citations (declared: {declared})")
+        entry = essay.citations[cite_id]
+        if entry not in notes:
+            notes.append(entry)
+        n = notes.index(entry) + 1
+        ref = (f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
+               f'<a class="fnref" id="{essay.slug}-fnref-{n}" href="#{essay.slug}-fn-{n}"><sup>{n}</sup></a>')
+        return holes.hole(ref)
+
+    # Sandboxed: an essay is text with placeholders, not a program.
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters["pct"] = lambda v: holes.hole(pct_html(v))
+    env.filters["in_n"] = lambda v: holes.hole(in_n_html(v))
+    try:
+        text = env.from_string(essay.template).render(**context, cite=cite)
+    except jinja2.TemplateSyntaxError as error:
+        raise PublishError(f"{essay.path}: line {error.lineno + _body_line(essay)}: {error.message}") from None
+    except jinja2.UndefinedError as error:
+        raise PublishError(f"{essay.path}: {error.message}") from None
+    except PublishError as error:
+        raise PublishError([f"{essay.path}: {p}" for p in error.problems]) from None
+    markdown = mistune.create_markdown(renderer=EssayRenderer(heading_offset), plugins=["strikethrough", "table"])
+    essay.body = holes.fill(markdown(text))
+    essay.notes = notes
+    return essay
+
+
+def _body_line(essay: Essay) -> int:
+    """Lines of front matter above the template, so errors point at the file's own line numbers."""
+    whole = essay.path.read_text(encoding="utf-8")
+    return whole[: len(whole) - len(essay.template)].count("\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fact-check
+
+# Everything that reads as a proportion: 79%, 79 per cent, 16 points, one in four, 3 in 10, two-thirds,
+# a third of, half of, about half.
+_WORD_N = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)"
+_WORD_M = r"(?:two|three|four|five|six|seven|eight|nine|ten|twenty|a\s+hundred|hundred|\d+)"
+_PART = r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|eighths?|tenths?)"
+PROPORTION = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b|percent\b|percentage\s+points?\b|points?\b)"
+    rf"|\b{_WORD_N}\s+(?:in|out\s+of)\s+{_WORD_M}\b"
+    rf"|\b(?:one|two|three|four|five|seven|nine)-{_PART}\b"
+    rf"|\b(?:a|one|two|three|four|five|seven|nine)\s+{_PART}\s+of\b"
+    r"|\bhalf\s+(?:of|the|all|those|people|respondents|adults)\b"
+    r"|\b(?:about|almost|around|nearly|over|under|roughly|just|exactly)\s+(?:a\s+)?half\b"
+    r"|\b(?:per\s?cent|percent)\b",
+    re.I,
+)
+
+BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "dt", "dd",
+          "blockquote", "div", "section", "article", "header", "footer", "aside", "figure", "table", "tr",
+          "ul", "ol", "dl", "nav", "main", "body", "br", "pre"}
+VOID = {"br", "img", "hr", "input", "meta", "link", "wbr", "source", "col", "area", "base", "embed", "param", "track"}
+# Charts are drawn from the data by code, and style sheets are not prose.
+SKIP = {"svg", "style", "script", "template", "title", "head"}
+MASK = "\ue010"
+# "that half of the sample" names a split-sample group, not a proportion.
+GROUP_HALF = re.compile(r"\b(?:that|this|each|either|other|which|first|second)\s+$", re.I)
+
+
+class _Text(HTMLParser):
+    """The readable text of an HTML fragment as blocks, with computed and cited characters masked."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.blocks: list[tuple[str, str]] = []  # (original, masked)
+        self.original: list[str] = []
+        self.masked: list[str] = []
+
+    def _flush(self):
+        text = "".join(self.original)
+        if text.strip():
+            self.blocks.append((text, "".join(self.masked)))
+        self.original, self.masked = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in BLOCKS:
+            self._flush()
+        if tag in VOID:
+            return
+        if tag in SKIP:
+            role = "skip"
+        elif "num" in (attrs.get("class") or "").split() or "data-cite" in attrs:
+            role = "sourced"
+        else:
+            role = ""
+        self.stack.append((tag, role))
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag):
+        if tag in BLOCKS:
+            self._flush()
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data):
+        roles = {role for _, role in self.stack}
+        if "skip" in roles:
+            return
+        self.original.append(data)
+        self.masked.append(MASK * len(data) if "sourced" in roles else data)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start))
+    left = 0 if left < 0 else left + 2
+    right = min([i for i in (text.find(". ", end), text.find("? ", end), text.find("! ", end)) if i >= 0],
+                default=len(text) - 1)
+    return " ".join(text[left:right + 1].split())
+
+
+def unsourced_figures(html: str) -> list[tuple[str, str]]:
+    """(phrase, sentence) for each proportion in the HTML's text that is neither computed nor cited."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    found = []
+    for original, masked in parser.blocks:
+        for match in PROPORTION.finditer(masked):
+            if match.group(0).lower().startswith("half") and GROUP_HALF.search(masked[:match.start()]):
+                continue
+            found.append((original[match.start():match.end()], _sentence(original, match.start(), match.end())))
+    return found
+
+
+def fact_check(parts: list[tuple[str, str]]) -> None:
+    """Fail on any typed proportion. `parts` holds (where, html) pairs; `where` names the part and its file."""
+    problems = [f'fact-check: {where}: "{phrase}" comes from neither the data nor a declared citation, in: "{sentence}"'
+                for where, html in parts for phrase, sentence in unsourced_figures(html)]
+    if problems:
+        raise PublishError(problems)

@@ -1,0 +1,246 @@
+"""Publishing: numbers in words, essays, the fact-check, and the finished HTML file."""
+import re
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from openpyxl import load_workbook
+
+from collaborative_citizen.publish_html import Ids, check_document, clean_fragment, prefix_svg_ids
+from collaborative_citizen.publish_text import (Figure, Figures, PublishError, fact_check, in_n_text, load_essays,
+                                                pct_html, render_essay, unsourced_figures)
+from test_publish_build import NAME, ROOT, report_dir, report_html  # noqa: F401  (session fixtures)
+
+COMMENTARY = ROOT / "report" / "commentary"
+
+
+def essay(tmp_path: Path, body: str, citations: str = "[]", name: str = "response-test.md") -> Path:
+    path = tmp_path / name
+    path.write_text(f"""---
+title: A test response
+authors:
+  - name: Dr Ada Example
+    role: Test author
+date: 2014
+kind: response
+order: 9
+summary_note: Our summary of a test response.
+citations: {citations}
+---
+
+{body}
+""", encoding="utf-8")
+    return path
+
+
+def render(tmp_path, body, numbers=None, citations="[]"):
+    essay(tmp_path, body, citations)
+    context = {"F4": Figures("F4", numbers or {"involve_decisions_hardly_ever_never": 49.97, "understand": 24.03}, "F4.json"),
+               "wave": {"id": "2014", "year": 2014, "base": 989}}
+    return render_essay(load_essays(tmp_path)[0], context)
+
+
+# Numbers in words ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, text", [(79.4, "79%"), (12.5, "13%"), (49.97, "50%"), (0.4, "0%")])
+def test_pct_rounds_half_up_and_marks_the_number(value, text):
+    assert pct_html(Figure(value, "F3.x")) == f'<span class="num" data-key="F3.x">{text}</span>'
+
+
+@pytest.mark.parametrize("value, words", [
+    (24, "one in four"), (66, "two-thirds"), (79, "eight in ten"), (13.4, "one in seven"), (33, "a third"),
+    (50.2, "half"), (30, "three in ten"), (27.7, "almost three in ten"), (62.5, "just over three in five"),
+    (87, "almost nine in ten"), (3, "fewer than one in ten"),
+])
+def test_in_n_picks_the_nearest_simple_fraction(value, words):
+    assert in_n_text(value) == words
+
+
+def test_filters_refuse_typed_numbers(tmp_path):
+    with pytest.raises(PublishError, match="named figure"):
+        render(tmp_path, "About {{ 50 | pct }} of respondents.")
+
+
+# Essays --------------------------------------------------------------------------------------------------
+
+def test_only_files_with_a_kind_are_essays():
+    essays = load_essays(COMMENTARY)
+    assert [e.slug for e in essays] == ["introduction", "response-unwin", "response-cameron", "response-parston"]
+    assert all(a["name"] and a["role"] for e in essays for a in e.authors)
+    assert all(e.summary_note for e in essays)
+
+
+def test_placeholders_are_filled_and_marked(tmp_path):
+    html = render(tmp_path, "In the survey, {{ F4.involve_decisions_hardly_ever_never | pct }} said so, "
+                            "and {{ F4.understand | in_n }} of respondents did not.").body
+    assert '<span class="num" data-key="F4.involve_decisions_hardly_ever_never">50%</span>' in html
+    assert '<span class="num" data-key="F4.understand">one in four</span>' in html
+    assert unsourced_figures(html) == []
+
+
+def test_a_placeholder_the_data_lacks_names_the_file(tmp_path):
+    with pytest.raises(PublishError, match=r"response-test.md: F4 has no number 'nope'"):
+        render(tmp_path, "{{ F4.nope | pct }}")
+
+
+def test_citations_print_their_figure_and_a_note(tmp_path):
+    cited = render(tmp_path, "A gap of {{ cite('gap') }} by 2020.",
+                   citations='[{id: gap, figure: "£14.4 billion", claim: "a funding gap", '
+                             'source: "LGA, https://www.local.gov.uk/x"}]')
+    assert '<span class="cite" data-cite="gap">£14.4 billion</span>' in cited.body
+    assert 'href="#response-test-fn-1"' in cited.body
+    assert cited.notes == [{"id": "gap", "figure": "£14.4 billion", "claim": "a funding gap",
+                            "source": "LGA, https://www.local.gov.uk/x"}]
+    with pytest.raises(PublishError, match="not declared"):
+        render(tmp_path, "{{ cite('other') }}")
+
+
+def test_markdown_in_essays_is_inert_and_links_become_text(tmp_path):
+    html = render(tmp_path, "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> "
+                            "[a link](javascript:alert(1)) and [site](https://example.org/page) "
+                            "or https://example.org/bare.\n\n<iframe src=https://example.org></iframe>").body
+    assert "<script" not in html and "<img" not in html and "<iframe" not in html and "<a " not in html
+    assert "javascript:" not in html and "http" not in html
+    assert "a link" in html and "example.org/bare" in html
+
+
+def test_essay_headings_sit_below_the_essay_title(tmp_path):
+    html = render(tmp_path, "## Part\n\n### Sub\n\nText.").body
+    assert "<h3>Part</h3>" in html and "<h4>Sub</h4>" in html
+
+
+# Fact-check ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phrase", ["50%", "48 per cent", "one in four", "two-thirds", "half of them",
+                                    "a third of people", "three in ten", "1 in 7", "12 points", "nearly half"])
+def test_typed_proportions_are_found(phrase):
+    found = unsourced_figures(f"<p>First sentence. Then {phrase} agreed here. Last one.</p>")
+    assert [sentence for _, sentence in found] == [f"Then {phrase} agreed here."]
+
+
+@pytest.mark.parametrize("text", ["Three implications follow.", "In 2014 and 2020.", "A third sector body.",
+                                  "The rest of that half of the sample.", "Base: 989 adults.",
+                                  "Results may not sum to 100."])
+def test_words_that_are_not_proportions_pass(text):
+    assert unsourced_figures(f"<p>{text}</p>") == []
+
+
+def test_computed_cited_and_charted_figures_pass():
+    html = ('<p><span class="num" data-key="F4.x">50%</span> and <span class="cite" data-cite="gap">60%</span>.</p>'
+            '<ol><li data-cite="gap"><span class="cite">60%</span>: a claim.</li></ol>'
+            '<figure><svg role="img" aria-label="Chart: 50%"><text>50%</text></svg></figure>')
+    assert unsourced_figures(html) == []
+
+
+def test_the_fact_check_quotes_the_part_and_sentence():
+    """The 2014 report says 50%, a 2015 article 48%: a typed 50% fails even though it equals the data."""
+    parts = [("finding 4 (04.ipynb)", '<p>Half are <span class="num" data-key="k">50%</span>.</p>'),
+             ("response-parston (response-parston.md)", "<p>Intro. In the survey, 50% were never involved.</p>")]
+    with pytest.raises(PublishError) as error:
+        fact_check(parts)
+    assert error.value.problems == [
+        'fact-check: response-parston (response-parston.md): "50%" comes from neither the data nor a declared '
+        'citation, in: "In the survey, 50% were never involved."']
+
+
+# HTML fragments ------------------------------------------------------------------------------------------
+
+def test_fragments_lose_scripts_handlers_and_svg_namespaces():
+    html = clean_fragment('<p onclick="x()">a</p><script>bad()</script><iframe src="y"></iframe>'
+                          '<a href="javascript:bad()">b</a><?xml version="1.0"?>'
+                          '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                          '<metadata><rdf:RDF/></metadata><use xlink:href="#g"/></svg>')
+    assert html == '<p>a</p><a href="#">b</a><svg><use href="#g"/></svg>'
+
+
+def test_svg_ids_are_made_unique_per_chart():
+    svg = '<svg><defs><path id="g1"/><clipPath id="c"/></defs><use href="#g1"/><g clip-path="url(#c)"/></svg>'
+    html = prefix_svg_ids(svg + svg, "finding-1")
+    assert 'id="finding-1-svg1-g1"' in html and 'href="#finding-2-svg1-g1"' not in html
+    assert 'href="#finding-1-svg2-g1"' in html and 'url(#finding-1-svg2-c)' in html
+
+
+def test_heading_ids_are_unique():
+    ids = Ids()
+    first = ids.headings("<h2>Notes</h2><h2>Notes</h2>", "intro")
+    assert first == '<h2 id="intro-notes">Notes</h2><h2 id="intro-notes-2">Notes</h2>'
+
+
+def test_document_checks_catch_what_a_reader_would_meet():
+    problems = check_document('<svg role="img"></svg><a href="#nowhere">x</a><p id="a"></p><p id="a"></p>'
+                              '<p>see https://example.org</p><style>/* https://ok.example */</style>')
+    assert len(problems) == 4
+    assert any("alt text" in p for p in problems) and any("#nowhere" in p for p in problems)
+    assert any("ids used more than once: a" in p for p in problems)
+    assert any("https://example.org" in p for p in problems)
+
+
+# The built report ----------------------------------------------------------------------------------------
+
+def test_the_report_is_one_offline_file(report_html):
+    assert re.search(r'<html lang="en-GB">', report_html)
+    without_css_comments = re.sub(r"/\*.*?\*/", "", report_html, flags=re.S)
+    assert not re.search(r"https?://", without_css_comments, re.I)
+    assert not re.search(r"<script|<iframe|<link\b|src=\"(?!data:)", report_html)
+    assert "require.js" not in report_html and "MathJax" not in report_html and "mermaid" not in report_html
+    assert report_html.count("@font-face") >= 4 and "data:font/woff2;base64," in report_html
+    assert "def " not in re.sub(r"<style>.*?</style>", "", report_html, flags=re.S)  # no code shown
+    assert check_document(report_html) == []
+
+
+def test_the_report_has_every_part_in_order(report_html):
+    order = ['class="part part-cover"', 'id="about"', 'id="contents"', 'id="introduction"', 'id="findings"',
+             *[f'id="finding-{n}"' for n in range(1, 9)], 'id="essay-response-unwin"', 'id="essay-response-cameron"',
+             'id="essay-response-parston"', 'id="methods"', 'id="appendix"', 'id="colophon"']
+    positions = [report_html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    for n in range(1, 9):
+        figure = re.search(rf'<figure[^>]*id="figure-{n}".*?</figure>', report_html, re.S).group(0)
+        assert re.search(r'<svg[^>]*aria-label="[^"]{20,}"', figure)
+        assert f"Figure {n}" in figure
+
+
+def test_contents_link_to_every_part_and_finding(report_html):
+    contents = re.search(r'<nav[^>]*class="toc".*?</nav>', report_html, re.S).group(0)
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert len(targets) == 1 + 1 + 1 + 8 + 1 + 3 + 3
+    for target in targets:
+        assert re.search(rf'<h[12][^>]*id="{re.escape(target)}"', report_html), target
+
+
+def test_the_colophon_records_provenance(report_html, report_dir):
+    colophon = report_html[report_html.index('id="colophon"'):]
+    import hashlib
+    data = hashlib.sha256((ROOT / "data" / "waves" / "2014" / "respondents.sav").read_bytes()).hexdigest()
+    codebook = hashlib.sha256((ROOT / "data" / "codebook.yml").read_bytes()).hexdigest()
+    assert data in colophon and codebook in colophon
+    assert re.search(r"git commit <code[^>]*>[0-9a-f]{40}</code>", colophon)
+    assert "Python 3." in colophon and "weasyprint" in colophon
+
+
+def test_the_merged_notebook_holds_the_report_in_order(report_dir):
+    notebook = nbformat.read(report_dir / f"{NAME}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert [c.id for c in notebook.cells] == [f"cell-{n:03d}" for n in range(1, len(notebook.cells) + 1)]
+    parts = list(dict.fromkeys(c.metadata["report"]["part"] for c in notebook.cells))
+    assert parts == ["cover", "about", "contents", "introduction", "findings", "responses", "methods", "appendix",
+                     "colophon"]
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert len(code) == 9 and all(len(c.outputs) == 1 for c in code)
+
+
+def test_the_downloads_sit_beside_the_report(report_dir, report_html):
+    assert 'href="results.csv"' in report_html and f'href="{NAME}-tables.xlsx"' in report_html
+    assert (report_dir / "results.csv").is_file()
+    book = load_workbook(report_dir / f"{NAME}-tables.xlsx", read_only=True)
+    assert book.sheetnames[0] == "Read me" and "dignity_outcome" in book.sheetnames
+    with zipfile.ZipFile(report_dir / f"{NAME}-tables.xlsx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
+    appendix = report_html[report_html.index('id="appendix"'):report_html.index('id="colophon"')]
+    assert appendix.count('<table class="data">') == 25
+    assert '<td class="suppressed">*</td>' in appendix or "fewer than 50" in appendix
+    assert "\u2020" in appendix  # some column of the 2014 tables has a base under 100

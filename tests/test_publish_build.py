@@ -1,0 +1,127 @@
+"""The published report built once per test session from the real pipeline, and tests of the build as a whole:
+identical rebuilds, a failed build that keeps the last good report, originality.
+
+Other test modules import `report_dir` from here, so the report is built once however many modules use it."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collaborative_citizen.publish_text import PROPORTION
+
+ROOT = Path(__file__).resolve().parent.parent
+WAVE = "2014"
+NAME = f"collaborative-citizen-{WAVE}"
+OUTPUTS = (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.ipynb", f"{NAME}-tables.xlsx")
+ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"
+_built: dict[str, Path] = {}
+
+
+def publish(*args: str, build_dir: Path, report_dir: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "collaborative_citizen.publish", *args, "--wave", WAVE, "--build-dir", str(build_dir)]
+    if report_dir:
+        command += ["--report-dir", str(report_dir)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+
+
+def copy_inputs(source: Path, target_root: Path) -> Path:
+    """A private copy of a wave's build folder without the published outputs, to publish into."""
+    target = target_root / WAVE
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*OUTPUTS, "*.partial*", "*.failed.ipynb"))
+    return target
+
+
+def built_report(tmp_root: Path) -> Path:
+    """The folder holding the report's HTML and PDF. `make report` runs the whole pipeline; until the Makefile
+    runs the publish step itself, the report is published here from its outputs into a private folder."""
+    if "dir" in _built:
+        return _built["dir"]
+    made = subprocess.run(["make", "-s", "report", f"WAVE={WAVE}"], cwd=ROOT, capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.fail(f"make report failed:\n{made.stdout}\n{made.stderr}")
+    build = ROOT / "report" / "build" / WAVE
+    if "collaborative_citizen.publish" not in (ROOT / "Makefile").read_text(encoding="utf-8"):
+        build = copy_inputs(build, tmp_root / "published")
+        for step in ("html", "pdf"):
+            done = publish(step, build_dir=build.parent)
+            assert done.returncode == 0, done.stderr
+    for name in OUTPUTS:
+        assert (build / name).is_file(), f"{name} was not built"
+    _built["dir"] = build
+    return build
+
+
+@pytest.fixture(scope="session")
+def report_dir(tmp_path_factory) -> Path:
+    return built_report(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="session")
+def report_html(report_dir) -> str:
+    return (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
+
+
+def test_rebuilding_gives_identical_bytes(report_dir, tmp_path):
+    rebuilt = copy_inputs(report_dir, tmp_path)
+    for step in ("html", "pdf"):
+        done = publish(step, build_dir=tmp_path)
+        assert done.returncode == 0, done.stderr
+    for name in OUTPUTS:
+        assert (rebuilt / name).read_bytes() == (report_dir / name).read_bytes(), f"{name} differs between builds"
+
+
+def test_each_step_prints_one_line(report_dir, tmp_path):
+    copy_inputs(report_dir, tmp_path)
+    done = publish("html", build_dir=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
+    assert len(done.stdout.splitlines()) == 1 and done.stdout.startswith("publish html: 2014:")
+
+
+def _essay_copy(tmp_path: Path, edit) -> Path:
+    report = tmp_path / "report"
+    shutil.copytree(ROOT / "report", report, ignore=shutil.ignore_patterns("build"))
+    path = report / "commentary" / "response-parston.md"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return report
+
+
+def test_a_typed_figure_fails_the_build_and_keeps_the_last_report(report_dir, tmp_path):
+    """The sources disagree (50% in the 2014 report, 48% in a 2015 article): typing either instead of the
+    placeholder must stop the build, naming the essay and quoting the sentence."""
+    build = copy_inputs(report_dir, tmp_path / "build")
+    shutil.copy(report_dir / f"{NAME}.html", build)
+    before = (build / f"{NAME}.html").read_bytes()
+    for typed in ("48%", "50%"):
+        report = _essay_copy(tmp_path / typed, lambda text: text.replace(
+            "{{ F4.involve_decisions_hardly_ever_never | pct }}", typed))
+        done = publish("html", build_dir=build.parent, report_dir=report)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: fact-check: response-parston")
+        assert f'"{typed}"' in lines[0] and "hardly ever or never" in lines[0]
+        assert (build / f"{NAME}.html").read_bytes() == before
+
+
+def test_a_placeholder_the_data_lacks_is_an_error(report_dir, tmp_path):
+    build = copy_inputs(report_dir, tmp_path / "build")
+    report = _essay_copy(tmp_path, lambda text: text.replace("F8.unwilling_or_no_time", "F8.no_such_number"))
+    done = publish("html", build_dir=build.parent, report_dir=report)
+    assert done.returncode == 2
+    assert "response-parston.md" in done.stderr and "no_such_number" in done.stderr
+    assert not (build / f"{NAME}.html").exists()
+
+
+def test_prose_is_our_own():
+    if ORIGINALITY.is_file():
+        done = subprocess.run([sys.executable, str(ORIGINALITY)], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout
+    else:
+        # Without the seeds to compare against, at least no essay may type a figure of its own.
+        for path in sorted((ROOT / "report" / "commentary").glob("*.md")):
+            text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+            body = text.split("\n---\n", 1)[-1]
+            assert not PROPORTION.search(body), f"{path.name} types a figure: {PROPORTION.search(body).group(0)}"
