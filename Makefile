@@ -40,7 +40,7 @@ all: report
 env: $(ENV)
 
 $(ENV): pyproject.toml
-	@echo "env: creating $(VENV) from pyproject.toml"
+	@echo "env: installing the environment in $(VENV) from pyproject.toml"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
@@ -60,7 +60,19 @@ $(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findi
 		report/report.yml $(wildcard data/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
 	@$(CLI) notebook --wave $(WAVE) $<
 
-report: notebooks
+# The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
+PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
+REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
+REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
+
+$(REPORT_HTML): $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS) $(BUILD)/results.csv report/report.yml \
+		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
+	@$(PY) -m collaborative_citizen.publish html --wave $(WAVE)
+
+$(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
+	@$(PY) -m collaborative_citizen.publish pdf --wave $(WAVE)
+
+report: $(REPORT_PDF)
 
 test: $(ENV)
 	@echo "test: running the test suite"

@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
 import re
 import subprocess
@@ -37,8 +36,8 @@ from .publish_html import (Ids, Part, Cell, check_document, export_html, heading
                            stylesheet)
 from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, columns, question_tables,
                              write_workbook)
-from .publish_text import (URL_SCHEME, Figure, Figures, PublishError, fact_check, load_essays, num_span, pct_html,
-                           render_essay, round_half_up)
+from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
+                           load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
 from .waves import WaveError, load_wave, wave_folder
 
@@ -188,64 +187,12 @@ def points_html(value) -> str:
     return num_span(f"{amount} point{'s' if amount != 1 else ''}", value.key)
 
 
-class Citations:
-    """Citations of a generated part, declared in report.yml, numbered in order of first use."""
-
-    def __init__(self, declared: list[dict], prefix: str, where: str):
-        self.declared = {str(c["id"]): c for c in declared or []}
-        self.prefix, self.where, self.notes = prefix, where, []
-
-    def cite(self, cite_id: str) -> Markup:
-        if cite_id not in self.declared:
-            raise PublishError(f"{self.where}: cite({cite_id!r}) is not declared under the part's citations")
-        entry = self.declared[cite_id]
-        if entry not in self.notes:
-            self.notes.append(entry)
-        n = self.notes.index(entry) + 1
-        return Markup(f'<span class="cite" data-cite="{Markup.escape(cite_id)}">{Markup.escape(entry["figure"])}</span>'
-                      f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>')
-
-
 def essay_date(text: str) -> str:
+    """'2014-03' -> 'March 2014'; a bare year stays as it is."""
     try:
         return dt.date.fromisoformat(f"{text}-01").strftime("%B %Y")
     except ValueError:
         return text
-
-
-def methods_context(results, respondents, codebook, config, paths, wave) -> dict:
-    weights = respondents.weights
-    n, neff = len(weights), statistics.effective_base(weights)
-    total = results[(results.breakdown == "total")]
-    split = None
-    for finding in config["findings"]:
-        items = [i for i in codebook[finding["question"]].items if i.asked_of] if finding["question"] in codebook.questions else []
-        if items:
-            bases = [int(total[(total.question == finding["question"]) & (total["item"] == i.key)].base_unweighted.iloc[0])
-                     for i in items]
-            half_neff = neff * min(bases) / n
-            split = {"finding": finding["number"], "bases": [f"{b:,}" for b in bases],
-                     "moe": Figure(100 * Z95 * (0.25 / half_neff) ** 0.5, "methods.margin_of_error_half")}
-            break
-    targets_path = wave.folder / "targets.csv"
-    targets = read_csv_rows(targets_path)
-    involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
-                    & (total.answer == "hardly_ever_never")]
-    labels = [a for q in codebook.questions.values() for a in q.answers]
-    return {
-        "n": n, "neff": round_half_up(neff), "deff": n / neff,
-        "efficiency": Figure(100 * statistics.weighting_efficiency(weights), "methods.weighting_efficiency"),
-        "weight_min": float(weights.min()), "weight_max": float(weights.max()),
-        "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
-        "moe_total": Figure(100 * Z95 * (0.25 / neff) ** 0.5, "methods.margin_of_error"),
-        "split": split, "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW,
-        "suppressed": SUPPRESSED_BELOW, "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
-        "suppressed_cells": int((results.flag == "suppressed").sum()),
-        "targets_total": len(targets), "targets_met": sum(1 for t in targets if str(t.get("met")) == "True"),
-        "involve_rarely": Figure(float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions.hardly_ever_never")
-        if len(involve) else None,
-        "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"), "all_labels": len(labels),
-    }
 
 
 def read_csv_rows(path: Path) -> list[dict]:
@@ -255,98 +202,157 @@ def read_csv_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def build_parts(paths: Paths, config: dict, inputs: dict) -> list[Part]:
-    env = parts_environment()
-    env.filters.update(pct=lambda v: Markup(pct_html(v)), points=lambda v: Markup(points_html(v)), plain_url=plain_url)
-    ids = Ids()
-    parts: list[Part] = []
-    wave, build = inputs["wave"], inputs["build"]
-    essays = inputs["essays"]
-    used_essays = set()
-    toc: dict[str, dict] = {}
-    base_context = {"report": config, "wave": wave, "build": build, "downloads": inputs["downloads"]}
+def margin_of_error(effective_base: float, key: str) -> Figure:
+    """Half the width of the 95% interval of a 50% estimate, in points."""
+    return Figure(100 * Z95 * (0.25 / effective_base) ** 0.5, key)
 
-    for spec in config["parts"]:
-        kind = spec["kind"]
-        title = spec.get("title", "")
-        part = Part(id=spec.get("id") or slug_id(title or kind), kind=kind, title=title)
+
+def methods_context(results, respondents, codebook, config, wave) -> dict:
+    """The numbers Methods prints, all computed here from the respondent file, results.csv and the codebook."""
+    weights = respondents.weights
+    n, neff = len(weights), statistics.effective_base(weights)
+    total = results[results.breakdown == "total"]
+    split = None
+    for finding in config["findings"]:
+        question = codebook.questions.get(finding["question"])
+        halves = [i for i in question.items if i.asked_of] if question else []
+        if halves:
+            bases = [int(total[(total.question == question.key) & (total["item"] == i.key)].base_unweighted.iloc[0])
+                     for i in halves]
+            split = {"finding": finding["number"], "bases": [f"{b:,}" for b in bases],
+                     "moe": margin_of_error(neff * min(bases) / n, "methods.margin_of_error_split")}
+            break
+    involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
+                    & (total.answer == "hardly_ever_never")]
+    targets = read_csv_rows(wave.folder / "targets.csv")
+    labels = [a for q in codebook.questions.values() for a in q.answers]
+    return {
+        "n": n, "neff": round_half_up(neff), "deff": n / neff,
+        "efficiency": Figure(100 * statistics.weighting_efficiency(weights), "methods.weighting_efficiency"),
+        "weight_min": float(weights.min()), "weight_max": float(weights.max()),
+        "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
+        "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
+        "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
+        "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
+        "suppressed_cells": int((results.flag == "suppressed").sum()),
+        "targets_total": len(targets), "targets_met": sum(1 for t in targets if t.get("met") == "True"),
+        "involve_rarely": Figure(float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions."
+                                 "hardly_ever_never") if len(involve) else None,
+        "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"), "all_labels": len(labels),
+    }
+
+
+class PartBuilder:
+    """Builds each kind of part named in report.yml's `parts`; `contents` comes last, from the others' headings."""
+
+    def __init__(self, paths: Paths, config: dict, inputs: dict):
+        self.paths, self.config, self.inputs = paths, config, inputs
+        self.env = parts_environment()
+        self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=lambda v: Markup(points_html(v)),
+                                plain_url=plain_url)
+        self.ids = Ids()
+        self.shown: set[str] = set()  # essays placed in a part
+
+    def build(self) -> list[Part]:
+        parts, toc = [], {}
+        for spec in self.config["parts"]:
+            kind = spec.get("kind")
+            make = getattr(self, f"part_{kind}", None)
+            part = Part(id=spec.get("id") or slug_id(spec.get("title") or str(kind)), kind=str(kind),
+                        title=spec.get("title", ""))
+            if make is None:
+                raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
+            children = make(part, spec)
+            if children is not None:
+                toc[part.id] = {"id": part.id, "text": part.title,
+                                "children": children if spec.get("contents", 1) > 1 else []}
+            parts.append(part)
+        unused = [e.path.name for e in self.inputs["essays"] if e.slug not in self.shown]
+        if unused:
+            raise PublishError(f"report/report.yml: no part shows {', '.join(unused)} (add an essays part of their kind)")
+        for part in parts:
+            if part.kind == "contents":
+                self.add(part, self.env.get_template("contents.html.j2").render(part=part, entries=list(toc.values())))
+        return parts
+
+    def add(self, part: Part, html: str, where: str | None = None, code: str | None = None, prefix: str | None = None):
+        part.cells.append(Cell(html=prepare_fragment(html, prefix or part.id, self.ids),
+                               where=where or f"{part.id} (report/report.yml)", source=code))
+
+    def render(self, template: str, part: Part, **context) -> str:
+        base = {"report": self.config, "wave": self.inputs["wave"], "build": self.inputs["build"],
+                "downloads": self.inputs["downloads"]}
+        return self.env.get_template(template).render(**base, part=part, **context)
+
+    # Each returns the part's entries for the contents, or None when the part is not listed there.
+
+    def part_cover(self, part, spec):
+        self.add(part, self.render("cover.html.j2", part))
+
+    def part_contents(self, part, spec):
+        return None  # written once every other part exists
+
+    def part_about(self, part, spec):
+        path = self.paths.out / "notebooks" / f"{self.config['about']['notebook']}.ipynb"
+        code, html = notebook_output(path)
+        html = shift_headings(html, -1)  # its heading is the part's
+        part.title = part.title or heading_text(html)
+        html = set_first_heading(html, id=part.id, data_running=part.title)
+        self.add(part, html, f"about the survey ({self.paths.show(path)})", code)
+        return []
+
+    def part_findings(self, part, spec):
+        self.add(part, self.render("part_head.html.j2", part, lead=spec.get("lead", "")))
+        children = []
+        for finding in self.config["findings"]:
+            n = finding["number"]
+            path = self.paths.out / "notebooks" / f"{finding['notebook']}.ipynb"
+            code, html = notebook_output(path)
+            title = heading_text(html) or finding["title"]
+            html = set_first_heading(html, id=f"finding-{n}-title", data_running=f"Finding {n}: {title}")
+            self.add(part, html, f"finding {n} ({self.paths.show(path)})", code, prefix=f"finding-{n}")
+            children.append({"id": f"finding-{n}-title", "text": f"{n}. {title}"})
+        return children
+
+    def part_essays(self, part, spec):
+        chosen = [e for e in self.inputs["essays"] if e.kind == spec.get("essay_kind")]
+        if not chosen:
+            raise PublishError(f"report/report.yml: part {part.id!r}: no essay of kind {spec.get('essay_kind')!r} in "
+                               f"{self.paths.show(self.paths.report / 'commentary')}")
+        self.add(part, self.render("part_head.html.j2", part, lead=spec.get("lead", "")))
+        children = []
+        for essay in chosen:
+            names = " and ".join(a["name"] for a in essay.authors)
+            running = part.title if len(chosen) == 1 else f"{part.title}: {names}"
+            html = self.render("essay.html.j2", part, essay=essay, running=running, date=essay_date(essay.date))
+            self.add(part, html, f"{essay.slug} ({self.paths.show(essay.path)})", prefix=essay.slug)
+            self.shown.add(essay.slug)
+            children.append({"id": f"{essay.slug}-title", "text": f"{names}: {essay.title}"})
+        return children
+
+    def part_methods(self, part, spec):
         where = f"{part.id} (report/report.yml)"
+        citations = Citations(declared_citations(spec.get("citations"), where), part.id)
 
-        def add(html: str, source_where: str = where, code: str | None = None):
-            part.cells.append(Cell(html=prepare_fragment(html, part.id, ids), where=source_where, source=code))
+        def cite(cite_id):
+            try:
+                return Markup(citations.cite(cite_id))
+            except PublishError as error:
+                raise PublishError(f"{where}: {error}") from None
 
-        def render(template: str, **context) -> str:
-            return env.get_template(template).render(**base_context, part=part, **context)
+        # The notes at the end list what the text cited: Jinja renders in order, so the list is complete by then.
+        self.add(part, self.render("methods.html.j2", part, cite=cite, notes=citations.notes, **self.inputs["methods"]))
+        return []
 
-        if kind == "cover":
-            add(render("cover.html.j2"))
-        elif kind == "contents":
-            pass  # filled in once every other part exists
-        elif kind == "about":
-            nb_path = paths.out / "notebooks" / f"{config['about']['notebook']}.ipynb"
-            code, html = notebook_output(nb_path)
-            html = shift_headings(html, -1)
-            part.title = part.title or heading_text(html)
-            html = set_first_heading(html, id=part.id, data_running=part.title)
-            add(html, f"about the survey ({paths.show(nb_path)})", code)
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-        elif kind == "findings":
-            add(render("part_head.html.j2", lead=spec.get("lead", "")))
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-            for finding in config["findings"]:
-                n = finding["number"]
-                nb_path = paths.out / "notebooks" / f"{finding['notebook']}.ipynb"
-                code, html = notebook_output(nb_path)
-                name = heading_text(html) or finding["title"]
-                html = set_first_heading(html, id=f"finding-{n}-title", data_running=f"Finding {n}: {name}")
-                part.cells.append(Cell(html=prepare_fragment(html, f"finding-{n}", ids),
-                                       where=f"finding {n} ({paths.show(nb_path)})", source=code))
-                if spec.get("contents", 1) > 1:
-                    toc[part.id]["children"].append({"id": f"finding-{n}-title", "text": f"{n}. {name}"})
-        elif kind == "essays":
-            chosen = [e for e in essays if e.kind == spec["essay_kind"]]
-            if not chosen:
-                raise PublishError(f"report/report.yml: part {part.id!r}: no essay of kind {spec['essay_kind']!r} "
-                                   f"in {paths.show(paths.report / 'commentary')}")
-            add(render("part_head.html.j2", lead=spec.get("lead", "")))
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-            for essay in chosen:
-                used_essays.add(essay.slug)
-                names = " and ".join(a["name"] for a in essay.authors)
-                running = part.title if len(chosen) == 1 else f"{part.title}: {names}"
-                html = render("essay.html.j2", essay=essay, running=running, date=essay_date(essay.date))
-                part.cells.append(Cell(html=prepare_fragment(html, essay.slug, ids),
-                                       where=f"{essay.slug} ({paths.show(essay.path)})"))
-                if spec.get("contents", 1) > 1:
-                    toc[part.id]["children"].append({"id": f"{essay.slug}-title", "text": f"{names}: {essay.title}"})
-        elif kind == "methods":
-            # The notes at the end list what the text above cited: Jinja renders in order, so the list is full
-            # by the time the template reaches it.
-            citations = Citations(spec.get("citations"), "methods", where)
-            html = render("methods.html.j2", cite=citations.cite, notes=citations.notes, **inputs["methods"])
-            add(html)
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-        elif kind == "appendix":
-            cols = columns(inputs["codebook"], spec.get("breakdowns") or [])
-            add(render("appendix.html.j2", questions=inputs["tables"](cols), columns=column_groups(cols),
-                       low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-        elif kind == "colophon":
-            add(render("colophon.html.j2"))
-            toc[part.id] = {"id": part.id, "text": part.title, "children": []}
-        else:
-            raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
-        parts.append(part)
+    def part_appendix(self, part, spec):
+        cols = columns(self.inputs["codebook"], spec.get("breakdowns") or [])
+        self.add(part, self.render("appendix.html.j2", part, questions=self.inputs["tables"](cols),
+                                   columns=column_groups(cols), low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
+        return []
 
-    unused = sorted(e.slug for e in essays if e.slug not in used_essays)
-    if unused:
-        raise PublishError(f"report/report.yml: no part shows the essays {', '.join(unused)} (add an essays part of their kind)")
-    for part in parts:
-        if part.kind == "contents":
-            entries = [toc[p.id] for p in parts if p.id in toc]
-            html = env.get_template("contents.html.j2").render(part=part, entries=entries)
-            part.cells.append(Cell(html=prepare_fragment(html, part.id, ids), where=f"{part.id} (report/report.yml)"))
-    return parts
+    def part_colophon(self, part, spec):
+        self.add(part, self.render("colophon.html.j2", part))
+        return []
 
 
 def slug_id(text: str) -> str:
@@ -390,10 +396,10 @@ def build_html(paths: Paths) -> dict:
     inputs = {
         "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": methods_context(results, respondents, codebook, config, paths, wave),
+        "methods": methods_context(results, respondents, codebook, config, wave),
         "tables": lambda cols: question_tables(results, codebook, cols, titles),
     }
-    parts = build_parts(paths, config, inputs)
+    parts = PartBuilder(paths, config, inputs).build()
     fact_check([(cell.where, cell.html) for part in parts for cell in part.cells])
 
     title = f"{config['title']} {wave.year}"
@@ -405,25 +411,29 @@ def build_html(paths: Paths) -> dict:
     if problems:
         raise PublishError([f"{paths.show(paths.html)}: {p}" for p in problems])
 
-    appendix = next((p for p in config["parts"] if p["kind"] == "appendix"), {})
-    cols = columns(codebook, appendix.get("breakdowns") or [])
+    # The workbook has every breakdown, not only the appendix's columns.
     all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
-    readme = [f"{title}: weighted tables", f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population}",
-              "Cells are weighted percentages of the people asked; the last row of each table is the unweighted base.",
-              f"* = fewer than {SUPPRESSED_BELOW} respondents (not shown); bases under {LOW_BASE_BELOW} are low: read "
-              "with caution.", f"Every cell, unrounded, with standard errors and significance tests: {results_path.name}",
-              f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
-    if wave.reconstructed:
-        readme.append("The respondent data of this wave is a reconstruction: see the report's Methods.")
     write_atomic(paths.notebook, nbformat.writes(notebook).encode("utf-8") + b"\n")
     partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
-    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols, readme,
-                   build["date"].replace(tzinfo=None), partial_xlsx)
+    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols,
+                   workbook_notes(title, wave, build, results_path.name), build["date"].replace(tzinfo=None), partial_xlsx)
     partial_xlsx.replace(paths.xlsx)
     write_atomic(paths.html, html.encode("utf-8"))
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return {"html": paths.html, "parts": len(parts), "essays": len(essays), "figures": checked,
             "size": len(html.encode("utf-8"))}
+
+
+def workbook_notes(title: str, wave, build: dict, csv_name: str) -> list[str]:
+    notes = [f"{title}: weighted tables", f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population}",
+             "Cells are weighted percentages of the people asked; the last row of each table is the unweighted base.",
+             f"* = fewer than {SUPPRESSED_BELOW} respondents (not shown); bases under {LOW_BASE_BELOW} are low: "
+             "read with caution.",
+             f"Every cell, unrounded, with standard errors and significance tests: {csv_name}",
+             f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
+    if wave.reconstructed:
+        notes.append("The respondent data of this wave is a reconstruction: see the report's Methods.")
+    return notes
 
 
 def build_pdf(paths: Paths) -> dict:

@@ -3,9 +3,10 @@ exported once by nbconvert with the project's own template."""
 from __future__ import annotations
 
 import base64
-from html import escape, unescape
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from html import escape, unescape
 from pathlib import Path
 
 import jinja2
@@ -79,22 +80,32 @@ _SVG_CRUFT = [
 _UNSAFE = [
     (re.compile(r"<(script|iframe|object|embed|frame|frameset)\b.*?</\1\s*>", re.S | re.I), ""),
     (re.compile(r"<(script|iframe|object|embed|frame|frameset|link|base|meta)\b[^>]*>", re.I), ""),
+]
+_UNSAFE_ATTRIBUTES = [
     (re.compile(r"""\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I), ""),
     (re.compile(r"""(href|src)\s*=\s*(["'])\s*javascript:[^"']*\2""", re.I), r'\1="#"'),
 ]
+ID = r'(?<![\w-])id="([^"]+)"'
+
+
+def _clean_tag(match: re.Match) -> str:
+    tag = match.group(0)
+    for pattern, replacement in _UNSAFE_ATTRIBUTES:
+        tag = pattern.sub(replacement, tag)
+    return tag
 
 
 def clean_fragment(html: str) -> str:
     for pattern, replacement in _SVG_CRUFT + _UNSAFE:
         html = pattern.sub(replacement, html)
-    return html
+    return re.sub(r"<[a-zA-Z][^>]*>", _clean_tag, html)
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    ids = set(re.findall(ID, svg))
     if not ids:
         return svg
-    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(ID, lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
     return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"' if m.group(1) in ids else m.group(0), svg)
 
@@ -127,19 +138,21 @@ class Ids:
         return candidate
 
     def headings(self, html: str, prefix: str) -> str:
-        self.used.update(re.findall(r'\bid="([^"]+)"', html))
+        self.used.update(re.findall(ID, html))
 
         def one(match: re.Match) -> str:
             level, attrs, text = match.groups()
-            if re.search(r'\bid="[^"]*"', attrs):
+            if re.search(ID, attrs):
                 return match.group(0)
             return f'<h{level} id="{self.claim(f"{prefix}-{slug(text)}")}"{attrs}>{text}</h{level}>'
         return HEADING.sub(one, html)
 
 
 def shift_headings(html: str, by: int) -> str:
-    return HEADING.sub(lambda m: (f"<h{min(max(int(m.group(1)) + by, 1), 6)}{m.group(2)}>{m.group(3)}"
-                                  f"</h{min(max(int(m.group(1)) + by, 1), 6)}>"), html)
+    def one(match: re.Match) -> str:
+        level = min(max(int(match.group(1)) + by, 1), 6)
+        return f"<h{level}{match.group(2)}>{match.group(3)}</h{level}>"
+    return HEADING.sub(one, html)
 
 
 def set_first_heading(html: str, **attrs: str) -> str:
@@ -171,10 +184,10 @@ def check_document(html: str) -> list[str]:
     reference to the network."""
     problems = []
     for svg in re.findall(r"<svg\b[^>]*>", html):
-        if not re.search(r'\baria-label="[^"]+"', svg) and "<title" not in svg:
+        if not re.search(r'\baria-label="[^"]+"', svg):
             problems.append(f"a chart has no alt text (aria-label): {svg[:80]}")
-    ids = re.findall(r'\bid="([^"]+)"', html)
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    ids = Counter(re.findall(ID, html))
+    duplicates = sorted(i for i, n in ids.items() if n > 1)
     if duplicates:
         problems.append(f"ids used more than once: {', '.join(duplicates[:10])}")
     for target in re.findall(r'href="#([^"]*)"', html):

@@ -142,11 +142,7 @@ def load_essays(folder: Path) -> list[Essay]:
         missing = [k for k in REQUIRED if not meta.get(k)]
         if missing:
             raise PublishError(f"{path}: front matter lacks {', '.join(missing)}")
-        citations = {}
-        for entry in meta.get("citations") or []:
-            if not all(entry.get(k) for k in ("id", "figure", "claim", "source")):
-                raise PublishError(f"{path}: a citation needs id, figure, claim and source ({entry})")
-            citations[str(entry["id"])] = {k: str(entry[k]) for k in ("id", "figure", "claim", "source")}
+        citations = declared_citations(meta.get("citations"), str(path))
         essays.append(Essay(path=path, slug=path.stem, title=str(meta["title"]), kind=str(meta["kind"]),
                             order=int(meta["order"]), authors=list(meta["authors"]), date=str(meta.get("date", "")),
                             summary_note=str(meta["summary_note"]), citations=citations, template=body))
@@ -199,22 +195,41 @@ class EssayRenderer(mistune.HTMLRenderer):
         return f"<p>{escape(URL_SCHEME.sub('', html.strip()))}</p>\n"
 
 
+class Citations:
+    """Figures from outside the survey, as declared (id, figure, claim, source), numbered as notes in the order
+    they are first cited. `cite` prints the figure marked as cited, with a link to its note."""
+
+    def __init__(self, declared: dict[str, dict], prefix: str):
+        self.declared, self.prefix, self.notes = declared, prefix, []
+
+    def cite(self, cite_id: str) -> str:
+        if cite_id not in self.declared:
+            declared = ", ".join(self.declared) or "none"
+            raise PublishError(f"cite({cite_id!r}) is not declared under citations (declared: {declared})")
+        entry = self.declared[cite_id]
+        if entry not in self.notes:
+            self.notes.append(entry)
+        n = self.notes.index(entry) + 1
+        return (f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
+                f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>')
+
+
+def declared_citations(entries: list | None, where: str) -> dict[str, dict]:
+    citations = {}
+    for entry in entries or []:
+        if not isinstance(entry, dict) or not all(entry.get(k) for k in ("id", "figure", "claim", "source")):
+            raise PublishError(f"{where}: a citation needs id, figure, claim and source ({entry})")
+        citations[str(entry["id"])] = {k: str(entry[k]) for k in ("id", "figure", "claim", "source")}
+    return citations
+
+
 def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
     """Fill the essay's placeholders from `context` (F1..F8, wave) and turn its Markdown into HTML."""
     holes = Holes()
-    notes: list[dict] = []
+    citations = Citations(essay.citations, essay.slug)
 
     def cite(cite_id: str) -> str:
-        if cite_id not in essay.citations:
-            declared = ", ".join(essay.citations) or "none"
-            raise PublishError(f"cite({cite_id!r}) is not declared under citations (declared: {declared})")
-        entry = essay.citations[cite_id]
-        if entry not in notes:
-            notes.append(entry)
-        n = notes.index(entry) + 1
-        ref = (f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
-               f'<a class="fnref" id="{essay.slug}-fnref-{n}" href="#{essay.slug}-fn-{n}"><sup>{n}</sup></a>')
-        return holes.hole(ref)
+        return holes.hole(citations.cite(cite_id))
 
     # Sandboxed: an essay is text with placeholders, not a program.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
@@ -230,7 +245,7 @@ def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
         raise PublishError([f"{essay.path}: {p}" for p in error.problems]) from None
     markdown = mistune.create_markdown(renderer=EssayRenderer(heading_offset), plugins=["strikethrough", "table"])
     essay.body = holes.fill(markdown(text))
-    essay.notes = notes
+    essay.notes = citations.notes
     return essay
 
 

@@ -1,0 +1,82 @@
+"""The HTML report in a real browser: Debian's chromium driven by Playwright, the file opened from disk with
+every request that would leave it refused."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
+                                reason="chromium is not installed (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def page(report_dir, tmp_path_factory):
+    """The report loaded, with what it asked of the network and what it logged."""
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+                                         args=ARGS)
+        view = browser.new_page(viewport={"width": 1280, "height": 900})
+        view.outside, view.problems = [], []
+
+        def route(request_route):
+            if request_route.request.url.startswith("file://"):
+                request_route.continue_()
+            else:
+                view.outside.append(request_route.request.url)
+                request_route.abort()
+
+        view.route("**/*", route)
+        view.on("console", lambda message: message.type == "error" and view.problems.append(message.text))
+        view.on("pageerror", lambda error: view.problems.append(str(error)))
+        view.on("requestfailed", lambda request: view.problems.append(f"failed: {request.url}"))
+        view.goto((report_dir / f"{NAME}.html").as_uri(), wait_until="load")
+        view.evaluate("document.fonts.ready")
+        view.screenshot(path=str(tmp_path_factory.mktemp("screenshots") / "report.png"))
+        yield view
+        browser.close()
+
+
+def test_nothing_leaves_the_file_and_nothing_fails(page):
+    assert page.outside == []
+    assert page.problems == []
+
+
+def test_all_eight_figures_render(page):
+    sizes = page.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
+        const svg = f.querySelector('svg'); const box = svg.getBoundingClientRect();
+        return {id: f.id, width: box.width, height: box.height, alt: svg.getAttribute('aria-label') || '',
+                caption: (f.querySelector('figcaption') || {}).textContent || ''};
+    })""")
+    assert [s["id"] for s in sizes] == [f"figure-{n}" for n in range(1, 9)]
+    for n, size in enumerate(sizes, 1):
+        assert size["width"] > 200 and size["height"] > 50, size
+        assert len(size["alt"]) > 20 and size["caption"].startswith(f"Figure {n}")
+
+
+def test_every_contents_link_lands_on_a_heading(page):
+    links = page.evaluate("() => [...document.querySelectorAll('nav.toc a')].map(a => a.getAttribute('href'))")
+    assert len(links) >= 12
+    for href in links:
+        page.click(f'nav.toc a[href="{href}"]')
+        landed = page.evaluate("""href => {
+            const target = document.getElementById(href.slice(1));
+            if (!target) return null;
+            return {tag: target.tagName, top: target.getBoundingClientRect().top, hash: location.hash,
+                    height: window.innerHeight};
+        }""", href)
+        assert landed and landed["tag"] in ("H1", "H2"), href
+        # At the top of the window, or lower when the page ends before the heading can scroll that far.
+        assert landed["hash"] == href and -2 < landed["top"] < landed["height"] / 2, landed
+
+
+def test_the_embedded_fonts_are_used(page):
+    faces = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    assert {'"Report Serif"', '"Report Sans"'} <= set(faces) or {"Report Serif", "Report Sans"} <= set(faces)
+    assert page.evaluate("() => document.documentElement.lang") == "en-GB"
