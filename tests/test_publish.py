@@ -49,8 +49,8 @@ def test_pct_rounds_half_up_and_marks_the_number(value, text):
 
 
 @pytest.mark.parametrize("value, words", [
-    (24, "one in four"), (66, "two-thirds"), (79, "eight in ten"), (13.4, "one in seven"), (33, "a third"),
-    (50.2, "half"), (30, "three in ten"), (27.7, "almost three in ten"), (62.5, "just over three in five"),
+    (24, "one in four"), (66, "two in three"), (79, "eight in ten"), (13.4, "one in seven"), (33, "one in three"),
+    (50.2, "one in two"), (30, "three in ten"), (27.7, "almost three in ten"), (62.5, "just over three in five"),
     (87, "almost nine in ten"), (3, "fewer than one in ten"),
 ])
 def test_in_n_picks_the_nearest_simple_fraction(value, words):

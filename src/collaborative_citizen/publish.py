@@ -40,6 +40,8 @@ from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
 from .waves import WaveError, load_wave, wave_folder
+from .findings import ALPHA as FINDINGS_ALPHA
+from .wording import points
 
 EXIT_INVALID = 2
 WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -47,7 +49,6 @@ WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2",
             "mistune", "weasyprint", "fonttools", "openpyxl")
 CONFIDENCE = 95
-ALPHA = 0.05
 Z95 = 1.959963984540054
 
 
@@ -182,11 +183,6 @@ def plain_url(text: str) -> str:
     return URL_SCHEME.sub("", str(text))
 
 
-def points_html(value) -> str:
-    amount = round_half_up(value)
-    return num_span(f"{amount} point{'s' if amount != 1 else ''}", value.key)
-
-
 def essay_date(text: str) -> str:
     """'2014-03' -> 'March 2014'; a bare year stays as it is."""
     try:
@@ -232,7 +228,7 @@ def methods_context(results, respondents, codebook, config, wave) -> dict:
         "weight_min": float(weights.min()), "weight_max": float(weights.max()),
         "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
         "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
-        "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
+        "alpha": FINDINGS_ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
         "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
         "suppressed_cells": int((results.flag == "suppressed").sum()),
         "targets_total": len(targets), "targets_met": sum(1 for t in targets if t.get("met") == "True"),
@@ -248,7 +244,7 @@ class PartBuilder:
     def __init__(self, paths: Paths, config: dict, inputs: dict):
         self.paths, self.config, self.inputs = paths, config, inputs
         self.env = parts_environment()
-        self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=lambda v: Markup(points_html(v)),
+        self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points,
                                 plain_url=plain_url)
         self.ids = Ids()
         self.shown: set[str] = set()  # essays placed in a part

@@ -11,11 +11,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from .codebook import Codebook
-from .publish_text import round_half_up
+from .tables import LOW_BASE, SUPPRESS_BASE
+from .wording import round_half_up
 
 # The thresholds of results.csv's `flag` column, in words for the key.
-SUPPRESSED_BELOW = 50
-LOW_BASE_BELOW = 100
+SUPPRESSED_BELOW = SUPPRESS_BASE
+LOW_BASE_BELOW = LOW_BASE
 
 
 def columns(codebook: Codebook, breakdowns: list[dict]) -> list[dict]:

@@ -2,7 +2,6 @@
 proportion a reader sees comes from the data or from a declared citation."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from html import escape
@@ -13,6 +12,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 import mistune
 import yaml
+
+from .wording import Number, in_n_text, round_half_up
 
 
 class PublishError(ValueError):
@@ -27,13 +28,8 @@ class PublishError(ValueError):
 # Numbers in words
 
 
-class Figure(float):
-    """A percentage (0-100) that knows its name, so that wherever it is printed the fact-check can trace it."""
-
-    def __new__(cls, value: float, key: str):
-        figure = super().__new__(cls, value)
-        figure.key = key
-        return figure
+# The findings' numbers and the essays' placeholders are the same kind of thing: a named, traceable figure.
+Figure = Number
 
 
 class Figures(dict):
@@ -45,33 +41,6 @@ class Figures(dict):
 
     def __missing__(self, key):
         raise PublishError(f"{self.name} has no number {key!r} ({self.source} has: {', '.join(sorted(self))})")
-
-
-def round_half_up(value: float) -> int:
-    """Survey convention, 12.5 -> 13; Python's round() would give 12."""
-    return int(math.floor(value + 0.5))
-
-
-# Fractions readers recognise, as (percentage, words). Dense enough that the nearest is never far away.
-FRACTIONS = [
-    (10, "one in ten"), (12.5, "one in eight"), (100 / 7, "one in seven"), (100 / 6, "one in six"),
-    (20, "one in five"), (25, "one in four"), (30, "three in ten"), (100 / 3, "a third"), (40, "two in five"),
-    (50, "half"), (60, "three in five"), (200 / 3, "two-thirds"), (70, "seven in ten"),
-    (75, "three-quarters"), (80, "eight in ten"), (90, "nine in ten"),
-]
-# Up to this many points away a fraction is used plainly ("two-thirds" for 65.0); beyond it, qualified.
-PLAIN_WITHIN = 2.0
-
-
-def in_n_text(value: float) -> str:
-    if value < 7.5:
-        return "fewer than one in ten"
-    if value > 95:
-        return "almost all"
-    share, words = min(FRACTIONS, key=lambda f: abs(f[0] - value))
-    if abs(value - share) <= PLAIN_WITHIN:
-        return words
-    return f"almost {words}" if value < share else f"just over {words}"
 
 
 def num_span(text: str, key: str) -> str:

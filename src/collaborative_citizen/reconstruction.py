@@ -19,7 +19,6 @@ Everything random comes from one seeded generator, so the same specification giv
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from .loading import load_respondents
 from .statistics import rake
 from .tables import lookup, weighted_tables
 from .waves import load_wave
+from .wording import round_half_up
 
 # Candidates considered when picking the respondent whose weight best closes the last gap to a target.
 BEST_FIT_WINDOW = 40
@@ -39,11 +39,6 @@ BEST_FIT_WINDOW = 40
 
 class ReconstructionError(RuntimeError):
     pass
-
-
-def round_half_up(pct: float) -> int:
-    """Published figures are whole percentages rounded half up (Python's round() rounds half to even)."""
-    return int(math.floor(pct + 0.5))
 
 
 # --- building blocks ---------------------------------------------------------------------------------------
