@@ -8,10 +8,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV := $(VENV)/.installed
-BUILD := report/build/$(WAVE)
+# Where data is read and outputs go; override to build from another data folder without touching this one.
+DATA_DIR ?= data
+BUILD_ROOT ?= report/build
+FIGURES_DIR ?= figures
+BUILD := $(BUILD_ROOT)/$(WAVE)
 PKG := src/collaborative_citizen
-DATA := data/waves/$(WAVE)
-CLI := $(PY) -m collaborative_citizen
+DATA := $(DATA_DIR)/waves/$(WAVE)
+CLI := $(PY) -m collaborative_citizen --data-dir $(DATA_DIR) --build-dir $(BUILD_ROOT)
+PUBLISH := $(PY) -m collaborative_citizen.publish --data-dir $(DATA_DIR) --build-dir $(BUILD_ROOT)
 
 # Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1391126400)
@@ -21,7 +26,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export MPLBACKEND := Agg
 
 # What each step reads, so that a changed input re-runs the steps that depend on it and nothing else.
-WAVE_INPUTS := data/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
+WAVE_INPUTS := $(DATA_DIR)/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
 TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py codebook.py waves.py loading.py statistics.py tables.py)
 NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
 FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py
@@ -57,8 +62,8 @@ $(EXECUTED_ABOUT): $(ABOUT_NB) $(WAVE_INPUTS) $(ABOUT_CODE) | $(ENV)
 
 # A finding reads results.csv, its commentary template, the report contents and earlier waves' descriptions.
 $(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 $(BUILD)/results.csv \
-		report/report.yml $(wildcard data/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
-	@$(CLI) notebook --wave $(WAVE) $<
+		report/report.yml $(wildcard $(DATA_DIR)/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
+	@$(CLI) notebook --wave $(WAVE) --figures-dir $(FIGURES_DIR) $<
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
 PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
@@ -67,10 +72,10 @@ REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 
 $(REPORT_HTML): $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
-	@$(PY) -m collaborative_citizen.publish html --wave $(WAVE)
+	@$(PUBLISH) html --wave $(WAVE)
 
 $(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
-	@$(PY) -m collaborative_citizen.publish pdf --wave $(WAVE)
+	@$(PUBLISH) pdf --wave $(WAVE)
 
 report: $(REPORT_PDF)
 

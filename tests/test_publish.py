@@ -243,4 +243,6 @@ def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
     appendix = report_html[report_html.index('id="appendix"'):report_html.index('id="colophon"')]
     assert appendix.count('<table class="data">') == 25
     assert '<td class="suppressed">*</td>' in appendix or "fewer than 50" in appendix
-    assert "\u2020" in appendix  # some column of the 2014 tables has a base under 100
+    # Some column of the 2014 tables has a base under 100: bracketed, its figures in italics.
+    assert re.search(r'<td class="low">\(\d{2}\)</td>', appendix)
+    assert "\u2020" not in appendix  # the dagger marks published figures, nothing else

@@ -54,8 +54,12 @@ def _base(row) -> dict:
     if row is None:
         return {"text": "", "cls": "", "value": None}
     base = int(row.base_unweighted)
-    mark = "*" if base < SUPPRESSED_BELOW else "\u2020" if base < LOW_BASE_BELOW else ""
-    return {"text": f"{base:,}{mark}", "cls": "low" if mark else "", "value": base}
+    # Brackets, the survey-table convention for a low base; the dagger already marks published figures.
+    if base < SUPPRESSED_BELOW:
+        return {"text": f"{base:,}*", "cls": "low", "value": base}
+    if base < LOW_BASE_BELOW:
+        return {"text": f"({base:,})", "cls": "low", "value": base}
+    return {"text": f"{base:,}", "cls": "", "value": base}
 
 
 def question_tables(results: pd.DataFrame, codebook: Codebook, cols: list[dict], titles: dict[str, str]) -> list[dict]:
