@@ -12,13 +12,13 @@ from markupsafe import Markup
 # Simple fractions a reader recognises, as (percentage, words). "Half" is left to prose helpers because it
 # does not read as "N in M".
 FRACTIONS = [
-    (10, "one in ten"), (12.5, "one in eight"), (100 / 7, "one in seven"), (100 / 6, "one in six"), (20, "one in five"),
+    (10, "one in ten"), (100 / 7, "one in seven"), (100 / 6, "one in six"), (20, "one in five"),
     (25, "one in four"), (30, "three in ten"), (100 / 3, "one in three"), (40, "two in five"),
     (50, "one in two"), (60, "three in five"), (200 / 3, "two in three"), (70, "seven in ten"),
     (75, "three in four"), (80, "eight in ten"), (90, "nine in ten"),
 ]
 # Within this many points of a fraction it is used plainly; further away it is qualified ("almost", "over").
-PLAIN_WITHIN = 1.0
+PLAIN_WITHIN = 1.5
 # Within this many it is "almost" or "just over"; further still, "fewer than" or "more than".
 QUALIFIED_WITHIN = 4.0
 
@@ -63,8 +63,10 @@ def in_n_text(value: float) -> str:
         return "fewer than one in ten"
     if value > 97.5:
         return "almost all"
-    share, words = min(FRACTIONS, key=lambda f: abs(f[0] - value))
-    gap = value - share
+    # Judged on the percentage as printed beside it, so "79% (eight in ten)" never reads "almost".
+    shown = round_half_up(value)
+    share, words = min(FRACTIONS, key=lambda f: abs(f[0] - shown))
+    gap = shown - share
     if abs(gap) <= PLAIN_WITHIN:
         return words
     if gap < 0:
