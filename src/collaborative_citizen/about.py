@@ -77,7 +77,7 @@ class SurveyAbout:
         efficiency = Number(numbers["weighting_efficiency"], "weighting_efficiency")
         parts = ['<section class="about" id="about-the-survey">', "<h2>About the survey</h2>",
                  f"<p>{escape(wave.agency)} interviewed {numbers['wave']['base']:,} {escape(wave.population)} "
-                 f"from {escape(wave.fieldwork_text.replace(' - ', ' to '))} ({escape(wave.mode)}).</p>",
+                 f"from {escape(wave.fieldwork_prose)} ({escape(wave.mode)}).</p>",
                  "<p>Results are weighted so that the sample matches the population's profile. Weighting costs "
                  f"precision: the weighting efficiency is {pct(efficiency)}, so the {numbers['wave']['base']:,} "
                  f"interviews carry the statistical information of about {round(numbers['effective_base']):,} "

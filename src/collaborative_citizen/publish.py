@@ -385,7 +385,7 @@ def build_html(paths: Paths) -> dict:
     about = read_json(paths.out / "about.json").get("wave") or {}
     wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about.get("base", len(respondents))),
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
-                 "fieldwork": wave.fieldwork_text, "reconstructed": wave.reconstructed}
+                 "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed}
     figures = figures_context(paths, config)
     essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")]
     titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}

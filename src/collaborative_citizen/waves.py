@@ -45,6 +45,11 @@ class Wave:
             return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"
         return f"{start.day}-{end.day} {end:%B %Y}"
 
+    @property
+    def fieldwork_prose(self) -> str:
+        """'31 January to 6 February 2014', the form a sentence uses."""
+        return self.fieldwork_text.replace(" - ", " to ")
+
     def asks(self, question: str) -> bool:
         return self.questions is None or question in self.questions
 
