@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from collaborative_citizen.reconstruction import build_frame, evaluate_targets, round_half_up
+from collaborative_citizen.reconstruction import build_frame, evaluate_targets, round_half_up, write_sav
 from collaborative_citizen.statistics import weighting_efficiency
 
 from conftest import DATA
@@ -60,6 +60,12 @@ def test_rebuilding_gives_the_same_respondents(spec, codebook, wave, respondents
     committed = respondents.data[rebuilt.columns]
     pd.testing.assert_frame_equal(rebuilt.reset_index(drop=True).astype(float), committed.astype(float),
                                   check_exact=False, atol=1e-8)
+
+
+def test_rebuilding_gives_the_same_file_byte_for_byte(spec, codebook, wave, tmp_path):
+    rebuilt = tmp_path / "respondents.sav"
+    write_sav(build_frame(spec, codebook, wave), rebuilt, codebook, wave)
+    assert rebuilt.read_bytes() == wave.data_file.read_bytes()
 
 
 def test_sample_is_skewed_like_an_omnibus_and_weighting_corrects_it(respondents, spec):

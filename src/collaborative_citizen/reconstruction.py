@@ -326,7 +326,24 @@ def write_sav(frame: pd.DataFrame, path: Path, codebook: Codebook, wave) -> None
     partial = path.with_name(path.name + ".partial")
     pyreadstat.write_sav(frame, str(partial), column_labels=labels, variable_value_labels=values,
                          file_label=f"{wave.title} (reconstructed)"[:64])
+    stamp_creation_time(partial, wave.fieldwork_end)
     partial.replace(path)
+
+
+# Where an SPSS file header keeps its creation date ("dd Mon yy") and time ("hh:mm:ss").
+SAV_DATE = slice(92, 101)
+SAV_TIME = slice(101, 109)
+
+
+def stamp_creation_time(path: Path, day) -> None:
+    """ReadStat writes the wall-clock time into the header; a fixed stamp makes rebuilding the file give the
+    same bytes, so regenerating the reconstruction leaves git with nothing to commit."""
+    data = bytearray(path.read_bytes())
+    if data[:4] != b"$FL2":
+        raise ReconstructionError(f"{path}: not an SPSS system file")
+    data[SAV_DATE] = day.strftime("%d %b %y").encode("ascii")
+    data[SAV_TIME] = b"00:00:00"
+    path.write_bytes(bytes(data))
 
 
 # --- targets -----------------------------------------------------------------------------------------------------
