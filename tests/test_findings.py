@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from collaborative_citizen.findings import Finding, load_report_config
-from collaborative_citizen.notebooks import NotebookError, notebook_outputs, run_notebook
+from collaborative_citizen.notebooks import NotebookError, run_notebook
+from collaborative_citizen.publish_html import notebook_output
 from collaborative_citizen.tables import lookup, write_results
 
 from conftest import ROOT
@@ -38,10 +39,9 @@ def summary(built, number):
 
 
 def section(built, number):
-    outputs = notebook_outputs(built[0] / "notebooks" / f"{FINDINGS[number]['notebook']}.ipynb")
-    sections = [o for o in outputs if 'class="finding"' in o]
-    assert len(sections) == 1
-    return sections[0]
+    _, html = notebook_output(built[0] / "notebooks" / f"{FINDINGS[number]['notebook']}.ipynb")
+    assert html.count('class="finding"') == 1
+    return html
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -137,8 +137,8 @@ def test_base_lines(built):
 def test_reconstruction_is_disclosed_with_every_chart(built):
     for number in range(1, 9):
         assert 'class="note reconstruction"' in section(built, number)
-    about = notebook_outputs(built[0] / "notebooks" / "00_about_the_survey.ipynb")
-    assert any("Reconstructed data" in o for o in about)
+    _, about = notebook_output(built[0] / "notebooks" / "00_about_the_survey.ipynb")
+    assert "Reconstructed data" in about
 
 
 def test_claims_the_data_no_longer_supports_are_not_made(tmp_path, table):

@@ -1,7 +1,6 @@
 """Execute the report's parameterised notebooks with papermill, strictly and reproducibly."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -83,20 +82,3 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
     if failed.exists():
         failed.unlink()
     return output
-
-
-def notebook_outputs(path: str | Path, mime: str = "text/html") -> list[str]:
-    """Every output of the given type in an executed notebook, in order."""
-    notebook = nbformat.read(Path(path), as_version=4)
-    found = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if mime in data:
-                value = data[mime]
-                found.append("".join(value) if isinstance(value, list) else value)
-    return found
-
-
-def load_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
