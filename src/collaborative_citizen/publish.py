@@ -12,7 +12,6 @@ bad input stops it with exit status 2 and `error:` lines, and leaves the previou
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -28,9 +27,8 @@ import nbformat
 import yaml
 from markupsafe import Markup
 
-from . import statistics
 from .codebook import CodebookError, load_codebook
-from .loading import DataValidationError, load_respondents
+from .loading import DataValidationError
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
                            stylesheet)
@@ -191,22 +189,15 @@ def essay_date(text: str) -> str:
         return text
 
 
-def read_csv_rows(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def margin_of_error(effective_base: float, key: str) -> Figure:
     """Half the width of the 95% interval of a 50% estimate, in points."""
     return Figure(100 * Z95 * (0.25 / effective_base) ** 0.5, key)
 
 
-def methods_context(results, respondents, codebook, config, wave) -> dict:
-    """The numbers Methods prints, all computed here from the respondent file, results.csv and the codebook."""
-    weights = respondents.weights
-    n, neff = len(weights), statistics.effective_base(weights)
+def methods_context(results, about: dict, codebook, config) -> dict:
+    """The numbers Methods prints: the sample's from about.json (written by the about-the-survey notebook from
+    the respondent file), the rest computed here from results.csv and the codebook."""
+    n, neff = int(about["wave"]["base"]), float(about["effective_base"])
     total = results[results.breakdown == "total"]
     split = None
     for finding in config["findings"]:
@@ -220,18 +211,18 @@ def methods_context(results, respondents, codebook, config, wave) -> dict:
             break
     involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
                     & (total.answer == "hardly_ever_never")]
-    targets = read_csv_rows(wave.folder / "targets.csv")
+    targets = about.get("targets", {})
     labels = [a for q in codebook.questions.values() for a in q.answers]
     return {
         "n": n, "neff": round_half_up(neff), "deff": n / neff,
-        "efficiency": Figure(100 * statistics.weighting_efficiency(weights), "methods.weighting_efficiency"),
-        "weight_min": float(weights.min()), "weight_max": float(weights.max()),
+        "efficiency": Figure(float(about["weighting_efficiency"]), "methods.weighting_efficiency"),
+        "weight_min": float(about["weight_min"]), "weight_max": float(about["weight_max"]),
         "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
         "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
         "alpha": FINDINGS_ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
         "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
         "suppressed_cells": int((results.flag == "suppressed").sum()),
-        "targets_total": len(targets), "targets_met": sum(1 for t in targets if t.get("met") == "True"),
+        "targets_total": targets.get("total", 0), "targets_met": targets.get("met", 0),
         "involve_rarely": Figure(float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions."
                                  "hardly_ever_never") if len(involve) else None,
         "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"), "all_labels": len(labels),
@@ -375,15 +366,14 @@ def build_html(paths: Paths) -> dict:
     codebook = load_codebook(codebook_path)
     if wave.data_file is None:
         raise PublishError(f"{wave.folder / 'wave.yml'}: wave {wave.id} has no respondent data to report on")
-    respondents = load_respondents(wave, codebook)
     results_path = paths.out / "results.csv"
     if not results_path.is_file():
         raise PublishError(f"{results_path}: missing (run the tables step first)")
     results = read_results(results_path)
 
     build = provenance(paths, wave, codebook_path)
-    about = read_json(paths.out / "about.json").get("wave") or {}
-    wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about.get("base", len(respondents))),
+    about = read_json(paths.out / "about.json")
+    wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about["wave"]["base"]),
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
                  "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed}
     figures = figures_context(paths, config)
@@ -392,7 +382,7 @@ def build_html(paths: Paths) -> dict:
     inputs = {
         "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": methods_context(results, respondents, codebook, config, wave),
+        "methods": methods_context(results, about, codebook, config),
         "tables": lambda cols: question_tables(results, codebook, cols, titles),
     }
     parts = PartBuilder(paths, config, inputs).build()
