@@ -61,7 +61,7 @@ $(EXECUTED_ABOUT): $(ABOUT_NB) $(WAVE_INPUTS) $(ABOUT_CODE) | $(ENV)
 	@$(CLI) notebook --wave $(WAVE) $<
 
 # A finding reads results.csv, its commentary template, the report contents and earlier waves' descriptions.
-$(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 $(BUILD)/results.csv \
+$(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 report/findings/_changes.md.j2 $(BUILD)/results.csv \
 		report/report.yml $(wildcard $(DATA_DIR)/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
 	@$(CLI) notebook --wave $(WAVE) --figures-dir $(FIGURES_DIR) $<
 

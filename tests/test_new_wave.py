@@ -67,8 +67,11 @@ def test_the_new_numbers_and_the_change_since_earlier_waves(new_wave):
     bars = [e.get("id") for e in chart.iter() if e.get("id", "").startswith("bar-")]
     # This wave and 2014 for every answer, 2010 for the two answers it published.
     assert len(bars) == 4 + 4 + 2
-    html = (root / "build" / WAVE / f"collaborative-citizen-{WAVE}.html").read_text()
-    assert "2016" in html
+    bullets = " ".join(re.sub(r"<[^>]+>", "", b) for b in f2["bullets"])
+    assert "Compared with 2014, support for equality of opportunity has fallen" in bullets
+    f3 = json.loads((root / "build" / WAVE / "findings" / "F3.json").read_text())
+    assert "Compared with 2014, agreement that dignity matters as much as outcomes is little changed" in \
+        " ".join(re.sub(r"<[^>]+>", "", b) for b in f3["bullets"])
 
 
 def test_a_wave_of_real_data_carries_no_reconstruction_notes(new_wave):

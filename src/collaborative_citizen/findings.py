@@ -16,7 +16,7 @@ import yaml
 from . import charts
 from .codebook import Codebook, Variable, load_codebook
 from .loading import load_respondents
-from .statistics import estimate_share
+from .statistics import ShareEstimate, compare_independent, estimate_share
 from .tables import LOW_BASE, question_cells, read_results
 from .waves import Wave, available_waves, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
@@ -91,22 +91,46 @@ def published_cells(wave: Wave) -> set[tuple[str, str, str]]:
     return set(zip(figures.question, figures["item"], figures.answer))
 
 
-def earlier_figures(data_dir: Path, wave: Wave, codebook: Codebook, question: Variable) -> dict[str, dict[str, float]]:
-    """Whole-sample figures for the question from waves fielded before this one: computed from respondent
-    data where a wave has it, otherwise as published. {wave id: {answer key: pct}}, oldest first."""
+def earlier_figures(data_dir: Path, wave: Wave, codebook: Codebook,
+                    question: Variable) -> dict[str, dict[str, float | ShareEstimate]]:
+    """Whole-sample figures for the question from waves fielded before this one, oldest first, by wave id and
+    figure key (`<item>_<answer>` for grids). Waves with respondent data give full estimates, so a change can
+    be tested; waves known only from publications give their published percentages."""
     earlier = {}
     for other in available_waves(data_dir):
         if other.fieldwork_start >= wave.fieldwork_start or not other.asks(question.key):
             continue
         if other.data_file is not None:
             respondents = load_respondents(other, codebook)
-            figures = {cell.answer: 100 * estimate_share(cell.indicator, respondents.weights).share
-                       for cell in question_cells(respondents, question) if not cell.item}
+            figures = {Finding.key(cell.answer, cell.item): estimate_share(cell.indicator, respondents.weights)
+                       for cell in question_cells(respondents, question)}
         else:
             figures = {p["answer"]: float(p["pct"]) for p in other.published if p.get("question") == question.key}
         if figures:
             earlier[other.id] = figures
     return earlier
+
+
+def as_pct(figure: float | ShareEstimate) -> float:
+    return 100 * figure.share if isinstance(figure, ShareEstimate) else float(figure)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure of this wave against the same figure in an earlier wave with respondent data."""
+
+    wave: str
+    before: Number
+    now: Number
+    p_value: float
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
+
+    @property
+    def up(self) -> bool:
+        return self.now > self.before
 
 
 @dataclass
@@ -177,8 +201,24 @@ class Finding:
         for alias, key in (self.spec.get("aliases") or {}).items():
             found[alias] = Number(float(found[key]), alias)
         for wave_id, figures in self.earlier.items():
-            for answer, value in figures.items():
-                found[f"{answer}_{wave_id}"] = Number(value, f"{answer}_{wave_id}")
+            for key, figure in figures.items():
+                found[f"{key}_{wave_id}"] = Number(as_pct(figure), f"{key}_{wave_id}")
+        return found
+
+    def changes(self, answer: str, item: str = "") -> list[Change]:
+        """This wave's figure against each earlier wave with respondent data, tested as independent samples."""
+        row = self.row(answer, item)
+        now = ShareEstimate(share=row.pct / 100, se=row.se / 100, ci_low=row.ci_low / 100, ci_high=row.ci_high / 100,
+                            base_unweighted=int(row.base_unweighted), base_weighted=float(row.base_weighted),
+                            base_effective=float(row.base_effective))
+        key = self.key(answer, item)
+        found = []
+        for wave_id, figures in self.earlier.items():
+            before = figures.get(key)
+            if isinstance(before, ShareEstimate):
+                test = compare_independent(now, before)
+                found.append(Change(wave_id, Number(100 * before.share, f"{key}_{wave_id}"),
+                                    Number(float(row.pct), key), test.p_value))
         return found
 
     def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
@@ -227,7 +267,9 @@ class Finding:
         elif kind == "trend":
             series = {self.wave.id: self._values(question.answers)}
             for wave_id, figures in reversed(list(self.earlier.items())):
-                series[wave_id] = [charts.Value(a.key, a.label, figures.get(a.key), published=a.key in figures)
+                series[wave_id] = [charts.Value(a.key, a.label, as_pct(figures[a.key]) if a.key in figures else None,
+                                                published=self.wave.reconstructed and a.key in figures
+                                                and not isinstance(figures[a.key], ShareEstimate))
                                    for a in question.answers]
             figure = charts.paired_bar_chart(series)
             parts = [f"{a.label}: " + ", ".join(f"{w} {pct_text(v.pct) if v.pct is not None else 'not published'}"
@@ -341,7 +383,7 @@ class Finding:
 
     def template_context(self) -> dict:
         question = self.question
-        return {"n": self.numbers(), "notable": self.notable, "ranked": self.ranked, "groups": self.groups,
+        return {"n": self.numbers(), "notable": self.notable, "changes": self.changes, "ranked": self.ranked, "groups": self.groups,
                 "question": question, "wave": self.wave, "earlier": self.earlier, "label": question.label_of,
                 "item_label": lambda k: question.item(k).label,
                 "base": int(self.table[self.table.breakdown == "total"].base_unweighted.max())}

@@ -450,14 +450,25 @@ def compare_with_rest(
         base &= _as_mask(domain, w.size, "domain")
     p_g, se_g, _ = _domain_share(y, w, base & g)
     p_r, se_r, _ = _domain_share(y, w, base & ~g)
-    difference = p_g - p_r
-    if math.isnan(difference) or se_g == 0.0 or se_r == 0.0:
+    return _z_test(p_g, se_g, p_r, se_r)
+
+
+def compare_independent(current: ShareEstimate, earlier: ShareEstimate) -> GroupComparison:
+    """Two-sided z test of a share against the same share in an independent sample, such as an
+    earlier survey wave: z = (p_1 - p_2) / sqrt(se_1^2 + se_2^2). Independent samples have no
+    covariance, so adding the variances is exact; each SE is the linearised one of its own wave."""
+    return _z_test(current.share, current.se, earlier.share, earlier.se)
+
+
+def _z_test(p_1: float, se_1: float, p_2: float, se_2: float) -> GroupComparison:
+    difference = p_1 - p_2
+    if math.isnan(difference) or se_1 == 0.0 or se_2 == 0.0:
         z = p_value = math.nan
     else:
-        z = difference / math.sqrt(se_g * se_g + se_r * se_r)
+        z = difference / math.sqrt(se_1 * se_1 + se_2 * se_2)
         p_value = math.erfc(abs(z) / math.sqrt(2.0))
     return GroupComparison(
-        share_group=p_g, share_rest=p_r, difference=difference, z=z, p_value=p_value
+        share_group=p_1, share_rest=p_2, difference=difference, z=z, p_value=p_value
     )
 
 
