@@ -472,3 +472,16 @@ def test_dataclasses_are_frozen():
     assert isinstance(est, ShareEstimate)
     with pytest.raises(AttributeError):
         est.share = 0.1  # type: ignore[misc]
+
+
+def test_compare_independent_adds_the_two_waves_variances():
+    from collaborative_citizen.statistics import ShareEstimate, compare_independent
+
+    now = ShareEstimate(0.40, 0.02, 0.36, 0.44, 1000, 1000.0, 900.0)
+    before = ShareEstimate(0.50, 0.015, 0.47, 0.53, 1000, 1000.0, 950.0)
+    result = compare_independent(now, before)
+    assert result.difference == pytest.approx(-0.10)
+    assert result.z == pytest.approx(-0.10 / 0.025)
+    assert result.p_value == pytest.approx(math.erfc(4 / math.sqrt(2)))
+    same = compare_independent(now, now)
+    assert same.z == 0 and same.p_value == 1
