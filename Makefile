@@ -12,11 +12,41 @@ ENV := $(VENV)/.installed
 DATA_DIR ?= data
 BUILD_ROOT ?= report/build
 FIGURES_DIR ?= figures
-BUILD := $(BUILD_ROOT)/$(WAVE)
+
+# WAVE names one folder of $(DATA_DIR)/waves: letters, digits, '-', '_' and '.', never a path or empty.
+WAVE_REST := $(WAVE)
+$(foreach c,a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 	0 1 2 3 4 5 6 7 8 9 - _ .,$(eval WAVE_REST := $(subst $(c),,$(WAVE_REST))))
+ifneq ($(strip $(WAVE_REST))$(filter .% -% _%,$(WAVE))$(if $(WAVE),,empty)$(filter-out 1,$(words $(WAVE))),)
+$(error error: WAVE='$(WAVE)': not a plain wave id (expected letters, digits, '-', '_' or '.', starting with a letter or digit, naming a folder of $(DATA_DIR)/waves))
+endif
+
+# A failed build loses nothing. Every step writes into a hidden work tree, $(BUILD_ROOT)/.work/, which keeps the
+# intermediate files between runs so that builds stay incremental. Only when every step of `make report` has
+# succeeded is a complete copy of it moved into $(BUILD_ROOT)/$(WAVE)/ and $(FIGURES_DIR)/$(WAVE)/ (copied beside
+# them, then renamed into place), so a failed or interrupted build leaves the last good report, tables and
+# figures exactly as they were. `make tables` publishes results.csv (and changes.csv) the same way, on its own.
+PUBLISHED := $(BUILD_ROOT)/$(WAVE)
+PUBLISHED_FIGURES := $(FIGURES_DIR)/$(WAVE)
+WORK_ROOT := $(BUILD_ROOT)/.work
+BUILD := $(WORK_ROOT)/build/$(WAVE)
+# The notebook rules pass $(FIGURES_DIR) to the notebooks: from here on it names the work tree's figures.
+override FIGURES_DIR := $(WORK_ROOT)/figures
 PKG := src/collaborative_citizen
 DATA := $(DATA_DIR)/waves/$(WAVE)
-CLI := $(PY) -m collaborative_citizen --data-dir $(DATA_DIR) --build-dir $(BUILD_ROOT)
-PUBLISH := $(PY) -m collaborative_citizen.publish --data-dir $(DATA_DIR) --build-dir $(BUILD_ROOT)
+CLI := $(PY) -m collaborative_citizen --data-dir $(DATA_DIR) --build-dir $(WORK_ROOT)/build
+PUBLISH := $(PY) -m collaborative_citizen.publish --data-dir $(DATA_DIR) --build-dir $(WORK_ROOT)/build
+
+# $(call promote,<work folder>,<published folder>): a complete copy beside the published folder, renamed into
+# place; nothing happens when the two are already identical.
+define promote
+set -e; if ! diff -rq '$(1)' '$(2)' >/dev/null 2>&1; then \
+	rm -rf '$(2).new' '$(2).old'; mkdir -p '$(dir $(2))'; cp -R '$(1)' '$(2).new'; \
+	if [ -e '$(2)' ]; then mv '$(2)' '$(2).old'; fi; mv '$(2).new' '$(2)'; rm -rf '$(2).old'; fi
+endef
+# $(call publish_file,<work file>,<published folder>): one file, copied beside its target and renamed.
+define publish_file
+set -e; mkdir -p '$(2)'; cp '$(1)' '$(2)/.$(notdir $(1)).new'; mv '$(2)/.$(notdir $(1)).new' '$(2)/$(notdir $(1))'
+endef
 
 # Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1391126400)
@@ -51,8 +81,14 @@ $(ENV): pyproject.toml
 	@touch $@
 
 tables: $(BUILD)/results.csv
+	@$(call publish_file,$(BUILD)/results.csv,$(PUBLISHED))
+	@if [ -f '$(BUILD)/changes.csv' ]; then $(call publish_file,$(BUILD)/changes.csv,$(PUBLISHED)); fi
 
-$(BUILD)/results.csv: $(WAVE_INPUTS) $(TABLE_CODE) | $(ENV)
+# Changes since earlier waves are computed with the tables, so earlier waves' files are inputs too.
+EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.sav $(DATA_DIR)/waves/*/*.parquet \
+	$(DATA_DIR)/published/*.yml)
+
+$(BUILD)/results.csv: $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py | $(ENV)
 	@$(CLI) tables --wave $(WAVE)
 
 notebooks: $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS)
@@ -62,7 +98,7 @@ $(EXECUTED_ABOUT): $(ABOUT_NB) $(WAVE_INPUTS) $(ABOUT_CODE) | $(ENV)
 
 # A finding reads results.csv, its commentary template, the report contents and earlier waves' descriptions.
 $(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 report/findings/_changes.md.j2 $(BUILD)/results.csv \
-		report/report.yml $(wildcard $(DATA_DIR)/waves/*/wave.yml) $(FINDING_CODE) | $(ENV)
+		report/report.yml $(FINDING_CODE) | $(ENV)
 	@$(CLI) notebook --wave $(WAVE) --figures-dir $(FIGURES_DIR) $<
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
@@ -78,17 +114,20 @@ $(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
 	@$(PUBLISH) pdf --wave $(WAVE)
 
 report: $(REPORT_PDF)
+	@$(call promote,$(BUILD),$(PUBLISHED))
+	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
 
 test: $(ENV)
 	@echo "test: running the test suite"
 	@$(PY) -m pytest
 
-# Regenerates the reconstructed 2014 respondent file and its targets.csv from reconstruction.yml.
+# Regenerates every reconstructed respondent file (2014, 2015) and its targets.csv from reconstruction.yml.
 reconstruct: $(ENV)
-	@$(PY) -m collaborative_citizen.reconstruction --wave-dir data/waves/2014 --codebook data/codebook.yml
+	@for dir in $(sort $(dir $(wildcard data/waves/*/reconstruction.yml))); do \
+		$(PY) -m collaborative_citizen.reconstruction --wave-dir $$dir --codebook data/codebook.yml || exit 1; done
 
 clean:
-	rm -rf report/build figures/*/
+	rm -rf report/build figures/*/ $(BUILD_ROOT)/.work
 
 bench: $(ENV)
 	@$(PY) benchmarks/bench_tables.py

@@ -47,7 +47,7 @@ def main() -> None:
         frame = respondents.data.copy()
         frame[wave.respondent_id] = frame[wave.respondent_id].astype(np.int64) + copy * 1_000_000
         copies.append(frame)
-    big = Respondents(wave=wave, codebook=codebook, data=pd.concat(copies, ignore_index=True),
+    big = Respondents(wave=wave, codebook=codebook, data=pd.concat(copies, ignore_index=True), asked=respondents.asked,
                       source=respondents.source)
     measure(f"weighted tables 10x ({len(big.data):,})", lambda: weighted_tables(big))
 

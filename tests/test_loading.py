@@ -163,4 +163,4 @@ def test_unknown_wave_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "collaborative_citizen", "tables", "--wave", "1999"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: data/waves/1999/wave.yml: no wave description (expected wave.yml in data/waves/1999)"
+    assert result.stderr.strip() == "error: data/waves/1999: no such wave folder (expected data/waves/<id>/ with a wave.yml)"

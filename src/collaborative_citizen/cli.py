@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import traceback
 from pathlib import Path
 
 from .codebook import CodebookError, load_codebook
@@ -12,6 +15,8 @@ from .waves import WaveError, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
 EXIT_INVALID = 2
+# A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b') or empty.
+WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def cmd_validate(args) -> int:
@@ -23,11 +28,18 @@ def cmd_validate(args) -> int:
 def cmd_tables(args) -> int:
     from .tables import weighted_tables, write_results
 
+    from .changes import wave_changes, write_changes
+
     respondents = _respondents(args)
     table = weighted_tables(respondents)
+    changes = wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir))
     out = Path(args.build_dir) / args.wave / "results.csv"
+    # changes.csv first: results.csv is what make checks, so it must appear only when both are written.
+    write_changes(changes, out.with_name("changes.csv"))
     write_results(table, out)
-    print(f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells -> {out}")
+    compared = sorted(set(changes.previous_wave)) if len(changes) else []
+    print(f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"
+          + (f", compared with {', '.join(compared)}" if compared else "") + f" -> {out}")
     return 0
 
 
@@ -75,19 +87,53 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command. Invalid input exits 2 with one `error:` line per problem and no traceback;
+    anything else exits 1 with one line. DEBUG=1 in the environment shows the traceback as well."""
     args = parser().parse_args(argv)
     if args.codebook is None:
         args.codebook = str(Path(args.data_dir) / "codebook.yml")
+    wave = getattr(args, "wave", None)
+    if wave is not None and not is_plain_id(wave):
+        print(f"error: --wave {wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', starting "
+              f"with a letter or digit, naming a folder of {Path(args.data_dir) / 'waves'})", file=sys.stderr)
+        return EXIT_INVALID
     try:
         return args.func(args)
     except DataValidationError as error:
+        _traceback_if_debugging()
         for line in error.problems:
             print(f"error: {line}", file=sys.stderr)
         print(f"{args.command}: {len(error.problems)} problem(s) in the input; nothing was written", file=sys.stderr)
         return EXIT_INVALID
     except (CodebookError, WaveError, NotebookError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _traceback_if_debugging()
+        for line in str(error).splitlines() or [type(error).__name__]:
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"error: {args.command}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as error:  # a genuine crash: one line, the traceback only on request
+        _traceback_if_debugging()
+        where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"error: {where}{args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
+              + ("" if debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
+        return 1
+
+
+def is_plain_id(text: str) -> bool:
+    """A wave id names one folder of data/waves: no path separators, no '..', nothing empty or hidden."""
+    return bool(WAVE_ID.fullmatch(text or ""))
+
+
+def debugging() -> bool:
+    return os.environ.get("DEBUG", "").strip().lower() not in ("", "0", "no", "false")
+
+
+def _traceback_if_debugging() -> None:
+    if debugging():
+        traceback.print_exc(file=sys.stderr)
 
 
 if __name__ == "__main__":

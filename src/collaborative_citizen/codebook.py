@@ -16,6 +16,68 @@ class CodebookError(ValueError):
     """The codebook itself is inconsistent; raised with the file name and the offending key."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a mapping may not repeat a key: plain PyYAML silently keeps the last
+    one, so a copied-and-edited entry would quietly replace the question above it."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # the base constructor reports unhashable keys itself
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"duplicate key {key!r} (first at line {seen[key] + 1}; a key may appear only once)",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def load_yaml_unique(text: str):
+    """Parse YAML refusing duplicate keys (yaml.ConstructorError names the key and both lines)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """'line 12: duplicate key 'label' (...)' from a PyYAML error, without its multi-line layout."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + " ".join(str(problem).split())
+
+
+def _mapping(value, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CodebookError(f"{where}: is a {type(value).__name__}, not a mapping (expected key: value entries)")
+    return value
+
+
+def _list(value, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CodebookError(f"{where}: is a {type(value).__name__}, not a list (expected entries starting with -)")
+    return value
+
+
+def _field(entry, name: str, where: str):
+    if not isinstance(entry, dict):
+        raise CodebookError(f"{where}: entry {entry!r} is not a mapping (expected {{key: ..., {name}: ...}})")
+    if entry.get(name) is None:
+        raise CodebookError(f"{where}: entry {entry.get('key', entry)!r} has no {name}")
+    return entry[name]
+
+
 @dataclass(frozen=True)
 class Answer:
     key: str
@@ -120,14 +182,18 @@ class Codebook:
 
 def _answers(raw: list, where: str) -> tuple[Answer, ...]:
     answers = []
-    for entry in raw or []:
+    field = f"{where}.answers"
+    for entry in _list(raw, field):
+        key, code, label = (_field(entry, name, field) for name in ("key", "code", "label"))
         source = entry.get("label_source")
         if source not in LABEL_SOURCES:
-            raise CodebookError(f"{where}: answer {entry.get('key')!r} needs label_source published or assumed")
-        answers.append(Answer(key=str(entry["key"]), code=int(entry["code"]), label=str(entry["label"]),
+            raise CodebookError(f"{field}: answer {key!r} needs label_source (expected published or assumed)")
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number")
+        answers.append(Answer(key=str(key), code=code, label=str(label),
                               label_source=source, exclusive=bool(entry.get("exclusive", False))))
     if not answers:
-        raise CodebookError(f"{where}: no answers")
+        raise CodebookError(f"{field}: no answers (expected a list of key, code, label, label_source)")
     for attr in ("key", "code"):
         values = [getattr(a, attr) for a in answers]
         duplicates = sorted({str(v) for v in values if values.count(v) > 1})
@@ -139,34 +205,51 @@ def _answers(raw: list, where: str) -> tuple[Answer, ...]:
 def _nets(raw: list, answers: tuple[Answer, ...], where: str) -> tuple[Net, ...]:
     keys = {a.key for a in answers}
     nets = []
-    for entry in raw or []:
-        members = tuple(str(k) for k in entry["answers"])
+    where = f"{where}.nets"
+    for entry in _list(raw, where):
+        key, label = str(_field(entry, "key", where)), _field(entry, "label", where)
+        members = tuple(str(k) for k in _list(_field(entry, "answers", where), f"{where}.{key}.answers"))
         unknown = [k for k in members if k not in keys]
         if unknown:
-            raise CodebookError(f"{where}: net {entry['key']!r} refers to unknown answers {', '.join(unknown)}")
-        if entry["key"] in keys:
-            raise CodebookError(f"{where}: net {entry['key']!r} has the same key as an answer")
-        nets.append(Net(key=str(entry["key"]), label=str(entry["label"]), answers=members))
+            raise CodebookError(f"{where}: net {key!r} refers to unknown answers {', '.join(unknown)} "
+                                f"(expected answer keys: {', '.join(a.key for a in answers)})")
+        if not members:
+            raise CodebookError(f"{where}: net {key!r} has no answers")
+        if key in keys or key in {n.key for n in nets}:
+            raise CodebookError(f"{where}: net {key!r} has the same key as an answer or another net")
+        nets.append(Net(key=key, label=str(label), answers=members))
     return tuple(nets)
 
 
 def _items(key: str, raw: dict, where: str) -> tuple[tuple[Item, ...], dict]:
     if "ways" in raw:
         # A grid crossed from two lists: every way of organising rated on every aspect.
-        ways = {str(w["key"]): str(w["label"]) for w in raw["ways"]}
-        aspects = {str(a["key"]): str(a["label"]) for a in raw["aspects"]}
+        ways = {str(_field(w, "key", f"{where}.ways")): str(_field(w, "label", f"{where}.ways"))
+                for w in _list(raw["ways"], f"{where}.ways")}
+        aspects = {str(_field(a, "key", f"{where}.aspects")): str(_field(a, "label", f"{where}.aspects"))
+                   for a in _list(raw.get("aspects"), f"{where}.aspects")}
+        if not ways or not aspects:
+            raise CodebookError(f"{where}: a grid of ways needs both ways and aspects (expected two non-empty lists)")
         items = tuple(Item(key=f"{w}_{a}", label=f"{wl}: {al.lower()}", variable=f"{key}_{w}_{a}", way=w, aspect=a)
                       for w, wl in ways.items() for a, al in aspects.items())
         return items, {"ways": ways, "aspects": aspects}
-    items = tuple(Item(key=str(i["key"]), label=str(i["label"]), variable=str(i.get("variable", f"{key}_{i['key']}")),
-                       asked_of=i.get("asked_of")) for i in raw.get("items") or [])
+    entries = _list(raw.get("items"), f"{where}.items")
+    items = tuple(Item(key=str(_field(i, "key", f"{where}.items")), label=str(_field(i, "label", f"{where}.items")),
+                       variable=str(i.get("variable") or f"{key}_{i['key']}"), asked_of=i.get("asked_of"))
+                  for i in entries)
     if not items:
-        raise CodebookError(f"{where}: a grid needs items (or ways and aspects)")
+        raise CodebookError(f"{where}: items: a grid needs items (expected a list of key and label, "
+                            "or ways and aspects)")
+    for attr in ("key", "variable"):
+        values = [getattr(i, attr) for i in items]
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise CodebookError(f"{where}.items: duplicate item {attr}s {', '.join(duplicates)}")
     return items, {}
 
 
-def _variable(key: str, raw: dict, kind: str, path: Path) -> Variable:
-    where = f"{path.name}: {key}"
+def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> Variable:
+    where = f"{path}: {section + '.' if section else ''}{key}"
     if not isinstance(raw, dict) or "wording" not in raw:
         raise CodebookError(f"{where}: needs a wording")
     qtype = raw.get("type", "single")
@@ -175,9 +258,9 @@ def _variable(key: str, raw: dict, kind: str, path: Path) -> Variable:
     answers = _answers(raw.get("answers"), where)
     items, groupings = _items(key, raw, where) if qtype == "grid" else ((), {})
     max_answers = raw.get("max_answers")
-    if qtype == "multi" and not isinstance(max_answers, int):
-        raise CodebookError(f"{where}: a multi question needs max_answers")
-    split = (raw.get("split_sample") or {}).get("variable")
+    if qtype == "multi" and (isinstance(max_answers, bool) or not isinstance(max_answers, int) or max_answers < 1):
+        raise CodebookError(f"{where}: a multi question needs max_answers (expected a whole number of at least 1)")
+    split = _mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
     if split is None and any(i.asked_of for i in items):
         raise CodebookError(f"{where}: items have asked_of but the question has no split_sample variable")
     variable = Variable(key=key, wording=str(raw["wording"]), kind=kind, type=qtype, answers=answers,
@@ -192,23 +275,38 @@ def _variable(key: str, raw: dict, kind: str, path: Path) -> Variable:
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CodebookError(f"{path}: codebook not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CodebookError(f"{path}: cannot be read ({error})") from None
     except yaml.YAMLError as error:
-        raise CodebookError(f"{path}: not valid YAML ({error})") from None
+        problem = _yaml_problem(error)
+        raise CodebookError(f"{path}: {problem}" + ("" if "duplicate key" in problem else " (expected valid YAML)")) from None
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{path}: is empty or not a mapping (expected sections questions, demographics, design)")
+    if not raw.get("questions"):
+        raise CodebookError(f"{path}: questions: missing or empty (expected one entry per question)")
     sections = {}
     for section, kind in (("questions", "question"), ("demographics", "demographic"), ("design", "design")):
-        sections[section] = {str(k): _variable(str(k), v, kind, path) for k, v in (raw.get(section) or {}).items()}
+        entries = _mapping(raw.get(section), f"{path}: {section}")
+        sections[section] = {str(k): _variable(str(k), v, kind, path, section) for k, v in entries.items()}
+    seen: dict[str, str] = {}
+    for section, entries in sections.items():
+        for key in entries:
+            if key in seen:
+                raise CodebookError(f"{path}: {section}.{key}: also defined under {seen[key]} (a name may be used once)")
+            seen[key] = section
     codebook = Codebook(path=path, **sections)
     for question in codebook.questions.values():
         if question.split_variable and question.split_variable not in codebook.design:
-            raise CodebookError(f"{path.name}: {question.key}: split variable {question.split_variable} "
-                                "is not in the design section")
+            raise CodebookError(f"{path}: questions.{question.key}.split_sample: variable {question.split_variable} "
+                                f"is not in the design section (expected one of: {', '.join(codebook.design) or 'none'})")
         if question.split_variable:
             halves = {a.key for a in codebook.design[question.split_variable].answers}
             for item in question.items:
                 if item.asked_of not in halves:
-                    raise CodebookError(f"{path.name}: {question.key}.{item.key}: asked_of must be one of "
-                                        f"{', '.join(sorted(halves))}")
+                    raise CodebookError(f"{path}: questions.{question.key}.items.{item.key}: asked_of "
+                                        f"{item.asked_of!r} is not a half of {question.split_variable} "
+                                        f"(expected one of: {', '.join(sorted(halves))})")
     return codebook

@@ -4,6 +4,7 @@ A finding notebook calls, in order: `Finding.load(...)`, `.draw(...)`, `.write_s
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -15,9 +16,9 @@ import yaml
 
 from . import charts
 from .codebook import Codebook, Variable, load_codebook
-from .loading import load_respondents
-from .statistics import ShareEstimate, compare_independent, estimate_share
+from .changes import read_changes
 from .tables import LOW_BASE, question_cells, read_results
+from .loading import load_respondents
 from .waves import Wave, available_waves, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
@@ -76,6 +77,15 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if not text[1:2].isupper() else text
 
 
+def last_asked(data_dir: Path, wave: Wave, codebook: Codebook, question: str) -> str | None:
+    """The latest wave before this one whose respondent file has the question."""
+    found = None
+    for other in available_waves(data_dir):
+        if other.fieldwork_start < wave.fieldwork_start and load_respondents(other, codebook).asks(question):
+            found = other.id
+    return found
+
+
 def load_report_config(path: str | Path) -> dict:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
@@ -91,46 +101,31 @@ def published_cells(wave: Wave) -> set[tuple[str, str, str]]:
     return set(zip(figures.question, figures["item"], figures.answer))
 
 
-def earlier_figures(data_dir: Path, wave: Wave, codebook: Codebook,
-                    question: Variable) -> dict[str, dict[str, float | ShareEstimate]]:
-    """Whole-sample figures for the question from waves fielded before this one, oldest first, by wave id and
-    figure key (`<item>_<answer>` for grids). Waves with respondent data give full estimates, so a change can
-    be tested; waves known only from publications give their published percentages."""
-    earlier = {}
-    for other in available_waves(data_dir):
-        if other.fieldwork_start >= wave.fieldwork_start or not other.asks(question.key):
-            continue
-        if other.data_file is not None:
-            respondents = load_respondents(other, codebook)
-            figures = {Finding.key(cell.answer, cell.item): estimate_share(cell.indicator, respondents.weights)
-                       for cell in question_cells(respondents, question)}
-        else:
-            figures = {p["answer"]: float(p["pct"]) for p in other.published if p.get("question") == question.key}
-        if figures:
-            earlier[other.id] = figures
-    return earlier
-
-
-def as_pct(figure: float | ShareEstimate) -> float:
-    return 100 * figure.share if isinstance(figure, ShareEstimate) else float(figure)
-
-
 @dataclass(frozen=True)
 class Change:
-    """A figure of this wave against the same figure in an earlier wave with respondent data."""
+    """A figure of this wave against the same figure in the latest earlier wave that has it (changes.csv)."""
 
     wave: str
     before: Number
     now: Number
-    p_value: float
+    p_value: float  # NaN when the earlier figure cannot be tested (published without a base)
+    design_note: str  # how the two waves' designs differ, "" when they do not
+
+    @property
+    def testable(self) -> bool:
+        return not math.isnan(self.p_value)
 
     @property
     def significant(self) -> bool:
-        return self.p_value < ALPHA
+        return self.testable and self.p_value < ALPHA
 
     @property
     def up(self) -> bool:
         return self.now > self.before
+
+    @property
+    def gap(self) -> Number:
+        return Number(abs(self.now - self.before), f"{self.now.key}-since-{self.wave}")
 
 
 @dataclass
@@ -143,8 +138,9 @@ class Finding:
     config: dict
     template_dir: Path
     published: set = field(default_factory=set)
-    earlier: dict = field(default_factory=dict)
+    changes_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # this question's rows of changes.csv
     claims: list = field(default_factory=list)
+    last_asked: str | None = None  # for a question this wave did not ask: the latest earlier wave that did
     chart: Chart | None = None
 
     @classmethod
@@ -159,13 +155,17 @@ class Finding:
         the_wave = load_wave(wave_folder(data_dir, wave))
         question = codebook.questions[spec["question"]]
         results = read_results(Path(build_dir) / the_wave.id / "results.csv")
+        changes = read_changes(Path(build_dir) / the_wave.id / "changes.csv")
         table = results[results.question == question.key].reset_index(drop=True)
-        if table.empty:
-            raise ValueError(f"{build_dir}/{the_wave.id}/results.csv: no rows for {question.key}: "
-                             f"was it asked in wave {the_wave.id}?")
         return cls(number=number, spec=spec, wave=the_wave, codebook=codebook, table=table, config=config,
                    template_dir=Path(report_config).parent / "findings", published=published_cells(the_wave),
-                   earlier=earlier_figures(data_dir, the_wave, codebook, question))
+                   changes_table=changes[changes.question == question.key].reset_index(drop=True),
+                   last_asked=None if len(table) else last_asked(data_dir, the_wave, codebook, question.key))
+
+    @property
+    def asked(self) -> bool:
+        """A wave need not ask every question; a finding it did not ask is reported as such, not dropped."""
+        return not self.table.empty
 
     # --- numbers ---------------------------------------------------------------------------------------------
 
@@ -199,27 +199,28 @@ class Finding:
         found = {self.key(r.answer, r.item): Number(float(r.pct), self.key(r.answer, r.item))
                  for r in totals.itertuples()}
         for alias, key in (self.spec.get("aliases") or {}).items():
-            found[alias] = Number(float(found[key]), alias)
-        for wave_id, figures in self.earlier.items():
-            for key, figure in figures.items():
-                found[f"{key}_{wave_id}"] = Number(as_pct(figure), f"{key}_{wave_id}")
+            if key in found:  # a wave may not ask every item
+                found[alias] = Number(float(found[key]), alias)
+        for r in self.changes_table.itertuples():
+            key = f"{self.key(r.answer, r.item)}_{r.previous_wave}"
+            found[key] = Number(float(r.previous_pct), key)
+        return found
+
+    @property
+    def earlier(self) -> dict[str, dict[str, float]]:
+        """Earlier waves' whole-sample figures for this question, oldest first: {wave: {figure key: pct}}."""
+        found: dict[str, dict[str, float]] = {}
+        for r in self.changes_table.itertuples():
+            found.setdefault(r.previous_wave, {})[self.key(r.answer, r.item)] = float(r.previous_pct)
         return found
 
     def changes(self, answer: str, item: str = "") -> list[Change]:
-        """This wave's figure against each earlier wave with respondent data, tested as independent samples."""
-        row = self.row(answer, item)
-        now = ShareEstimate(share=row.pct / 100, se=row.se / 100, ci_low=row.ci_low / 100, ci_high=row.ci_high / 100,
-                            base_unweighted=int(row.base_unweighted), base_weighted=float(row.base_weighted),
-                            base_effective=float(row.base_effective))
+        """This wave's figure against the latest earlier wave that has it, as tested in changes.csv."""
+        t = self.changes_table
+        rows = t[(t.answer == answer) & (t["item"] == item) & t.latest]
         key = self.key(answer, item)
-        found = []
-        for wave_id, figures in self.earlier.items():
-            before = figures.get(key)
-            if isinstance(before, ShareEstimate):
-                test = compare_independent(now, before)
-                found.append(Change(wave_id, Number(100 * before.share, f"{key}_{wave_id}"),
-                                    Number(float(row.pct), key), test.p_value))
-        return found
+        return [Change(r.previous_wave, Number(float(r.previous_pct), f"{key}_{r.previous_wave}"),
+                       Number(float(r.pct), key), float(r.p_value), r.design_note) for r in rows.itertuples()]
 
     def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
         """Groups that differ significantly from the rest on this answer, largest difference first, at most one
@@ -252,7 +253,10 @@ class Finding:
                              published=(self.question.key, item, a.key) in self.published) for a in answers]
 
     def draw(self, figures_dir: str | Path = "figures") -> Chart:
-        """Draw the finding's chart, save it as SVG and 200 dpi PNG in figures/<wave>/, return it."""
+        """Draw the finding's chart, save it as SVG and 200 dpi PNG in figures/<wave>/, return it (None when the
+        wave did not ask the question)."""
+        if not self.asked:
+            return None
         question, chart_spec = self.question, self.spec["chart"]
         kind = chart_spec["type"]
         parts, published_shown = [], 0
@@ -267,9 +271,10 @@ class Finding:
         elif kind == "trend":
             series = {self.wave.id: self._values(question.answers)}
             for wave_id, figures in reversed(list(self.earlier.items())):
-                series[wave_id] = [charts.Value(a.key, a.label, as_pct(figures[a.key]) if a.key in figures else None,
+                sources = set(self.changes_table[self.changes_table.previous_wave == wave_id].previous_source)
+                series[wave_id] = [charts.Value(a.key, a.label, figures.get(a.key),
                                                 published=self.wave.reconstructed and a.key in figures
-                                                and not isinstance(figures[a.key], ShareEstimate))
+                                                and sources == {"published"})
                                    for a in question.answers]
             figure = charts.paired_bar_chart(series)
             parts = [f"{a.label}: " + ", ".join(f"{w} {pct_text(v.pct) if v.pct is not None else 'not published'}"
@@ -296,22 +301,36 @@ class Finding:
                            png_path=png_path, published_shown=published_shown)
         return self.chart
 
+    @property
+    def items(self) -> list:
+        """The question's grid items this wave asked, in questionnaire order."""
+        asked = set(self.table["item"])
+        return [i for i in self.question.items if i.key in asked]
+
     def _diverging(self, spec: dict):
         question = self.question
-        rows = [(i.key, i.label) for i in question.items]
         side_of = {k: side for side in ("left", "right", "aside") for k in spec[side]}
         # In questionnaire order, so the chart can stack each side from the middle of the scale outwards.
         segments = [charts.Segment(a.key, a.label, side_of[a.key]) for a in question.answers if a.key in side_of]
-        shares = {i.key: {s.key: float(self.value(s.key, i.key)) for s in segments} for i in question.items}
-        published = set()
-        for item in question.items:
+        rows, shares, published = [], {}, set()
+        earlier = self.earlier
+        for item in self.items:
+            # An item asked in earlier waves is shown beside them, this wave first.
+            waves = [w for w in reversed(list(earlier)) if self.key(segments[0].key, item.key) in earlier[w]]
+            suffix = f" ({self.wave.id})" if waves else ""
+            rows.append((item.key, item.label + suffix))
+            shares[item.key] = {s.key: float(self.value(s.key, item.key)) for s in segments}
+            for wave_id in waves:
+                rows.append((f"{item.key}-{wave_id}", f"{item.label} ({wave_id})"))
+                shares[f"{item.key}-{wave_id}"] = {s.key: earlier[wave_id].get(self.key(s.key, item.key))
+                                                   for s in segments}
             for side in ("right", "left"):
                 if (question.key, item.key, spec[f"{side}_net"]) in self.published:
                     published.add((item.key, side))
         figure = charts.diverging_chart(rows, segments, shares, published=published)
         right, left = spec["right_net"], spec["left_net"]
         parts = [f"{i.label}: {question.label_of(right)} {pct_text(self.value(right, i.key))}, "
-                 f"{question.label_of(left)} {pct_text(self.value(left, i.key))}" for i in question.items]
+                 f"{question.label_of(left)} {pct_text(self.value(left, i.key))}" for i in self.items]
         return figure, parts, len(published)
 
     def _grid(self, spec: dict):
@@ -338,9 +357,9 @@ class Finding:
         base of each half."""
         wave = self.wave
         totals = self.table[(self.table.breakdown == "total")]
-        if self.question.split_variable:
+        if self.question.split_variable and len(self.items) > 1:
             halves = [f"{int(totals[totals['item'] == i.key].base_unweighted.iloc[0]):,} asked "
-                      f"\u201c{i.label}\u201d" for i in self.question.items]
+                      f"\u201c{i.label}\u201d" for i in self.items]
             return (f"Base: {wave.population}, split sample: " + "; ".join(halves)
                     + f". Fieldwork {wave.fieldwork_text}.")
         base = int(totals.base_unweighted.max())
@@ -422,7 +441,19 @@ class Finding:
                 html.append(inner.removeprefix("<p>").removesuffix("</p>"))
         return html
 
+    def not_asked_html(self) -> str:
+        since = (f"It was last asked in {self.last_asked}; see that wave's report for its results."
+                 if self.last_asked else "No earlier wave in this project asked it either.")
+        return "\n".join([
+            f'<section class="finding not-asked" id="finding-{self.number}" data-finding="{self.number}">',
+            f'<p class="finding-number">Finding {self.number}</p>', f"<h2>{escape(self.spec['title'])}</h2>",
+            f'<p class="question"><span class="q">Q.</span> {escape(self.question.wording)}</p>',
+            f'<p class="note not-asked">This question was not asked in the {escape(self.wave.id)} survey '
+            f"({escape(self.wave.fieldwork_prose)}). {escape(since)}</p>", "</section>"])
+
     def html(self) -> str:
+        if not self.asked:
+            return self.not_asked_html()
         if self.chart is None:
             raise RuntimeError("draw the chart before rendering the finding")
         question = self.question
@@ -441,13 +472,17 @@ class Finding:
         return "\n".join(parts)
 
     def summary(self) -> dict:
+        if not self.asked:
+            return {"finding": self.number, "wave": self.wave.id, "title": self.spec["title"],
+                    "question": self.question.key, "wording": self.question.wording, "asked": False,
+                    "last_asked": self.last_asked, "numbers": {}, "bases": {}, "subgroup_claims": [], "bullets": []}
         bullets = self.commentary()
         bases = {}
         for r in self.table[(self.table.breakdown == "total")].itertuples():
             bases.setdefault(r.item or "total", int(r.base_unweighted))
         return {
             "finding": self.number, "wave": self.wave.id, "title": self.spec["title"], "question": self.question.key,
-            "wording": self.question.wording,
+            "wording": self.question.wording, "asked": True,
             "numbers": {k: round(float(v), 6) for k, v in sorted(self.numbers().items())},
             "bases": bases, "base_line": self.base_line(),
             "published": sorted(f"{i}_{a}" if i else a for q, i, a in self.published if q == self.question.key),

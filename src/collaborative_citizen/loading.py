@@ -34,6 +34,13 @@ class Respondents:
     codebook: Codebook
     data: pd.DataFrame
     source: Path
+    asked: dict  # question key -> item keys asked ("" for a question without items)
+
+    def asks(self, question: str) -> bool:
+        return question in self.asked
+
+    def asks_item(self, question: str, item: str) -> bool:
+        return item in self.asked.get(question, ())
 
     @property
     def weights(self) -> np.ndarray:
@@ -152,12 +159,42 @@ def _check_multi(frame: pd.DataFrame, entry: Variable, file: str, problems: list
                     lambda r, a=answer: f"{a.key} chosen together with other answers")
 
 
-def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str) -> list[str]:
+def asked_questions(frame: pd.DataFrame, codebook: Codebook, wave: Wave) -> dict[str, tuple[str, ...]]:
+    """Which questions (and grid items) the wave asked. A wave.yml `questions` list is a contract: every listed
+    question must be in the file. Without it, a question whose variables are all absent was not asked, and a
+    grid item whose variable is absent was not asked."""
+    present = set(frame.columns)
+    asked = {}
+    for question in codebook.questions.values():
+        if wave.questions is not None:
+            if question.key in wave.questions:
+                asked[question.key] = tuple(i.key for i in question.items) or ("",)
+            continue
+        if question.type == "grid":
+            items = tuple(i.key for i in question.items if i.variable in present)
+            if items:
+                asked[question.key] = items
+        elif any(name in present for name in question.variables):
+            asked[question.key] = ("",)
+    return asked
+
+
+def _variables_needed(entry: Variable, asked: dict) -> list[str]:
+    if entry.kind != "question":
+        return entry.variables
+    if entry.type == "grid":
+        return [i.variable for i in entry.items if i.key in asked.get(entry.key, ())]
+    return entry.variables if entry.key in asked else []
+
+
+def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, asked: dict | None = None) -> list[str]:
     """Every way the table breaks the codebook, one line each; an empty list when it is valid."""
     problems: list[str] = []
-    entries = [v for v in codebook.all_variables.values() if v.kind != "question" or wave.asks(v.key)]
-    needed = [wave.respondent_id, wave.weight] + [name for v in entries for name in v.variables]
-    split_needed = {v.split_variable for v in entries if v.split_variable}
+    asked = asked_questions(frame, codebook, wave) if asked is None else asked
+    entries = [v for v in codebook.all_variables.values() if v.kind != "question" or v.key in asked]
+    needed = [wave.respondent_id, wave.weight] + [name for v in entries for name in _variables_needed(v, asked)]
+    split_needed = {v.split_variable for v in entries
+                    if v.split_variable and any(i.asked_of for i in v.items if i.key in asked.get(v.key, ()))}
     needed += [s for s in split_needed if s not in needed]
     for name in needed:
         if name not in frame.columns:
@@ -188,7 +225,8 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str) -> 
     everyone = np.ones(len(frame), dtype=bool)
     halves = {}
     for entry in entries:
-        if any(name not in present for name in entry.variables):
+        names = _variables_needed(entry, asked)
+        if not names or any(name not in present for name in names):
             continue
         if entry.type == "multi":
             _check_multi(frame, entry, file, problems)
@@ -200,17 +238,19 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str) -> 
                 split = pd.to_numeric(frame[entry.split_variable], errors="coerce").to_numpy(dtype=float)
                 halves[entry.split_variable] = split
         for item_or_self, name in zip(entry.items or [None], entry.variables):
+            if name not in names:
+                continue
             values = _numeric(frame, name, file, problems)
             if values is None:
                 continue
-            asked = everyone
+            asked_rows = everyone
             if item_or_self is not None and item_or_self.asked_of and split is not None:
                 half = codebook[entry.split_variable].answer(item_or_self.asked_of)
-                asked = split == half.code
-                outside = _rows(~asked & ~np.isnan(split) & ~np.isnan(values))
+                asked_rows = split == half.code
+                outside = _rows(~asked_rows & ~np.isnan(split) & ~np.isnan(values))
                 _report(problems, f"{file}: variable {name}", outside,
                         lambda r: f"answered by a respondent outside half {half.key}, the only half asked")
-            _check_single(values, entry, name, asked, file, problems)
+            _check_single(values, entry, name, asked_rows, file, problems)
     return problems
 
 
@@ -219,8 +259,9 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
     if path is None and wave.data_file is None:
         raise DataValidationError([f"{wave.folder / 'wave.yml'}: this wave has no respondent data file"])
     path = Path(path or wave.data_file)
-    frame = read_table(path)
-    problems = validate(frame, codebook, wave, str(path))
+    frame = apply_variable_map(read_table(path), wave, path)
+    asked = asked_questions(frame, codebook, wave)
+    problems = validate(frame, codebook, wave, str(path), asked)
     if problems:
         raise DataValidationError(problems)
     keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns
@@ -229,4 +270,16 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
     for column in data.columns:
         if column != wave.respondent_id:
             data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
-    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path)
+    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path, asked=asked)
+
+
+def apply_variable_map(frame: pd.DataFrame, wave: Wave, path: Path) -> pd.DataFrame:
+    """Rename the file's own variable names to the codebook's, as wave.yml's variable_map says: agencies
+    rename variables between waves."""
+    if not wave.variable_map:
+        return frame
+    absent = [(ours, theirs) for ours, theirs in wave.variable_map.items() if theirs not in frame.columns]
+    if absent:
+        raise DataValidationError([f"{wave.folder / 'wave.yml'}: variable_map: {ours}: {path.name} has no variable "
+                                   f"{theirs!r} (expected one of the file's variables)" for ours, theirs in absent])
+    return frame.rename(columns={theirs: ours for ours, theirs in wave.variable_map.items()})

@@ -19,11 +19,13 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import yaml
 from markupsafe import Markup
 
@@ -38,11 +40,12 @@ from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
 from .waves import WaveError, load_wave, wave_folder
+from .changes import read_changes
 from .findings import ALPHA as FINDINGS_ALPHA
 from .wording import points
 
 EXIT_INVALID = 2
-WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Packages whose versions shape the output, named in the colophon.
 PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2",
             "mistune", "weasyprint", "fonttools", "openpyxl")
@@ -202,8 +205,10 @@ def methods_context(results, about: dict, codebook, config) -> dict:
     split = None
     for finding in config["findings"]:
         question = codebook.questions.get(finding["question"])
-        halves = [i for i in question.items if i.asked_of] if question else []
-        if halves:
+        asked = set(total[total.question == question.key]["item"]) if question else set()
+        halves = [i for i in question.items if i.asked_of and i.key in asked] if question else []
+        # A split sample needs two halves asked; a wave that put one statement to everyone has none.
+        if len(halves) > 1:
             bases = [int(total[(total.question == question.key) & (total["item"] == i.key)].base_unweighted.iloc[0])
                      for i in halves]
             split = {"finding": finding["number"], "bases": [f"{b:,}" for b in bases],
@@ -242,7 +247,7 @@ class PartBuilder:
 
     def build(self) -> list[Part]:
         parts, toc = [], {}
-        for spec in self.config["parts"]:
+        for spec in active_parts(self.config, self.inputs["wave"]["id"]):
             kind = spec.get("kind")
             make = getattr(self, f"part_{kind}", None)
             part = Part(id=spec.get("id") or slug_id(spec.get("title") or str(kind)), kind=str(kind),
@@ -250,6 +255,8 @@ class PartBuilder:
             if make is None:
                 raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
             children = make(part, spec)
+            if not part.cells and kind != "contents":
+                continue  # nothing to show for this wave (e.g. no earlier wave to compare with)
             if children is not None:
                 toc[part.id] = {"id": part.id, "text": part.title,
                                 "children": children if spec.get("contents", 1) > 1 else []}
@@ -337,9 +344,49 @@ class PartBuilder:
                                    columns=column_groups(cols), low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
         return []
 
+    def part_changes(self, part, spec):
+        """'What changed since <previous wave>': the significant changes since the latest earlier wave, largest
+        first, from changes.csv. Absent when no earlier wave has respondent data to test against."""
+        changes = self.inputs["changes"]
+        tested = changes[changes.latest & (changes.previous_source == "respondent data")]
+        if tested.empty:
+            return None
+        previous = sorted(set(tested.previous_wave))[-1]
+        part.title = f"{spec.get('title', 'What changed since')} {previous}"
+        codebook = self.inputs["codebook"]
+        significant = tested[tested.significant == "True"].copy()
+        significant["size"] = significant.change_pp.abs()
+        rows = []
+        for r in significant.sort_values(["size", "question", "item", "answer"], ascending=[False, True, True, True]).itertuples():
+            question = codebook.questions[r.question]
+            key = f"changes.{r.question}.{r.item}.{r.answer}"
+            rows.append({"question": question.wording, "item": question.item(r.item).label if r.item else "",
+                         "answer": question.label_of(r.answer), "now": Figure(float(r.pct), key),
+                         "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
+                         "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value)})
+        notes = sorted(set(tested.design_note) - {""})
+        self.add(part, self.render("changes.html.j2", part, rows=rows, previous=previous, notes=notes,
+                                   compared=len(tested), lead=spec.get("lead", "")))
+        return []
+
     def part_colophon(self, part, spec):
         self.add(part, self.render("colophon.html.j2", part))
         return []
+
+
+def reconstruction_choices(wave) -> dict:
+    """What Methods says about choices a reconstruction made, from the wave's targets.csv."""
+    path = wave.folder / "targets.csv"
+    if not wave.reconstructed or not path.is_file():
+        return {"sample_note": "", "involve_choice": False}
+    targets = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("id")
+    note = targets.note.get("sample_size", "")
+    return {"sample_note": note, "involve_choice": "f4_involve_rarely" in targets.index}
+
+
+def active_parts(config: dict, wave_id: str) -> list[dict]:
+    """The parts of report.yml this wave's report has: a part may name the `waves` it belongs to."""
+    return [p for p in config["parts"] if "waves" not in p or str(wave_id) in [str(w) for w in p["waves"]]]
 
 
 def slug_id(text: str) -> str:
@@ -377,12 +424,16 @@ def build_html(paths: Paths) -> dict:
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
                  "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed}
     figures = figures_context(paths, config)
-    essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")]
+    # Only the essays this wave's report shows are rendered: another wave may lack the figures they cite.
+    kinds = {p.get("essay_kind") for p in active_parts(config, wave.id) if p.get("kind") == "essays"}
+    essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")
+              if e.kind in kinds]
     titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}
     inputs = {
         "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": methods_context(results, about, codebook, config),
+        "methods": {**methods_context(results, about, codebook, config), **reconstruction_choices(wave)},
+        "changes": read_changes(paths.out / "changes.csv"),
         "tables": lambda cols: question_tables(results, codebook, cols, titles),
     }
     parts = PartBuilder(paths, config, inputs).build()
@@ -447,10 +498,20 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _debugging() -> bool:
+    return os.environ.get("DEBUG", "").strip().lower() not in ("", "0", "no", "false")
+
+
+def _traceback_if_debugging() -> None:
+    if _debugging():
+        traceback.print_exc(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if not WAVE_ID.match(args.wave):
-        print(f"error: --wave {args.wave!r} is not a plain wave id (letters, digits, '-', '_', '.')", file=sys.stderr)
+    if not WAVE_ID.fullmatch(args.wave):
+        print(f"error: --wave {args.wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', "
+              "starting with a letter or digit)", file=sys.stderr)
         return EXIT_INVALID
     paths = Paths(root=Path.cwd(), data=Path(args.data_dir), report=Path(args.report_dir),
                   build=Path(args.build_dir), wave=args.wave)
@@ -464,17 +525,26 @@ def main(argv: list[str] | None = None) -> int:
             warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
             print(f"publish pdf: {args.wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
                   f"({done['size'] // 1024} kB)")
-    except DataValidationError as error:
-        for line in error.problems:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_INVALID
-    except PublishError as error:
+    except (DataValidationError, PublishError) as error:
+        _traceback_if_debugging()
         for line in error.problems:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
     except (CodebookError, WaveError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _traceback_if_debugging()
+        for line in str(error).splitlines() or [type(error).__name__]:
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"error: publish {args.command}: interrupted; the previous report is unchanged", file=sys.stderr)
+        return 130
+    except Exception as error:  # a genuine crash: one line, the traceback only with DEBUG=1
+        _traceback_if_debugging()
+        where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"error: {where}publish {args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
+              + ("" if _debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,6 +5,7 @@ import logging
 import re
 
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 
 # Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
@@ -27,13 +28,16 @@ class _Collect(logging.Handler):
 def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:
     """(pdf, pages, warnings). No base URL: everything the page needs is inside it, and relative download links
     stay relative instead of becoming this machine's paths. The creation and modification dates come from the
-    page's dcterms meta tags, which the build sets from SOURCE_DATE_EPOCH; no file identifier is written."""
+    page's dcterms meta tags, which the build sets from SOURCE_DATE_EPOCH; no file identifier is written.
+    Only data: URLs are fetched: a reference to the network or to a file, whatever put it there, loads nothing
+    and is reported as a warning."""
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
     logger.addHandler(collect)
     propagate, logger.propagate = logger.propagate, False
     try:
-        document = HTML(string=html, base_url=None).render()
+        fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
         pdf = document.write_pdf(pdf_identifier=False)
     finally:
         logger.removeHandler(collect)

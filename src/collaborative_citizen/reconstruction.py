@@ -261,6 +261,8 @@ def answer_questions(spec: dict, codebook: Codebook, demographics, weights, spli
         person = rng.normal(size=n)  # shared by a grid's items, so a respondent's answers hang together
         items = question.items or [None]
         for item in items:
+            if item is not None and item.key not in qspec["items"]:
+                continue  # an item this wave did not ask
             item_spec = qspec["items"][item.key] if item is not None else qspec
             eligible = everyone
             if item is not None and item.asked_of:
@@ -288,7 +290,10 @@ def build_frame(spec: dict, codebook: Codebook, wave) -> pd.DataFrame:
     weights = weigh(spec, demographics, codebook)
     n = len(weights)
     split_entry = codebook.design["split_half"]
-    half = np.where(rng.permutation(n) < (n + 1) // 2, split_entry.answer("A").code, split_entry.answer("B").code)
+    if spec.get("split_sample", True):
+        half = np.where(rng.permutation(n) < (n + 1) // 2, split_entry.answer("A").code, split_entry.answer("B").code)
+    else:  # a wave that asked only the half-A statement asked it of everyone
+        half = np.full(n, split_entry.answer("A").code)
     answers = answer_questions(spec, codebook, demographics, weights, half, rng)
     frame = pd.DataFrame({wave.respondent_id: np.arange(n) + int(spec["first_respondent_id"]),
                           wave.weight: np.round(weights, 8), "split_half": half})
@@ -297,7 +302,7 @@ def build_frame(spec: dict, codebook: Codebook, wave) -> pd.DataFrame:
     for key, values in answers.items():
         frame[key] = values
     order = [wave.respondent_id, wave.weight, "split_half", *codebook.demographics,
-             *[v for q in codebook.questions.values() for v in q.variables]]
+             *[v for q in codebook.questions.values() for v in q.variables if v in frame.columns]]
     return frame[order]
 
 
@@ -323,6 +328,11 @@ def write_sav(frame: pd.DataFrame, path: Path, codebook: Codebook, wave) -> None
     import pyreadstat
 
     labels, values = spss_metadata(codebook, wave)
+    # The file uses the wave's own variable names where wave.yml maps them, as an agency's file would.
+    names = {ours: wave.file_variable(ours) for ours in frame.columns}
+    frame = frame.rename(columns=names)
+    labels = {names[k]: v for k, v in labels.items() if k in names}
+    values = {names[k]: v for k, v in values.items() if k in names}
     partial = path.with_name(path.name + ".partial")
     pyreadstat.write_sav(frame, str(partial), column_labels=labels, variable_value_labels=values,
                          file_label=f"{wave.title} (reconstructed)"[:64])

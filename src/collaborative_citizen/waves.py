@@ -1,18 +1,24 @@
-"""Survey waves: each is a folder `data/waves/<id>/` holding `wave.yml` and, for waves with respondent
-data, the data file it names."""
+"""Survey waves: each is a folder `data/waves/<id>/` holding `wave.yml` and the respondent file it names.
+
+Figures known only from earlier publications (no respondent data) live in `data/published/`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-REQUIRED = ("id", "title", "fieldwork", "population", "agency", "mode")
+REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
+            "respondent_id", "weight")
+OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "reconstructed", "notes")
+GEOGRAPHIES = ("GB", "UK")
+WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class WaveError(ValueError):
-    """A wave description is missing or incomplete."""
+    """A wave description is missing or wrong; the message names the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -25,15 +31,17 @@ class Wave:
     fieldwork_end: dt.date
     population: str
     population_short: str
+    geography: str
+    minimum_age: int
     agency: str
     mode: str
-    data_file: Path | None
-    respondent_id: str | None
-    weight: str | None
-    questions: tuple[str, ...] | None  # None: every question of the codebook was asked
+    data_file: Path
+    respondent_id: str
+    weight: str
+    questions: tuple[str, ...] | None  # None: the questions whose variables are in the file
+    variable_map: dict = field(default_factory=dict)  # codebook variable -> the file's own name
     reconstructed: bool = False
     notes: str = ""
-    published: tuple[dict, ...] = field(default=())  # figures known only as published aggregates
 
     @property
     def fieldwork_text(self) -> str:
@@ -50,8 +58,22 @@ class Wave:
         """'31 January to 6 February 2014', the form a sentence uses."""
         return self.fieldwork_text.replace(" - ", " to ")
 
-    def asks(self, question: str) -> bool:
-        return self.questions is None or question in self.questions
+    @property
+    def design_summary(self) -> str:
+        """'GB adults 15+, face-to-face ...': what a comparison between waves must keep in view."""
+        return f"{self.geography} adults {self.minimum_age}+, {self.mode}"
+
+    def file_variable(self, variable: str) -> str:
+        """The name a codebook variable has in this wave's file."""
+        return self.variable_map.get(variable, variable)
+
+
+def check_wave_id(wave_id: str) -> str:
+    """A wave id is a plain folder name: never a path that could climb out of data/waves."""
+    if not isinstance(wave_id, str) or not WAVE_ID.match(wave_id):
+        raise WaveError(f"WAVE={wave_id!r}: not a plain wave id (letters, digits, '-', '_' or '.', "
+                        "e.g. 2014)")
+    return wave_id
 
 
 def _date(value, where: str) -> dt.date:
@@ -60,46 +82,121 @@ def _date(value, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise WaveError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise WaveError(f"{where}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _text(raw: dict, key: str, path: Path) -> str:
+    value = raw[key]
+    if not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise WaveError(f"{path}: {key}: must be text (expected e.g. {key}: ...)")
+    return str(value).strip()
 
 
 def load_wave(folder: str | Path) -> Wave:
     folder = Path(folder)
     path = folder / "wave.yml"
+    if not folder.is_dir():
+        raise WaveError(f"{folder}: no such wave folder (expected data/waves/<id>/ with a wave.yml)")
     if not path.is_file():
         raise WaveError(f"{path}: no wave description (expected wave.yml in {folder})")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise WaveError(f"{path}: not valid YAML ({error})") from None
+        where = getattr(error, "problem_mark", None)
+        line = f" line {where.line + 1}" if where else ""
+        raise WaveError(f"{path}:{line} not valid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(raw, dict):
+        raise WaveError(f"{path}: expected fields such as id, title, fieldwork (see README, Adding a new survey wave)")
+    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise WaveError(f"{path}: {', '.join(unknown)}: unknown field (expected one of "
+                        f"{', '.join(REQUIRED + OPTIONAL)})")
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
-        raise WaveError(f"{path}: missing {', '.join(missing)}")
+        raise WaveError(f"{path}: {', '.join(missing)}: missing (required field)")
     if str(raw["id"]) != folder.name:
-        raise WaveError(f"{path}: id {raw['id']!r} does not match its folder name {folder.name!r}")
-    fieldwork = raw["fieldwork"] or {}
+        raise WaveError(f"{path}: id: {raw['id']!r} does not match its folder name {folder.name!r}")
+    fieldwork = raw["fieldwork"] if isinstance(raw["fieldwork"], dict) else {}
     start = _date(fieldwork.get("start"), f"{path}: fieldwork.start")
     end = _date(fieldwork.get("end"), f"{path}: fieldwork.end")
-    data_file = raw.get("data_file")
-    if data_file and not (raw.get("respondent_id") and raw.get("weight")):
-        raise WaveError(f"{path}: a wave with a data file needs respondent_id and weight")
+    if end < start:
+        raise WaveError(f"{path}: fieldwork.end: {end} is before fieldwork.start {start}")
+    geography = str(raw["geography"])
+    if geography not in GEOGRAPHIES:
+        raise WaveError(f"{path}: geography: {geography!r} (expected one of {', '.join(GEOGRAPHIES)})")
+    try:
+        minimum_age = int(raw["minimum_age"])
+    except (TypeError, ValueError):
+        raise WaveError(f"{path}: minimum_age: {raw['minimum_age']!r} is not a whole number (expected e.g. 15)") from None
+    variable_map = raw.get("variable_map") or {}
+    if not isinstance(variable_map, dict):
+        raise WaveError(f"{path}: variable_map: expected codebook variable: file variable pairs")
     questions = raw.get("questions")
+    if questions is not None and not (isinstance(questions, list) and all(isinstance(q, str) for q in questions)):
+        raise WaveError(f"{path}: questions: expected a list of codebook question keys")
     return Wave(
-        id=str(raw["id"]), folder=folder, title=str(raw["title"]), year=int(raw.get("year", end.year)),
-        fieldwork_start=start, fieldwork_end=end, population=str(raw["population"]),
-        population_short=str(raw.get("population_short", raw["population"])), agency=str(raw["agency"]),
-        mode=str(raw["mode"]), data_file=folder / data_file if data_file else None,
-        respondent_id=raw.get("respondent_id"), weight=raw.get("weight"),
-        questions=tuple(questions) if questions else None, reconstructed=bool(raw.get("reconstructed", False)),
-        notes=str(raw.get("notes", "")).strip(), published=tuple(raw.get("published") or ()),
+        id=str(raw["id"]), folder=folder, title=_text(raw, "title", path), year=int(raw.get("year", end.year)),
+        fieldwork_start=start, fieldwork_end=end, population=_text(raw, "population", path),
+        population_short=str(raw.get("population_short", raw["population"])), geography=geography,
+        minimum_age=minimum_age, agency=_text(raw, "agency", path), mode=_text(raw, "mode", path),
+        data_file=folder / _text(raw, "data_file", path), respondent_id=_text(raw, "respondent_id", path),
+        weight=_text(raw, "weight", path), questions=tuple(questions) if questions else None,
+        variable_map={str(k): str(v) for k, v in variable_map.items()},
+        reconstructed=bool(raw.get("reconstructed", False)), notes=str(raw.get("notes", "")).strip(),
     )
 
 
 def wave_folder(data_dir: str | Path, wave_id: str) -> Path:
-    return Path(data_dir) / "waves" / str(wave_id)
+    return Path(data_dir) / "waves" / check_wave_id(str(wave_id))
 
 
 def available_waves(data_dir: str | Path) -> list[Wave]:
-    """Every wave in data/waves, oldest first."""
+    """Every wave with respondent data in data/waves, oldest first."""
     folders = sorted(p.parent for p in (Path(data_dir) / "waves").glob("*/wave.yml"))
     return sorted((load_wave(f) for f in folders), key=lambda w: (w.fieldwork_start, w.id))
+
+
+@dataclass(frozen=True)
+class PublishedWave:
+    """An earlier survey known only from figures quoted in a publication: aggregates, no respondent data."""
+
+    id: str
+    year: int
+    fieldwork_start: dt.date
+    population: str
+    geography: str | None
+    minimum_age: int | None
+    mode: str
+    source: str
+    figures: tuple[dict, ...]  # question, item, answer, pct, base (None where unknown)
+
+    @property
+    def design_summary(self) -> str:
+        who = f"{self.geography} adults" if self.geography else "adults"
+        return f"{who}{f' {self.minimum_age}+' if self.minimum_age else ''}, {self.mode}"
+
+
+def published_waves(data_dir: str | Path) -> list[PublishedWave]:
+    """Every file of data/published, oldest first."""
+    found = []
+    for path in sorted((Path(data_dir) / "published").glob("*.yml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise WaveError(f"{path}: not valid YAML ({error})") from None
+        for key in ("id", "year", "population", "mode", "source", "figures"):
+            if key not in raw:
+                raise WaveError(f"{path}: {key}: missing (required field)")
+        figures = []
+        for number, figure in enumerate(raw["figures"], 1):
+            if not {"question", "answer", "pct"} <= set(figure):
+                raise WaveError(f"{path}: figures, entry {number}: needs question, answer and pct")
+            figures.append({"question": figure["question"], "item": figure.get("item", ""), "answer": figure["answer"],
+                            "pct": float(figure["pct"]), "base": figure.get("base")})
+        found.append(PublishedWave(id=str(raw["id"]), year=int(raw["year"]),
+                                   fieldwork_start=_date(raw.get("fieldwork_start", f"{raw['year']}-01-01"),
+                                                         f"{path}: fieldwork_start"),
+                                   population=str(raw["population"]), geography=raw.get("geography"),
+                                   minimum_age=raw.get("minimum_age"), mode=str(raw["mode"]),
+                                   source=str(raw["source"]), figures=tuple(figures)))
+    return sorted(found, key=lambda w: (w.fieldwork_start, w.id))

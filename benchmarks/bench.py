@@ -1,0 +1,171 @@
+"""`make bench`: the speed and memory figures of issue 7, each the median of several runs.
+
+Measures, and writes to benchmarks/results/latest.json (with the machine's core count):
+  floor          a Python process that only imports pandas and matplotlib.pyplot
+  cold           `make report` from no outputs (environment present)          } on a scratch copy of the
+  cold_j2        the same with `make -j2`                                      } project, so report/build and
+  noop           `make report` again with nothing changed                      } figures/ here are never
+  essay_edit     after touching one commentary file (notebooks executed: 0)    } touched
+  notebook_edit  after touching one finding notebook (notebooks executed: 1)   }
+  tables_<n>     time and peak memory of every results.csv cell for a synthetic wave of n respondents
+  ratios         cold/floor and tables_1000000/tables_100000
+
+Options: --runs N (default 3), --quick (tables only up to 100,000 and one build run), --skip-builds.
+Nothing here asserts a time: timings depend on the machine."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = ROOT / ".venv" / "bin" / "python"
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+TABLES_CHILD = r"""
+import json, resource, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from synthetic import synthetic
+from collaborative_citizen.tables import weighted_tables
+n, runs = int(sys.argv[2]), int(sys.argv[3])
+respondents = synthetic(n)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+times = []
+for _ in range(runs):
+    start = time.perf_counter()
+    table = weighted_tables(respondents)
+    times.append(time.perf_counter() - start)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": statistics.median(times), "runs": times, "cells": len(table),
+                  "peak_rss_mib": peak / 1024, "rss_before_tables_mib": before / 1024}))
+"""
+
+
+def timed(command: list[str], **kwargs) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return elapsed, done.stdout + done.stderr
+
+
+def median_of(runs: list[float]) -> dict:
+    return {"seconds": statistics.median(runs), "runs": runs}
+
+
+def floor(runs: int) -> dict:
+    return median_of([timed([str(PY), "-c", "import pandas, matplotlib.pyplot"])[0] for _ in range(runs)])
+
+
+def scratch_copy(where: Path) -> Path:
+    """The project without its outputs, sharing this environment; its own code comes first on PYTHONPATH."""
+    copy = where / "project"
+    ignore = shutil.ignore_patterns(".venv", "build", "__pycache__", ".pytest_cache", "*.egg-info", "results")
+    shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
+    for sub in (copy / "figures").iterdir():
+        if sub.is_dir():
+            shutil.rmtree(sub)
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    return copy
+
+
+def builds(runs: int) -> dict:
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
+        copy = scratch_copy(Path(tmp))
+        env = dict(os.environ, PYTHONPATH=str(copy / "src"))
+        make = ["make", "--no-print-directory", "-C", str(copy)]
+
+        def report(jobs: int = 1) -> tuple[float, int]:
+            elapsed, output = timed(make + [f"-j{jobs}", "report"], env=env)
+            return elapsed, sum(line.startswith("notebook") for line in output.splitlines())
+
+        def clean() -> None:
+            shutil.rmtree(copy / "report" / "build", ignore_errors=True)
+            for sub in (copy / "figures").iterdir():
+                if sub.is_dir():
+                    shutil.rmtree(sub)
+
+        essay = sorted((copy / "report" / "commentary").glob("*.md"))
+        essay = [p for p in essay if p.name != "README.md"][0]
+        notebook = sorted((copy / "notebooks").glob("0[1-9]_*.ipynb"))[2]
+        for name, jobs in (("cold", 1), ("cold_j2", 2)):
+            times = []
+            for _ in range(runs):
+                clean()
+                elapsed, executed = report(jobs)
+                times.append(elapsed)
+            results[name] = {**median_of(times), "notebooks_executed": executed, "jobs": jobs}
+        for name, touch in (("noop", None), ("essay_edit", essay), ("notebook_edit", notebook)):
+            times, executed = [], []
+            for _ in range(runs):
+                if touch is not None:
+                    touch.touch()
+                elapsed, count = report()
+                times.append(elapsed)
+                executed.append(count)
+            results[name] = {**median_of(times), "notebooks_executed": max(executed),
+                             "touched": str(touch.relative_to(copy)) if touch else None}
+    return results
+
+
+def tables(sizes, runs: int) -> dict:
+    results = {}
+    for n in sizes:
+        _, output = timed([str(PY), "-c", TABLES_CHILD, str(ROOT / "benchmarks"), str(n), str(runs)])
+        results[f"tables_{n}"] = json.loads(output.strip().splitlines()[-1])
+    return results
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--runs", type=int, default=3)
+    options.add_argument("--quick", action="store_true")
+    options.add_argument("--skip-builds", action="store_true")
+    args = options.parse_args()
+    sizes = SIZES[:3] if args.quick else SIZES
+    result = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                          "python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+              "runs": args.runs}
+    result["floor"] = floor(args.runs)
+    if not args.skip_builds:
+        result.update(builds(1 if args.quick else args.runs))
+    result.update(tables(sizes, args.runs))
+    ratios = {}
+    if "cold" in result:
+        ratios["cold/floor"] = result["cold"]["seconds"] / result["floor"]["seconds"]
+        ratios["cold/cold_j2"] = result["cold"]["seconds"] / result["cold_j2"]["seconds"]
+    if "tables_1000000" in result:
+        ratios["tables_1000000/tables_100000"] = (result["tables_1000000"]["seconds"]
+                                                  / result["tables_100000"]["seconds"])
+    result["ratios"] = ratios
+    out = ROOT / "benchmarks" / "results" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"bench: {result['machine']['cores']} cores, {result['machine']['platform']}, "
+          f"median of {args.runs} run(s)")
+    print(f"{'measure':<22}{'seconds':>10}  notes")
+    for name, value in result.items():
+        if isinstance(value, dict) and "seconds" in value:
+            notes = []
+            if "notebooks_executed" in value:
+                notes.append(f"{value['notebooks_executed']} notebooks executed")
+            if "peak_rss_mib" in value:
+                notes.append(f"peak RSS {value['peak_rss_mib']:.0f} MiB, {value['cells']} cells")
+            print(f"{name:<22}{value['seconds']:>10.3f}  {', '.join(notes)}")
+    for name, value in ratios.items():
+        print(f"{name:<22}{value:>10.2f}")
+    print(f"bench: wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Issue 6, trust in the build as a whole: it runs without a network; two builds give byte-identical HTML, PDF,
+SVG and CSV; markup smuggled into wave.yml or the .sav's labels comes out inert; and a failed build leaves the
+last good report, tables and figures byte for byte as they were.
+
+One full `make report` runs here, offline, into a scratch BUILD_ROOT/FIGURES_DIR from a scratch copy of data/;
+it is compared with the session's report (tests/test_publish_build.py) and then broken on purpose."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyreadstat
+import pytest
+import yaml
+
+from conftest import DATA, ROOT
+from test_publish_build import NAME, WAVE, copy_inputs, publish, report_dir  # noqa: F401 (fixture)
+
+GUARD = Path(__file__).resolve().parent / "offline_guard"
+EXTERNAL_URL = re.compile(r"(?:https?|ftp)://|//[a-z0-9.-]+\.[a-z]{2,}/", re.I)
+
+
+def _offline_command(command: list[str]) -> tuple[list[str], dict]:
+    """The command with networking unavailable: a network namespace of its own with only loopback (papermill's
+    kernels talk to their parent over it), or where the kernel refuses that, a socket guard in every Python."""
+    env = dict(os.environ)
+    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True)
+    if probe.returncode == 0:
+        return ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "offline", *command], env
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD), env.get("PYTHONPATH")]))
+    return command, env
+
+
+def _snapshot(*folders: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("offline")
+    data = root / "data"
+    shutil.copytree(DATA, data)
+    make = ["make", "-s", "report", f"WAVE={WAVE}", f"DATA_DIR={data}", f"BUILD_ROOT={root / 'build'}",
+            f"FIGURES_DIR={root / 'figures'}"]
+    command, env = _offline_command(make)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {"root": root, "data": data, "make": make, "build": root / "build" / WAVE,
+            "figures": root / "figures" / WAVE}
+
+
+def test_the_network_is_really_unavailable():
+    probe = "import socket; socket.create_connection(('192.0.2.1', 80), timeout=3)"
+    command, env = _offline_command([sys.executable, "-c", probe])
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode != 0 and ("unreachable" in done.stderr or "network disabled" in done.stderr), done.stderr
+
+
+def test_the_offline_build_refers_to_no_network(offline):
+    html = (offline["build"] / f"{NAME}.html").read_text(encoding="utf-8")
+    without_css_comments = re.sub(r"/\*.*?\*/", "", html, flags=re.S)
+    assert not EXTERNAL_URL.search(without_css_comments), EXTERNAL_URL.search(without_css_comments).group(0)
+    assert not re.search(r"""\b(?:src|href)=["']?(?!data:|#)[a-z]+:""", html, re.I)
+
+
+def test_two_builds_give_identical_csv_and_svg(offline, report_dir):  # noqa: F811
+    assert (offline["build"] / "results.csv").read_bytes() == (report_dir / "results.csv").read_bytes()
+    svgs = sorted(p.name for p in offline["figures"].glob("*.svg"))
+    assert len(svgs) == 8
+    for name in svgs:
+        assert (offline["figures"] / name).read_bytes() == (ROOT / "figures" / WAVE / name).read_bytes(), name
+
+
+def test_two_builds_give_identical_html_and_pdf(offline, report_dir, tmp_path):  # noqa: F811
+    """Against a fresh publish of the session's notebooks (the session's own HTML may come from an earlier
+    commit, which its colophon names)."""
+    build = copy_inputs(report_dir, tmp_path)
+    for step in ("html", "pdf"):
+        done = publish(step, build_dir=build.parent)
+        assert done.returncode == 0, done.stderr
+    for name in (f"{NAME}.html", f"{NAME}.pdf"):
+        assert (offline["build"] / name).read_bytes() == (build / name).read_bytes(), f"{name} differs"
+
+
+PAYLOADS = {
+    "title": 'Wave <script>alert("t")</script>',
+    "agency": 'Ipsos <img src=x onerror="alert(1)">',
+    "population": "adults <iframe src=\"https://example.org\"></iframe>",
+    "mode": 'face-to-face <a href="javascript:alert(2)">interviews</a>',
+}
+ACTIVE = re.compile(r"<script|<iframe|\bonerror\s*=|javascript:|<img\b[^>]*\bsrc=(?![\"']?data:)", re.I)
+
+
+def test_markup_in_wave_yml_and_sav_labels_is_inert(offline, report_dir, tmp_path):  # noqa: F811
+    """wave.yml's text fields and the respondent file's variable and value labels carry payloads; the HTML
+    shows them as text (escaped) and the PDF has no script or link to them."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    folder = data / "waves" / WAVE
+    description = yaml.safe_load((folder / "wave.yml").read_text(encoding="utf-8"))
+    description.update(PAYLOADS)
+    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
+    sav = folder / description["data_file"]
+    frame, meta = pyreadstat.read_sav(str(sav), apply_value_formats=False)
+    labels = {name: f'{name} <script>alert("{name}")</script>' for name in frame.columns}
+    values = {name: {code: f'<img src=x onerror="alert({int(code)})">' for code in mapping}
+              for name, mapping in (meta.variable_value_labels or {}).items()}
+    pyreadstat.write_sav(frame, str(sav), column_labels=labels, variable_value_labels=values)
+
+    build = copy_inputs(report_dir, tmp_path / "build")
+    for step in ("html", "pdf"):
+        command = [sys.executable, "-m", "collaborative_citizen.publish", step, "--wave", WAVE,
+                   "--data-dir", str(data), "--build-dir", str(build.parent)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    html = (build / f"{NAME}.html").read_text(encoding="utf-8")
+    assert not ACTIVE.search(html), ACTIVE.search(html).group(0)
+    assert "Ipsos &lt;img src=x onerror=" in html  # shown as text, escaped
+    assert "&lt;script&gt;" in html
+    pdf = (build / f"{NAME}.pdf").read_bytes()
+    assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"javascript:" not in pdf.lower()
+    assert b"example.org" not in pdf
+
+
+def test_a_failed_build_keeps_the_last_report_tables_and_figures(offline):
+    """Last, as it changes the scratch data: a wave that no longer asks the fairness question gives new tables
+    (written to the work tree) and then fails at the fairness finding. Nothing published may change."""
+    before = _snapshot(offline["build"], offline["figures"])
+    assert len(before) > 20
+    path = offline["data"] / "waves" / WAVE / "wave.yml"
+    description = yaml.safe_load(path.read_text(encoding="utf-8"))
+    description["questions"] = [q for q in yaml.safe_load((DATA / "codebook.yml").read_text())["questions"]
+                                if q != "fairness"]
+    path.write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
+    done = subprocess.run(offline["make"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0, done.stdout
+    assert "tables: 2014:" in done.stdout  # the failure came after the tables were rebuilt
+    work = offline["root"] / "build" / ".work" / "build" / WAVE / "results.csv"
+    assert work.read_bytes() != before[str(offline["build"] / "results.csv")]
+    assert _snapshot(offline["build"], offline["figures"]) == before
+    assert not list(offline["build"].parent.glob(f"{WAVE}.*")), "a staging copy was left behind"
