@@ -129,5 +129,7 @@ reconstruct: $(ENV)
 clean:
 	rm -rf report/build figures/*/ $(BUILD_ROOT)/.work
 
+# Speed and memory (issue 7): builds on a scratch copy, tables for synthetic waves up to 1,000,000 respondents.
+# Writes benchmarks/results/latest.json; BENCH_ARGS=--quick for a short run.
 bench: $(ENV)
-	@$(PY) benchmarks/bench_tables.py
+	@$(PY) benchmarks/bench.py $(BENCH_ARGS)

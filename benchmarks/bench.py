@@ -153,7 +153,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"bench: {result['machine']['cores']} cores, {result['machine']['platform']}, "
           f"median of {args.runs} run(s)")
-    print(f"{'measure':<22}{'seconds':>10}  notes")
+    print(f"{'measure':<30}{'seconds':>10}  notes")
     for name, value in result.items():
         if isinstance(value, dict) and "seconds" in value:
             notes = []
@@ -161,9 +161,9 @@ def main() -> None:
                 notes.append(f"{value['notebooks_executed']} notebooks executed")
             if "peak_rss_mib" in value:
                 notes.append(f"peak RSS {value['peak_rss_mib']:.0f} MiB, {value['cells']} cells")
-            print(f"{name:<22}{value['seconds']:>10.3f}  {', '.join(notes)}")
+            print(f"{name:<30}{value['seconds']:>10.3f}  {', '.join(notes)}")
     for name, value in ratios.items():
-        print(f"{name:<22}{value:>10.2f}")
+        print(f"{name:<30}{value:>10.2f}")
     print(f"bench: wrote {out.relative_to(ROOT)}")
 
 
