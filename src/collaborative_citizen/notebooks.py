@@ -67,9 +67,12 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
                                    # neither says anything the one-line error does not.
                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
+        failed = output.with_name(output.stem + ".failed.ipynb")
+        kept = ""
         if partial.exists():
-            partial.replace(output.with_name(output.stem + ".failed.ipynb"))
-        raise NotebookError(_failure(error, notebook)) from None
+            partial.replace(failed)
+            kept = f" (traceback in {failed})"
+        raise NotebookError(_failure(error, notebook) + kept) from None
     finally:
         if env_before is None:
             os.environ.pop("MPLBACKEND", None)
