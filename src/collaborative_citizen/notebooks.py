@@ -65,7 +65,9 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
                                    report_mode=False,
                                    # The kernel logs a warning on every start and an error when papermill stops it after a failure;
                                    # neither says anything the one-line error does not.
-                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                   # A kernel starts in a few seconds; one that cannot start should fail soon.
+                                   start_timeout=30)
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
         failed = output.with_name(output.stem + ".failed.ipynb")
         kept = ""
