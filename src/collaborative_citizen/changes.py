@@ -15,7 +15,7 @@ import pandas as pd
 from .codebook import Codebook
 from .loading import load_respondents
 from .statistics import ShareEstimate, compare_independent, estimate_share
-from .tables import question_cells
+from .tables import question_cells, write_results
 from .waves import Wave, available_waves, published_waves
 
 ALPHA = 0.05
@@ -96,10 +96,8 @@ def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: 
 
 
 def write_changes(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".csv.partial")
-    frame.to_csv(partial, index=False, float_format="%.10g", lineterminator="\n")
-    partial.replace(path)
+    # Same atomic, fixed-format writer as results.csv.
+    write_results(frame, path)
 
 
 def read_changes(path: Path) -> pd.DataFrame:
