@@ -64,11 +64,15 @@ ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
 
 ABOUT_NB := notebooks/00_about_the_survey.ipynb
 FINDING_NBS := $(sort $(filter-out $(ABOUT_NB),$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
-EXECUTED_ABOUT := $(BUILD)/notebooks/$(notdir $(ABOUT_NB))
-EXECUTED_FINDINGS := $(addprefix $(BUILD)/notebooks/,$(notdir $(FINDING_NBS)))
+ALL_NBS := $(ABOUT_NB) $(FINDING_NBS)
+FINDING_TEMPLATES := $(patsubst notebooks/%.ipynb,report/findings/%.md.j2,$(FINDING_NBS))
+EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
+# Written when every notebook of the last run succeeded; make compares the notebooks' inputs with it.
+NOTEBOOKS_DONE := $(BUILD)/notebooks/.executed
 
-.PHONY: all report tables notebooks test bench reconstruct clean env
+.PHONY: all report tables notebooks test bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
+FORCE:
 
 all: report
 
@@ -91,22 +95,36 @@ EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.
 $(BUILD)/results.csv: $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py | $(ENV)
 	@$(CLI) tables --wave $(WAVE)
 
-notebooks: $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS)
+# All the notebooks run in one command, one kernel per core, each kernel kept for several notebooks (starting
+# Python and importing pandas and matplotlib is most of a notebook's cost). Which ones run follows from what
+# changed since the last successful run ($?): a notebook or its commentary template re-runs that notebook; an
+# input of the about notebook only (about.py) re-runs it; an input of the findings only (results.csv,
+# report.yml, the findings code) re-runs the eight findings; anything else, and an executed notebook that has
+# gone missing, re-runs what needs it.
+ABOUT_ONLY := $(PKG)/about.py
+FINDINGS_ONLY := $(BUILD)/results.csv report/report.yml report/findings/_changes.md.j2 $(PKG)/findings.py \
+	$(PKG)/charts.py
+OWN_INPUTS := $(ALL_NBS) $(FINDING_TEMPLATES)
+notebooks_to_run = $(sort \
+	$(if $(filter-out $(OWN_INPUTS) $(ABOUT_ONLY) $(FINDINGS_ONLY) FORCE,$(1)),$(ALL_NBS)) \
+	$(if $(filter $(ABOUT_ONLY),$(1)),$(ABOUT_NB)) \
+	$(if $(filter $(FINDINGS_ONLY),$(1)),$(FINDING_NBS)) \
+	$(filter $(ALL_NBS),$(1)) \
+	$(patsubst report/findings/%.md.j2,notebooks/%.ipynb,$(filter $(FINDING_TEMPLATES),$(1))) \
+	$(addprefix notebooks/,$(notdir $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS)))))
 
-$(EXECUTED_ABOUT): $(ABOUT_NB) $(WAVE_INPUTS) $(ABOUT_CODE) | $(ENV)
-	@$(CLI) notebook --wave $(WAVE) $<
+notebooks: $(NOTEBOOKS_DONE)
 
-# A finding reads results.csv, its commentary template, the report contents and earlier waves' descriptions.
-$(EXECUTED_FINDINGS): $(BUILD)/notebooks/%.ipynb: notebooks/%.ipynb report/findings/%.md.j2 report/findings/_changes.md.j2 $(BUILD)/results.csv \
-		report/report.yml $(FINDING_CODE) | $(ENV)
-	@$(CLI) notebook --wave $(WAVE) --figures-dir $(FIGURES_DIR) $<
+$(NOTEBOOKS_DONE): $(OWN_INPUTS) $(WAVE_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) \
+		$(if $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS)),FORCE) | $(ENV)
+	@$(CLI) notebooks --wave $(WAVE) --figures-dir $(FIGURES_DIR) --stamp $@ $(call notebooks_to_run,$?)
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
 PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 
-$(REPORT_HTML): $(EXECUTED_ABOUT) $(EXECUTED_FINDINGS) $(BUILD)/results.csv report/report.yml \
+$(REPORT_HTML): $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
 	@$(PUBLISH) html --wave $(WAVE)
 

@@ -59,6 +59,35 @@ def cmd_notebook(args) -> int:
     return 0
 
 
+def cmd_notebooks(args) -> int:
+    """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
+    import papermill
+
+    from .notebooks import NotebookJob, run_notebooks
+
+    jobs = []
+    for name in dict.fromkeys(args.notebooks):  # once each, in the order given
+        notebook = Path(name)
+        if not notebook.is_file():
+            raise NotebookError(f"{notebook}: notebook not found")
+        parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
+        if args.figures_dir and "figures_dir" in papermill.inspect_notebook(str(notebook)):
+            parameters["figures_dir"] = args.figures_dir
+        jobs.append(NotebookJob(notebook, Path(args.build_dir) / args.wave / "notebooks" / notebook.name, parameters))
+
+    def done(job):
+        print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
+
+    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done)
+    if errors:
+        raise NotebookError("\n".join(errors))
+    if args.stamp:
+        stamp = Path(args.stamp)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text("".join(f"{job.notebook}\n" for job in jobs), encoding="utf-8")
+    return 0
+
+
 def _respondents(args):
     codebook = load_codebook(args.codebook)
     wave = load_wave(wave_folder(args.data_dir, args.wave))
@@ -83,6 +112,13 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                      help="another notebook parameter; a name the notebook does not declare is an error")
     sub.set_defaults(func=cmd_notebook)
+    sub = commands.add_parser("notebooks", help="execute several report notebooks at once, one kernel per core")
+    sub.add_argument("notebooks", nargs="*", help="paths of the notebooks (none: nothing to do)")
+    sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
+    sub.add_argument("--figures-dir", default=None,
+                     help="where charts go, for the notebooks that declare figures_dir (default: figures)")
+    sub.add_argument("--stamp", default=None, help="file to write when every notebook succeeded (for make)")
+    sub.set_defaults(func=cmd_notebooks)
     return main
 
 

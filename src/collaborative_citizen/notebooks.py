@@ -1,7 +1,20 @@
-"""Execute the report's parameterised notebooks with papermill, strictly and reproducibly."""
+"""Execute the report's parameterised notebooks with papermill, strictly and reproducibly.
+
+`run_notebook` runs one notebook in a kernel of its own. `run_notebooks` runs many at once: one worker thread per
+core, each keeping one kernel for all the notebooks it is given, so that a build pays for starting Python and
+importing pandas and matplotlib once per worker instead of twice per notebook (the command and its kernel).
+Between two notebooks the kernel's namespace is cleared; charts never depend on global matplotlib state
+(`charts._house_style`), and execution counts are renumbered, so an executed notebook is byte for byte what a
+fresh kernel gives. Kernels talk to their worker over Unix sockets in a private folder, not TCP ports: parallel
+builds cannot race for a port, and a build without a network still runs."""
 from __future__ import annotations
 
 import os
+import queue
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -33,9 +46,18 @@ def strip_volatile(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     papermill_meta.pop("environment_variables", None)
     papermill_meta.pop("input_path", None)
     papermill_meta.pop("output_path", None)
+    notebook.cells = [c for c in notebook.cells if RESET_TAG not in c.get("metadata", {}).get("tags", [])]
+    count = 0
     for number, cell in enumerate(notebook.cells):
         # Papermill gives its injected cell a random id.
         cell.id = f"cell-{number}"
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            # A reused kernel keeps counting from the notebook before: number as a fresh kernel would.
+            count += 1
+            cell.execution_count = count
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output.execution_count = count
         cell.metadata.pop("execution", None)
         for key in VOLATILE_METADATA:
             cell.metadata.get("papermill", {}).pop(key, None)
@@ -50,24 +72,42 @@ def _failure(error: Exception, notebook: Path) -> str:
     return f"{notebook}: failed{where}: {name}: {value[0] if value else ''}"
 
 
-def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd: str | Path = ".") -> Path:
+# The kernel logs a warning on every start and an error when papermill stops it after a failure; neither says
+# anything the one-line error does not.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+# A kernel starts in a few seconds; one that cannot start should fail soon.
+START_TIMEOUT = 30
+RESET_TAG = "reset-reused-kernel"
+# Run in a reused kernel before each notebook after its first: what the notebook before left behind goes.
+RESET_KERNEL = ("get_ipython().run_line_magic('reset', '-f')\n"
+                "import sys as _sys\n"
+                "_sys.modules['matplotlib.pyplot'].close('all') if 'matplotlib.pyplot' in _sys.modules else None\n"
+                "del _sys")
+
+
+def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd: str | Path = ".",
+                 kernel=None, reset: bool = False) -> Path:
     """Execute `notebook` with `parameters` into `output`. The output only appears when every cell ran; a failed
-    run is kept beside it as `<name>.failed.ipynb` for inspection."""
+    run is kept beside it as `<name>.failed.ipynb` for inspection. `kernel`: a running kernel manager to use
+    (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has run another
+    notebook, whose names are cleared first (by a cell run ahead of the notebook's own and removed from the
+    output: a second client to the kernel would cost more than the notebook)."""
     notebook, output = Path(notebook), Path(output)
     check_parameters(notebook, parameters)
+    source = str(notebook)
+    if reset:
+        source = nbformat.read(notebook, as_version=4)
+        source.cells.insert(0, nbformat.v4.new_code_cell(RESET_KERNEL, metadata={"tags": [RESET_TAG]}))
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.stem + ".partial.ipynb")
     env_before = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"  # the kernel inherits it: no display is ever needed
+    engine = {"km": kernel} if kernel is not None else {}
     try:
-        papermill.execute_notebook(str(notebook), str(partial), parameters=parameters, cwd=str(cwd),
+        papermill.execute_notebook(source, str(partial), parameters=parameters, cwd=str(cwd),
                                    kernel_name="python3", progress_bar=False, log_output=False,
-                                   report_mode=False,
-                                   # The kernel logs a warning on every start and an error when papermill stops it after a failure;
-                                   # neither says anything the one-line error does not.
-                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                                   # A kernel starts in a few seconds; one that cannot start should fail soon.
-                                   start_timeout=30)
+                                   report_mode=False, extra_arguments=KERNEL_ARGUMENTS,
+                                   start_timeout=START_TIMEOUT, **engine)
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
         failed = output.with_name(output.stem + ".failed.ipynb")
         kept = ""
@@ -87,3 +127,109 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
     if failed.exists():
         failed.unlink()
     return output
+
+
+class Kernel:
+    """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own.
+    Every call must come from the thread that created it (each thread has its own event loop)."""
+
+    def __init__(self, cwd: Path):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._run = run_sync
+        self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-"))
+        self.manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                          connection_file=str(self.folder / "kernel.json"),
+                                          ip=str(self.folder / "k"))
+        self.notebooks_run = 0
+        try:
+            self._run(self.manager.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd),
+                                                 env={**os.environ, "MPLBACKEND": "Agg"})
+        except Exception:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def shutdown(self) -> None:
+        try:
+            self._run(self.manager.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
+class NotebookJob:
+    notebook: Path
+    output: Path
+    parameters: dict
+
+
+def default_workers() -> int:
+    """One kernel per core; NOTEBOOK_WORKERS overrides (1 runs the notebooks one after another)."""
+    text = os.environ.get("NOTEBOOK_WORKERS", "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise NotebookError(f"NOTEBOOK_WORKERS={text!r}: not a number of workers (expected a whole number, 1 "
+                                "or more)")
+        return int(text)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int | None = None,
+                  done=None) -> list[str]:
+    """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
+    notebook that failed (the others are written all the same). `done(job)` is called after each success.
+    Parameters are checked for every notebook before any kernel starts."""
+    for job in jobs:
+        check_parameters(job.notebook, job.parameters)
+    pending: queue.Queue = queue.Queue()
+    for job in jobs:
+        pending.put(job)
+    errors: list[str] = []
+    lock = threading.Lock()
+    cwd = Path(cwd)
+
+    def work() -> None:
+        kernel = None
+        try:
+            while True:
+                try:
+                    job = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    if kernel is None:
+                        kernel = Kernel(cwd)
+                    run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
+                                 reset=kernel.notebooks_run > 0)
+                    kernel.notebooks_run += 1
+                except NotebookError as error:
+                    with lock:
+                        errors.append(str(error))
+                    # A notebook that failed may have left its kernel in any state: the next one gets a new one.
+                    if kernel is not None:
+                        kernel.shutdown()
+                        kernel = None
+                    continue
+                except Exception as error:  # a kernel that cannot start or answer
+                    with lock:
+                        errors.append(_failure(error, job.notebook))
+                    if kernel is not None:
+                        kernel.shutdown()
+                        kernel = None
+                    continue
+                if done is not None:
+                    with lock:
+                        done(job)
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
+
+    count = max(1, min(workers or default_workers(), len(jobs)))
+    threads = [threading.Thread(target=work, name=f"notebook-worker-{n}") for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    order = {str(job.notebook): n for n, job in enumerate(jobs)}
+    return sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
