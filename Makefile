@@ -123,6 +123,12 @@ $(NOTEBOOKS_DONE): $(OWN_INPUTS) $(WAVE_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $
 PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
+REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx
+
+# The workbook needs only the tables: with -j2 it is written while the notebooks run.
+$(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CODE) $(PKG)/publish.py \
+		$(PKG)/publish_tables.py | $(ENV)
+	@$(PUBLISH) xlsx --wave $(WAVE)
 
 $(REPORT_HTML): $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
@@ -131,7 +137,7 @@ $(REPORT_HTML): $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 $(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
 	@$(PUBLISH) pdf --wave $(WAVE)
 
-report: $(REPORT_PDF)
+report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))
 	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
 

@@ -64,7 +64,7 @@ def test_rebuilding_gives_identical_bytes(report_dir, tmp_path):
     builds = []
     for n in (1, 2):
         build = copy_inputs(report_dir, tmp_path / str(n))
-        for step in ("html", "pdf"):
+        for step in ("xlsx", "html", "pdf"):
             done = publish(step, build_dir=build.parent)
             assert done.returncode == 0, done.stderr
             assert "warnings" not in done.stdout, done.stdout  # WeasyPrint understood every layout rule

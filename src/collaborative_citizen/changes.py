@@ -14,11 +14,10 @@ import pandas as pd
 
 from .codebook import Codebook
 from .loading import load_respondents
-from .statistics import ShareEstimate, compare_independent, estimate_share
+from .statistics import ALPHA, ShareEstimate, compare_independent, estimate_share
 from .tables import question_cells, write_results
 from .waves import Wave, available_waves, published_waves
 
-ALPHA = 0.05
 COLUMNS = ["wave", "previous_wave", "question", "item", "answer", "pct", "previous_pct", "change_pp", "p_value",
            "significant", "latest", "previous_source", "design_note"]
 

@@ -19,11 +19,11 @@ from .codebook import Codebook, Variable, load_codebook
 from .changes import read_changes
 from .tables import LOW_BASE, question_cells, read_results
 from .loading import load_respondents
+from .statistics import ALPHA
 from .waves import Wave, available_waves, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
-# A subgroup difference is worth a sentence when it is significant at this level ...
-ALPHA = 0.05
+# A subgroup difference is worth a sentence when it is significant at ALPHA (statistics.py) ...
 # ... and rests on at least this many respondents (the tables' low-base threshold).
 MIN_BASE = LOW_BASE
 

@@ -1,13 +1,14 @@
 """Publish the report: one self-contained HTML file and an A4 PDF made from it.
 
+    python -m collaborative_citizen.publish xlsx --wave 2014
     python -m collaborative_citizen.publish html --wave 2014
     python -m collaborative_citizen.publish pdf --wave 2014
 
+`xlsx` writes the weighted tables of report/build/<wave>/results.csv as a workbook beside it (-tables.xlsx).
 `html` reads report/report.yml, report/commentary/*.md, data/codebook.yml, the wave's respondent file and, from
 report/build/<wave>/: results.csv, about.json, findings/F*.json and the executed notebooks. It writes, beside
-them, collaborative-citizen-<wave>.html, the merged notebook it was exported from (.ipynb) and the tables as a
-workbook (-tables.xlsx). `pdf` turns that HTML into collaborative-citizen-<wave>.pdf. Each prints one line;
-bad input stops it with exit status 2 and `error:` lines, and leaves the previous outputs in place.
+them, collaborative-citizen-<wave>.html and the merged notebook it was exported from (.ipynb). `pdf` turns that
+HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stops it with exit status 2 and `error:` lines, and leaves the previous outputs in place.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError,
 from .tables import read_results
 from .waves import WaveError, load_wave, wave_folder
 from .changes import read_changes
-from .findings import ALPHA as FINDINGS_ALPHA
+from .statistics import ALPHA
 from .wording import points
 
 EXIT_INVALID = 2
@@ -224,7 +225,7 @@ def methods_context(results, about: dict, codebook, config) -> dict:
         "weight_min": float(about["weight_min"]), "weight_max": float(about["weight_max"]),
         "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
         "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
-        "alpha": FINDINGS_ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
+        "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
         "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
         "suppressed_cells": int((results.flag == "suppressed").sum()),
         "targets_total": targets.get("total", 0), "targets_met": targets.get("met", 0),
@@ -448,17 +449,34 @@ def build_html(paths: Paths) -> dict:
     if problems:
         raise PublishError([f"{paths.show(paths.html)}: {p}" for p in problems])
 
-    # The workbook has every breakdown, not only the appendix's columns.
-    all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
     write_atomic(paths.notebook, nbformat.writes(notebook).encode("utf-8") + b"\n")
-    partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
-    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols,
-                   workbook_notes(title, wave, build, results_path.name), build["date"].replace(tzinfo=None), partial_xlsx)
-    partial_xlsx.replace(paths.xlsx)
     write_atomic(paths.html, html.encode("utf-8"))
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return {"html": paths.html, "parts": len(parts), "essays": len(essays), "figures": checked,
             "size": len(html.encode("utf-8"))}
+
+
+def build_workbook(paths: Paths) -> dict:
+    """The tables as a workbook beside the report: its own step, as it needs only results.csv (an edited essay
+    does not rebuild it, and it can be written while the notebooks run)."""
+    config = read_config(paths)
+    wave = load_wave(wave_folder(paths.data, paths.wave))
+    codebook_path = paths.data / "codebook.yml"
+    codebook = load_codebook(codebook_path)
+    results_path = paths.out / "results.csv"
+    if not results_path.is_file():
+        raise PublishError(f"{results_path}: missing (run the tables step first)")
+    results = read_results(results_path)
+    build = provenance(paths, wave, codebook_path)
+    title = f"{config['title']} {wave.year}"
+    titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}
+    # The workbook has every breakdown, not only the appendix's columns.
+    all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
+    partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
+    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols,
+                   workbook_notes(title, wave, build, results_path.name), build["date"].replace(tzinfo=None), partial_xlsx)
+    partial_xlsx.replace(paths.xlsx)
+    return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 
 
 def workbook_notes(title: str, wave, build: dict, csv_name: str) -> list[str]:
@@ -490,7 +508,7 @@ def build_pdf(paths: Paths) -> dict:
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m collaborative_citizen.publish", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    main.add_argument("command", choices=("html", "pdf"), help="what to build")
+    main.add_argument("command", choices=("html", "pdf", "xlsx"), help="what to build")
     main.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
     main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
     main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
@@ -520,6 +538,10 @@ def main(argv: list[str] | None = None) -> int:
             done = build_html(paths)
             print(f"publish html: {args.wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
                   f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)")
+        elif args.command == "xlsx":
+            done = build_workbook(paths)
+            print(f"publish xlsx: {args.wave}: every weighted table -> {paths.show(done['xlsx'])} "
+                  f"({done['size'] // 1024} kB)")
         else:
             done = build_pdf(paths)
             warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""

@@ -23,6 +23,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+# The significance level of every test the report words as a difference or a change.
+ALPHA = 0.05
+
 __all__ = [
     "DomainSums",
     "GroupComparison",
