@@ -66,7 +66,8 @@ def test_categories_follow_code_order_with_missing_values(respondents):
 
 def test_missing_variable(tmp_path, raw_frame, codebook):
     found = problems(tmp_path, raw_frame.drop(columns=["fairness"]), codebook)
-    assert found == [f"{tmp_path}/data/waves/2014/respondents.csv: variable fairness: missing from the file"]
+    assert found == [f"{tmp_path}/data/waves/2014/respondents.csv: variable fairness: missing from the file (expected "
+                     "by the codebook; name it in wave.yml's variable_map if the file calls it something else)"]
 
 
 def test_code_not_in_codebook_names_file_variable_and_row(tmp_path, raw_frame, codebook):
@@ -75,7 +76,7 @@ def test_code_not_in_codebook_names_file_variable_and_row(tmp_path, raw_frame, c
     found = problems(tmp_path, frame, codebook)
     assert len(found) == 1
     assert found[0].endswith("respondents.csv: variable fairness, row 5: code 7 is not in the codebook "
-                             "(valid: 1, 2, 3, 4)")
+                             "(expected one of 1, 2, 3, 4)")
 
 
 def test_too_many_answers_to_a_multi_question(tmp_path, raw_frame, codebook):
@@ -84,7 +85,7 @@ def test_too_many_answers_to_a_multi_question(tmp_path, raw_frame, codebook):
     for answer in ("whole_community", "available_to_everyone", "paid_from_taxes"):
         frame.loc[9, f"meaning_{answer}"] = 1
     found = problems(tmp_path, frame, codebook)
-    assert any("question meaning, row 10: 3 answers chosen, at most 2 allowed" in p for p in found), found
+    assert any("question meaning, row 10: 3 answers chosen (expected at most 2)" in p for p in found), found
 
 
 def test_split_sample_item_answered_outside_its_half(tmp_path, raw_frame, codebook):
@@ -93,7 +94,7 @@ def test_split_sample_item_answered_outside_its_half(tmp_path, raw_frame, codebo
     frame.loc[row, "dignity_outcome_dignity_as_important"] = 1
     found = problems(tmp_path, frame, codebook)
     assert found == [f"{tmp_path}/data/waves/2014/respondents.csv: variable dignity_outcome_dignity_as_important, "
-                     f"row {row + 1}: answered by a respondent outside half A, the only half asked"]
+                     f"row {row + 1}: answered by a respondent outside half A (expected no answer: only half A was asked)"]
 
 
 @pytest.mark.parametrize("value, message", [(np.nan, "weight missing"), (0.0, "weight is zero"),
@@ -102,7 +103,8 @@ def test_bad_weights(tmp_path, raw_frame, codebook, value, message):
     frame = raw_frame.copy()
     frame.loc[2, "weight"] = value
     found = problems(tmp_path, frame, codebook, suffix=".parquet")
-    assert found == [f"{tmp_path}/data/waves/2014/respondents.parquet: variable weight, row 3: {message}"]
+    assert found == [f"{tmp_path}/data/waves/2014/respondents.parquet: variable weight, row 3: {message} "
+                     "(expected a positive number)"]
 
 
 def test_duplicate_respondent_ids(tmp_path, raw_frame, codebook):
@@ -110,11 +112,12 @@ def test_duplicate_respondent_ids(tmp_path, raw_frame, codebook):
     frame.loc[20, "resp_id"] = frame.loc[3, "resp_id"]
     found = problems(tmp_path, frame, codebook)
     assert found == [f"{tmp_path}/data/waves/2014/respondents.csv: variable resp_id, row 21: duplicate respondent "
-                     f"id {int(frame.loc[3, 'resp_id'])} (first at row 4)"]
+                     f"id {int(frame.loc[3, 'resp_id'])} (expected each id once; first at row 4)"]
 
 
 def test_empty_files(tmp_path, raw_frame, codebook):
-    assert problems(tmp_path, raw_frame.iloc[0:0], codebook, suffix=".parquet")[0].endswith("empty file: no respondents")
+    assert problems(tmp_path, raw_frame.iloc[0:0], codebook, suffix=".parquet")[0].endswith(
+        "empty file: no respondents (expected one row per respondent)")
     path = tmp_path / "empty.csv"
     path.write_text("")
     with pytest.raises(DataValidationError, match="empty.csv: empty file: no respondents"):
@@ -152,9 +155,9 @@ def test_invalid_data_exits_2_with_one_line_per_problem_and_no_traceback(tmp_pat
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("error: ") for line in lines[:2])
-    assert any(line.endswith("variable fairness, row 5: code 7 is not in the codebook (valid: 1, 2, 3, 4)")
+    assert any(line.endswith("variable fairness, row 5: code 7 is not in the codebook (expected one of 1, 2, 3, 4)")
                for line in lines)
-    assert any(line.endswith("variable weight, row 9: weight is zero") for line in lines)
+    assert any(line.endswith("variable weight, row 9: weight is zero (expected a positive number)") for line in lines)
     assert lines[2] == "tables: 2 problem(s) in the input; nothing was written"
     assert not (tmp_path / "build" / "2014" / "results.csv").exists()
 

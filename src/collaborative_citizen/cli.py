@@ -91,7 +91,10 @@ def cmd_notebooks(args) -> int:
 def _respondents(args):
     codebook = load_codebook(args.codebook)
     wave = load_wave(wave_folder(args.data_dir, args.wave))
-    return load_respondents(wave, codebook)
+    respondents = load_respondents(wave, codebook)
+    for line in respondents.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return respondents
 
 
 def parser() -> argparse.ArgumentParser:

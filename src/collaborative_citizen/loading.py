@@ -4,7 +4,7 @@ Every problem is collected before anything is raised, so a researcher fixing a f
 at once, one line each, naming the file, the variable and the row (1 = first respondent)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,9 @@ from .waves import Wave
 
 # Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
 ROWS_LISTED = 10
+# What each extension promises, for messages about a file that is not what its name says.
+FORMATS = {".sav": "an SPSS .sav file", ".csv": "a comma-separated text file with a header row",
+           ".parquet": "an Apache Parquet file"}
 
 
 class DataValidationError(ValueError):
@@ -35,6 +38,7 @@ class Respondents:
     data: pd.DataFrame
     source: Path
     asked: dict  # question key -> item keys asked ("" for a question without items)
+    warnings: list = field(default_factory=list)  # what deserves a look but does not stop the build
 
     def asks(self, question: str) -> bool:
         return question in self.asked
@@ -67,31 +71,72 @@ class Respondents:
 
 def read_table(path: Path) -> pd.DataFrame:
     """The raw table of a respondent file, numeric codes only (value labels are the codebook's business)."""
+    return read_table_and_labels(path)[0]
+
+
+def read_table_and_labels(path: Path) -> tuple[pd.DataFrame, dict]:
+    """The raw table and, for a .sav file, its value labels by variable ({} for other formats)."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise DataValidationError([f"{path}: file not found"])
+        raise DataValidationError([f"{path}: file not found (expected the respondent file wave.yml's data_file "
+                                   "names, in the wave's folder)"])
+    if suffix not in FORMATS:
+        raise DataValidationError([f"{path}: unsupported file type {suffix or '(none)'} (expected .sav, .csv or "
+                                   ".parquet)"])
     if path.stat().st_size == 0:
-        raise DataValidationError([f"{path}: empty file: no respondents"])
+        raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
+    labels: dict = {}
     try:
         if suffix == ".sav":
             import pyreadstat
 
-            frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            labels = meta.variable_value_labels or {}
         elif suffix == ".csv":
             frame = pd.read_csv(path)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
         else:
-            raise DataValidationError([f"{path}: unsupported file type {suffix or '(none)'}: "
-                                       "use .sav, .csv or .parquet"])
-    except DataValidationError:
-        raise
+            frame = pd.read_parquet(path)
     except Exception as error:  # each reader raises its own types; the message is what matters
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataValidationError([f"{path}: could not be read as {suffix[1:]}: {first_line}"]) from None
+        if "expected number of rows" in first_line:
+            first_line += ": the file is truncated"
+        raise DataValidationError([f"{path}: could not be read as {suffix[1:]}: {first_line} "
+                                   f"(expected {FORMATS[suffix]})"]) from None
     if len(frame) == 0:
-        raise DataValidationError([f"{path}: empty file: no respondents"])
-    return frame
+        raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
+    return frame, labels
+
+
+def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> list[str]:
+    """Value labels of the file worded differently from the codebook's answers: agencies reword labels, so this
+    is worth a look but the codebook's wording is what the report uses. One line per variable."""
+    found = []
+    own_name = {theirs: ours for ours, theirs in wave.variable_map.items()}
+    variables = {}
+    for entry in codebook.all_variables.values():
+        if entry.type == "multi":
+            continue  # 0/1 indicators: their labels are "chosen" / "not chosen", not answers
+        for name in entry.variables:
+            variables[name] = entry
+    for file_name, mapping in sorted(labels.items()):
+        name = own_name.get(file_name, file_name)
+        entry = variables.get(name)
+        if entry is None or not mapping:
+            continue
+        ours = {float(a.code): a.label for a in entry.answers}
+        differ = [(code, text, ours[float(code)]) for code, text in sorted(mapping.items())
+                  if float(code) in ours and _plain(text) != _plain(ours[float(code)])]
+        if differ:
+            shown = "; ".join(f"code {_show(float(code))} is {text!r} in the file, {mine!r} in the codebook"
+                              for code, text, mine in differ[:3])
+            more = f"; {len(differ) - 3} more" if len(differ) > 3 else ""
+            found.append(f"{file}: variable {file_name}: value labels worded differently from the codebook: "
+                         f"{shown}{more} (the codebook's wording is used)")
+    return found
+
+
+def _plain(text) -> str:
+    return " ".join(str(text).split()).casefold()
 
 
 def _show(value) -> str:
@@ -118,7 +163,8 @@ def _numeric(frame: pd.DataFrame, name: str, file: str, problems: list[str]) -> 
     bad = _rows(np.isnan(values) & frame[name].notna().to_numpy())
     if len(bad):
         raw = frame[name].to_numpy()
-        _report(problems, f"{file}: variable {name}", bad, lambda r: f"value {raw[r - 1]!r} is not a number")
+        _report(problems, f"{file}: variable {name}", bad,
+                lambda r: f"value {raw[r - 1]!r} is not a number (expected a numeric code)")
         return None
     return values
 
@@ -129,10 +175,11 @@ def _check_single(values: np.ndarray, entry: Variable, name: str, asked: np.ndar
     prefix = f"{file}: variable {name}"
     unknown = _rows(~np.isnan(values) & ~np.isin(values, codes))
     valid = ", ".join(str(int(c)) for c in codes)
-    _report(problems, prefix, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (valid: {valid})")
+    _report(problems, prefix, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (expected one of "
+                                                 f"{valid})")
     unanswered = _rows(asked & np.isnan(values))
-    _report(problems, prefix, unanswered, lambda r: "no answer recorded (every respondent asked needs a code, "
-                                                   "don't know included)")
+    _report(problems, prefix, unanswered, lambda r: "no answer recorded (expected a code for every respondent "
+                                                   "asked, don't know included)")
 
 
 def _check_multi(frame: pd.DataFrame, entry: Variable, file: str, problems: list[str]) -> None:
@@ -144,19 +191,19 @@ def _check_multi(frame: pd.DataFrame, entry: Variable, file: str, problems: list
             return
         bad = _rows(~np.isnan(values) & ~np.isin(values, (0.0, 1.0)))
         _report(problems, f"{file}: variable {name}", bad,
-                lambda r, v=values: f"value {v[r - 1]:g} is not 0 (not chosen) or 1 (chosen)")
+                lambda r, v=values: f"value {v[r - 1]:g} (expected 0, not chosen, or 1, chosen)")
         columns[answer.key] = np.where(values == 1.0, 1, 0)
     chosen = np.column_stack(list(columns.values()))
     count = chosen.sum(axis=1)
     prefix = f"{file}: question {entry.key}"
     _report(problems, prefix, _rows(count > entry.max_answers),
-            lambda r: f"{count[r - 1]} answers chosen, at most {entry.max_answers} allowed")
-    _report(problems, prefix, _rows(count == 0), lambda r: "no answer chosen (don't know is an answer)")
+            lambda r: f"{count[r - 1]} answers chosen (expected at most {entry.max_answers})")
+    _report(problems, prefix, _rows(count == 0), lambda r: "no answer chosen (expected at least one; don't know is an answer)")
     for answer in entry.answers:
         if answer.exclusive:
             clash = _rows((columns[answer.key] == 1) & (count > 1))
             _report(problems, f"{file}: variable {entry.answer_variable(answer.key)}", clash,
-                    lambda r, a=answer: f"{a.key} chosen together with other answers")
+                    lambda r, a=answer: f"{a.key} chosen together with other answers (expected it alone)")
 
 
 def asked_questions(frame: pd.DataFrame, codebook: Codebook, wave: Wave) -> dict[str, tuple[str, ...]]:
@@ -198,29 +245,38 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
     needed += [s for s in split_needed if s not in needed]
     for name in needed:
         if name not in frame.columns:
-            problems.append(f"{file}: variable {name}: missing from the file")
+            problems.append(f"{file}: variable {name}: missing from the file (expected by the codebook; name it in "
+                            "wave.yml's variable_map if the file calls it something else)")
     present = set(frame.columns)
 
     if wave.respondent_id in present:
         ids = frame[wave.respondent_id]
         missing = _rows(ids.isna().to_numpy())
-        _report(problems, f"{file}: variable {wave.respondent_id}", missing, lambda r: "respondent id missing")
+        _report(problems, f"{file}: variable {wave.respondent_id}", missing,
+                lambda r: "respondent id missing (expected an id on every row)")
         duplicated = ids.notna() & ids.duplicated(keep=False)
         first_row = {}
         for row, value in zip(_rows(duplicated.to_numpy()), ids[duplicated]):
             if value in first_row:
                 problems.append(f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
-                                f"{_show(value)} (first at row {first_row[value]})")
+                                f"{_show(value)} (expected each id once; first at row {first_row[value]})")
             else:
                 first_row[value] = row
 
     if wave.weight in present:
         weights = pd.to_numeric(frame[wave.weight], errors="coerce").to_numpy(dtype=float)
         prefix = f"{file}: variable {wave.weight}"
-        _report(problems, prefix, _rows(np.isnan(weights)), lambda r: "weight missing")
-        _report(problems, prefix, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite")
-        _report(problems, prefix, _rows(weights == 0), lambda r: "weight is zero")
-        _report(problems, prefix, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative")
+        positive = "(expected a positive number)"
+        _report(problems, prefix, _rows(np.isnan(weights)), lambda r: f"weight missing {positive}")
+        _report(problems, prefix, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}")
+        _report(problems, prefix, _rows(weights == 0), lambda r: f"weight is zero {positive}")
+        _report(problems, prefix, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative {positive}")
+        valid = weights[np.isfinite(weights) & (weights > 0)]
+        if wave.weighted and len(weights) > 1 and len(valid) == len(weights) and np.all(valid == valid[0]):
+            # A weight variable that was never filled in: the report would call unweighted figures weighted.
+            problems.append(f"{prefix}: every respondent has the same weight, {_show(float(valid[0]))} (expected "
+                            "weights that vary, as wave.yml says the data is weighted; write `weighted: false` "
+                            "there if it is not)")
 
     everyone = np.ones(len(frame), dtype=bool)
     halves = {}
@@ -249,7 +305,8 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
                 asked_rows = split == half.code
                 outside = _rows(~asked_rows & ~np.isnan(split) & ~np.isnan(values))
                 _report(problems, f"{file}: variable {name}", outside,
-                        lambda r: f"answered by a respondent outside half {half.key}, the only half asked")
+                        lambda r: f"answered by a respondent outside half {half.key} (expected no answer: only "
+                                  f"half {half.key} was asked)")
             _check_single(values, entry, name, asked_rows, file, problems)
     return problems
 
@@ -259,18 +316,21 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
     if path is None and wave.data_file is None:
         raise DataValidationError([f"{wave.folder / 'wave.yml'}: this wave has no respondent data file"])
     path = Path(path or wave.data_file)
-    frame = apply_variable_map(read_table(path), wave, path)
+    raw, labels = read_table_and_labels(path)
+    frame = apply_variable_map(raw, wave, path)
     asked = asked_questions(frame, codebook, wave)
     problems = validate(frame, codebook, wave, str(path), asked)
     if problems:
         raise DataValidationError(problems)
+    warnings = label_warnings(labels, codebook, wave, str(path))
     keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns
                                                 if c not in (wave.respondent_id, wave.weight)]
     data = frame[keep].copy()
     for column in data.columns:
         if column != wave.respondent_id:
             data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
-    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path, asked=asked)
+    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path, asked=asked,
+                       warnings=warnings)
 
 
 def apply_variable_map(frame: pd.DataFrame, wave: Wave, path: Path) -> pd.DataFrame:

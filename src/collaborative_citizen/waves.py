@@ -12,7 +12,8 @@ import yaml
 
 REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
             "respondent_id", "weight")
-OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "reconstructed", "notes")
+OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "weighted", "reconstructed",
+            "notes")
 GEOGRAPHIES = ("GB", "UK")
 WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -42,6 +43,7 @@ class Wave:
     variable_map: dict = field(default_factory=dict)  # codebook variable -> the file's own name
     reconstructed: bool = False
     notes: str = ""
+    weighted: bool = True  # False: the weight variable is all ones and the report's figures are unweighted
 
     @property
     def fieldwork_text(self) -> str:
@@ -131,6 +133,9 @@ def load_wave(folder: str | Path) -> Wave:
     variable_map = raw.get("variable_map") or {}
     if not isinstance(variable_map, dict):
         raise WaveError(f"{path}: variable_map: expected codebook variable: file variable pairs")
+    weighted = raw.get("weighted", True)
+    if not isinstance(weighted, bool):
+        raise WaveError(f"{path}: weighted: {weighted!r} (expected true or false)")
     questions = raw.get("questions")
     if questions is not None and not (isinstance(questions, list) and all(isinstance(q, str) for q in questions)):
         raise WaveError(f"{path}: questions: expected a list of codebook question keys")
@@ -143,6 +148,7 @@ def load_wave(folder: str | Path) -> Wave:
         weight=_text(raw, "weight", path), questions=tuple(questions) if questions else None,
         variable_map={str(k): str(v) for k, v in variable_map.items()},
         reconstructed=bool(raw.get("reconstructed", False)), notes=str(raw.get("notes", "")).strip(),
+        weighted=weighted,
     )
 
 

@@ -1,0 +1,166 @@
+"""Issue 6, bad input gets a clear error: the cases not covered by test_loading, test_waves and
+test_errors_codebook_cli. One small fixture per case; each message must name the file, the variable or field and,
+where it applies, the row, say what was expected, and stop the command with exit status 2 and no traceback."""
+import shutil
+import subprocess
+import sys
+
+import pyreadstat
+import pytest
+import yaml
+
+from collaborative_citizen.loading import DataValidationError, load_respondents
+from collaborative_citizen.waves import WaveError, load_wave
+
+from conftest import DATA, ROOT
+
+
+@pytest.fixture(scope="module")
+def sav_frame():
+    return pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
+
+
+def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) -> tuple:
+    """data/ with the real codebook and a copy of the 2014 wave.yml (changed by `fields`); `write(path)` writes
+    the data file, else the 2014 file is copied."""
+    data = tmp_path / "data"
+    folder = data / "waves" / "2014"
+    folder.mkdir(parents=True)
+    shutil.copy(DATA / "codebook.yml", data / "codebook.yml")
+    description = yaml.safe_load((DATA / "waves" / "2014" / "wave.yml").read_text(encoding="utf-8"))
+    description.update(data_file=data_file, **fields)
+    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
+    if write is not None:
+        write(folder / data_file)
+    elif data_file == "respondents.sav":
+        shutil.copy(DATA / "waves" / "2014" / "respondents.sav", folder / data_file)
+    return data, folder
+
+
+def cli(data, *args):
+    return subprocess.run([sys.executable, "-m", "collaborative_citizen", "--data-dir", str(data), "--build-dir",
+                           str(data.parent / "build"), *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def one_error(done) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+def test_wave_yml_missing(tmp_path):
+    data, folder = make_wave(tmp_path)
+    (folder / "wave.yml").unlink()
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line == f"error: {folder / 'wave.yml'}: no wave description (expected wave.yml in {folder})"
+
+
+def test_wave_yml_that_is_not_yaml(tmp_path):
+    data, folder = make_wave(tmp_path)
+    (folder / "wave.yml").write_text("id: '2014'\ntitle: [unclosed\nagency: x\n", encoding="utf-8")
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line.startswith(f"error: {folder / 'wave.yml'}: line ") and "not valid YAML" in line
+
+
+@pytest.mark.parametrize("value", ["yes please", 1])
+def test_weighted_must_be_true_or_false(tmp_path, value):
+    _, folder = make_wave(tmp_path, weighted=value)
+    with pytest.raises(WaveError, match=r"wave.yml: weighted: .* \(expected true or false\)"):
+        load_wave(folder)
+
+
+def test_data_file_missing(tmp_path):
+    data, folder = make_wave(tmp_path, data_file="answers.sav", write=lambda path: None)
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line == (f"error: {folder / 'answers.sav'}: file not found (expected the respondent file wave.yml's "
+                    "data_file names, in the wave's folder)")
+
+
+def test_data_file_empty(tmp_path):
+    data, folder = make_wave(tmp_path, write=lambda path: path.write_bytes(b""))
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line == f"error: {folder / 'respondents.sav'}: empty file: no respondents (expected one row per respondent)"
+
+
+def test_data_file_truncated(tmp_path):
+    whole = (DATA / "waves" / "2014" / "respondents.sav").read_bytes()
+    data, folder = make_wave(tmp_path, write=lambda path: path.write_bytes(whole[: len(whole) * 2 // 3]))
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line.startswith(f"error: {folder / 'respondents.sav'}: could not be read as sav: ")
+    assert "truncated" in line and line.endswith("(expected an SPSS .sav file)")
+
+
+def test_data_file_not_the_format_its_extension_says(tmp_path):
+    csv = (DATA / "waves" / "2014" / "targets.csv").read_bytes()
+    data, folder = make_wave(tmp_path, write=lambda path: path.write_bytes(csv))
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line.startswith(f"error: {folder / 'respondents.sav'}: could not be read as sav: ")
+    assert line.endswith("(expected an SPSS .sav file)")
+    data, folder = make_wave(tmp_path / "parquet", data_file="respondents.parquet",
+                             write=lambda path: path.write_bytes(csv))
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line.startswith(f"error: {folder / 'respondents.parquet'}: could not be read as parquet: ")
+    assert line.endswith("(expected an Apache Parquet file)")
+
+
+def test_data_file_of_an_unsupported_type(tmp_path):
+    data, folder = make_wave(tmp_path, data_file="respondents.xlsx", write=lambda path: path.write_bytes(b"PK"))
+    line = one_error(cli(data, "validate", "--wave", "2014"))
+    assert line == f"error: {folder / 'respondents.xlsx'}: unsupported file type .xlsx (expected .sav, .csv or .parquet)"
+
+
+def test_a_reworded_value_label_is_a_warning_not_an_error(tmp_path, sav_frame, codebook):
+    frame, meta = sav_frame
+    labels = dict(meta.variable_value_labels)
+    labels["fairness"] = {**labels["fairness"], 1.0: "Everyone gets an equal chance (reworded)"}
+    data, folder = make_wave(tmp_path, write=lambda path: pyreadstat.write_sav(
+        frame, str(path), column_labels=meta.column_labels, variable_value_labels=labels))
+    respondents = load_respondents(load_wave(folder), codebook)
+    assert len(respondents) == len(frame)
+    assert len(respondents.warnings) == 1
+    warning = respondents.warnings[0]
+    assert warning.startswith(f"{folder / 'respondents.sav'}: variable fairness: value labels worded differently")
+    assert "code 1 is 'Everyone gets an equal chance (reworded)' in the file" in warning
+    assert warning.endswith("(the codebook's wording is used)")
+    done = cli(data, "validate", "--wave", "2014")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("warning: ") and done.stdout.startswith("validate: 2014: ")
+
+
+def test_labels_matching_the_codebook_give_no_warning(codebook, wave):
+    assert load_respondents(wave, codebook).warnings == []
+
+
+def test_equal_weights_when_the_wave_says_weighted(tmp_path, sav_frame, codebook):
+    frame, _ = sav_frame
+    flat = frame.copy()
+    flat["weight"] = 1.0
+    data, folder = make_wave(tmp_path, write=lambda path: pyreadstat.write_sav(flat, str(path)))
+    with pytest.raises(DataValidationError) as caught:
+        load_respondents(load_wave(folder), codebook)
+    assert caught.value.problems == [
+        f"{folder / 'respondents.sav'}: variable weight: every respondent has the same weight, 1 (expected weights "
+        "that vary, as wave.yml says the data is weighted; write `weighted: false` there if it is not)"]
+    one_error(cli(data, "validate", "--wave", "2014"))
+    # An unweighted wave says so, and then equal weights are what it should have.
+    _, folder = make_wave(tmp_path / "unweighted", weighted=False,
+                          write=lambda path: pyreadstat.write_sav(flat, str(path)))
+    assert len(load_respondents(load_wave(folder), codebook)) == len(flat)
+
+
+def test_a_failing_notebook_names_the_notebook_the_cell_and_the_executed_copy(tmp_path):
+    """No results.csv in the build folder: the finding's loading cell raises."""
+    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path), "notebooks",
+                           "--wave", "2014", "--figures-dir", str(tmp_path / "figures"),
+                           "notebooks/02_fairness.ipynb", "notebooks/00_about_the_survey.ipynb"],
+                          cwd=ROOT, capture_output=True, text=True)
+    line = one_error(done)
+    failed = tmp_path / "2014" / "notebooks" / "02_fairness.failed.ipynb"
+    assert line.startswith("error: notebooks/02_fairness.ipynb: failed in cell ")
+    assert line.endswith(f"(traceback in {failed})") and "results.csv" in line
+    assert failed.is_file() and "results.csv" in failed.read_text(encoding="utf-8")
+    # The other notebook still ran; the failed one left no executed copy that make could take for finished.
+    assert (tmp_path / "2014" / "notebooks" / "00_about_the_survey.ipynb").is_file()
+    assert not (tmp_path / "2014" / "notebooks" / "02_fairness.ipynb").exists()
