@@ -134,8 +134,9 @@ $(REPORT_HTML): $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
 	@$(PUBLISH) html --wave $(WAVE)
 
+# Laid out part by part, in parallel, reusing the parts whose HTML did not change (publish_pdf.py).
 $(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
-	@$(PUBLISH) pdf --wave $(WAVE)
+	@$(PUBLISH) pdf --wave $(WAVE) --cache-dir $(WORK_ROOT)/cache/$(WAVE)/pdf-parts
 
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))

@@ -48,7 +48,7 @@ from .wording import points
 EXIT_INVALID = 2
 WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Packages whose versions shape the output, named in the colophon.
-PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2",
+PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2", "pypdf",
             "mistune", "weasyprint", "fonttools", "openpyxl")
 CONFIDENCE = 95
 Z95 = 1.959963984540054
@@ -61,6 +61,7 @@ class Paths:
     report: Path
     build: Path
     wave: str
+    cache: Path | None = None  # laid-out PDF parts kept between builds (publish_pdf.PartCache)
 
     @property
     def out(self) -> Path:
@@ -496,7 +497,7 @@ def build_pdf(paths: Paths) -> dict:
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"))
+    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache)
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
@@ -513,6 +514,8 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
     main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
     main.add_argument("--build-dir", default="report/build", help="built outputs, by wave (default: report/build)")
+    main.add_argument("--cache-dir", default=None,
+                      help="pdf: keep laid-out parts here and lay out only those whose HTML changed (default: none)")
     return main
 
 
@@ -532,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
               "starting with a letter or digit)", file=sys.stderr)
         return EXIT_INVALID
     paths = Paths(root=Path.cwd(), data=Path(args.data_dir), report=Path(args.report_dir),
-                  build=Path(args.build_dir), wave=args.wave)
+                  build=Path(args.build_dir), wave=args.wave,
+                  cache=Path(args.cache_dir) if args.cache_dir else None)
     try:
         if args.command == "html":
             done = build_html(paths)

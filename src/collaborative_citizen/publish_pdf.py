@@ -1,17 +1,57 @@
-"""The PDF edition: WeasyPrint lays out the same HTML with the print rules of its style sheet."""
+"""The PDF edition: WeasyPrint lays out the same HTML with the print rules of its style sheet.
+
+Laying out the whole report at once takes WeasyPrint 15-20 s here, and an edited essay would pay all of it again.
+So the report is laid out part by part (cover, introduction, findings, ..., each of which starts a new page),
+several parts at once in worker processes, and each part's PDF is kept in a cache keyed by its HTML: a build
+lays out only the parts whose HTML changed. The parts are then joined into one PDF with pypdf, and what depends
+on the whole document is added afterwards, from what WeasyPrint reported about each part:
+
+- page numbers and the report's title in the top-right corner: one light "furniture" document laid out with the
+  same @page rules, merged onto every page (the running header on the left is the part's own, as before);
+- the contents' page numbers: the contents part is laid out last, with each entry's number written in;
+- links between parts and the bookmarks (outline), as PDF link annotations and outline items.
+"""
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
+import multiprocessing
+import os
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape, unescape
+from pathlib import Path
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML, __version__ as WEASYPRINT_VERSION
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
-
 
 # Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
 # style engine also sees, and reports as unknown. They are not layout problems.
 SVG_PROPERTY = re.compile(r"^Ignored `(fill|stroke|clip|font|opacity|stop|marker|paint|vector|mix-blend|"
                           r"dominant|text-anchor|alignment)[a-z-]*:")
+# Bump when the way parts are laid out changes, so that cached parts are laid out again.
+LAYOUT_VERSION = "1"
+PART = re.compile(r'<section class="part part-(?P<kind>[\w-]+)" id="(?P<id>[^"]+)">')
+# Blocks that always start a new page (report.css: break-before: page), where a part can be cut into pieces laid
+# out separately; the first stays with the part's heading.
+PAGE_START = re.compile(r'<section class="finding"|<article class="essay|<section class="table-block"')
+BLOCK_TAG = re.compile(r"<(/?)(section|article|div|header|figure|table|nav)\b")
+# WeasyPrint's layout unit is the CSS px; PDF's is the point.
+PT_PER_PX = 0.75
+
+STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+# Laid out with every part: the page number and the title at the top right come from the furniture document.
+PART_CSS = "@media print { @page { @top-right { content: none; } @bottom-right { content: none; } } }"
+# The furniture document: only the page number and the report's title, on pages as the report's @page rules
+# place them.
+FURNITURE_CSS = """@media print {{ @page {{ @top-left {{ content: none; }}
+  @top-right {{ content: "{title}"; }} }}
+  .furniture-page {{ break-after: page; height: 1px; }} .furniture-page:last-child {{ break-after: auto; }}
+  .furniture-cover {{ page: cover; }} }}"""
 
 
 class _Collect(logging.Handler):
@@ -25,21 +65,324 @@ class _Collect(logging.Handler):
             self.messages.append(message)
 
 
-def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:
-    """(pdf, pages, warnings). No base URL: everything the page needs is inside it, and relative download links
+@dataclass
+class Layout:
+    """One part laid out: its PDF and what the joined document needs to know about it."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict  # id -> [page index in the part, x px, y px]
+    links: list  # [page index, target id, [x1, y1, x2, y2] px]
+    bookmarks: list  # [page index, level, label, x px, y px]
+    warnings: list
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in self.__dict__.items() if k != "pdf"}, sort_keys=True)
+
+    @classmethod
+    def from_files(cls, pdf: Path, meta: Path) -> "Layout":
+        return cls(pdf=pdf.read_bytes(), **json.loads(meta.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A page to lay out: HTML without its style sheets, and the style sheets, in cascade order (kept apart so that
+    a worker parses the report's style sheet, fonts included, once for all the parts it lays out)."""
+
+    html: str
+    css: tuple[str, ...]
+
+    def key(self) -> str:
+        text = "\n\0".join((WEASYPRINT_VERSION, LAYOUT_VERSION, *self.css, self.html))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# One set per worker process: parsing the report's style sheet and loading its fonts is most of the cost of laying
+# out a short part.
+_FONTS: FontConfiguration | None = None
+_SHEETS: dict[str, CSS] = {}
+
+
+def _sheet(text: str) -> CSS:
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if key not in _SHEETS:
+        _SHEETS[key] = CSS(string=text, font_config=_FONTS)
+    return _SHEETS[key]
+
+
+def layout(document: Document) -> Layout:
+    """Lay out one document. No base URL: everything the page needs is inside it, and relative download links
     stay relative instead of becoming this machine's paths. The creation and modification dates come from the
     page's dcterms meta tags, which the build sets from SOURCE_DATE_EPOCH; no file identifier is written.
     Only data: URLs are fetched: a reference to the network or to a file, whatever put it there, loads nothing
     and is reported as a warning."""
+    global _FONTS
+    if _FONTS is None:
+        _FONTS = FontConfiguration()
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
     logger.addHandler(collect)
     propagate, logger.propagate = logger.propagate, False
     try:
         fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+        # As user style sheets they rank below the page's own style attributes, as the report's <style> did.
+        sheets = [_sheet(text) for text in document.css]
+        document = HTML(string=document.html, base_url=None, url_fetcher=fetcher).render(
+            font_config=_FONTS, stylesheets=sheets)
         pdf = document.write_pdf(pdf_identifier=False)
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
-    return pdf, len(document.pages), collect.messages
+    anchors, links, bookmarks = {}, [], []
+    for number, page in enumerate(document.pages):
+        for name, (x, y, _x2, _y2) in page.anchors.items():
+            anchors.setdefault(name, [number, x, y])
+        for kind, target, rectangle, _box in page.links:
+            if kind == "internal":
+                links.append([number, target, list(rectangle)])
+        for level, label, (x, y), _state in page.bookmarks:
+            bookmarks.append([number, level, label, x, y])
+    return Layout(pdf=pdf, pages=len(document.pages), anchors=anchors, links=links, bookmarks=bookmarks,
+                  warnings=collect.messages)
+
+
+def split_parts(html: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """(head, [(part id, kind, html), ...]): the report's parts, each a top-level <section class="part"> inside
+    <main>, cut further where a finding or essay starts a page (each piece wrapped in its part's <section>, so
+    that it is styled as before); head is everything up to and including <main>."""
+    main = html.index("<main>") + len("<main>")
+    end = html.rindex("</main>")
+    starts = [m for m in PART.finditer(html, main, end)]
+    if not starts:
+        raise ValueError("the report has no <section class=\"part\"> to lay out")
+    pieces = []
+    for n, match in enumerate(starts):
+        stop = starts[n + 1].start() if n + 1 < len(starts) else end
+        section = html[match.start():stop].strip()
+        opening = match.group(0)
+        inner = section[len(opening):section.rindex("</section>")]
+        cuts = [m.start() for m in PAGE_START.finditer(inner) if _top_level(inner, m.start())][1:]
+        bounds = [0, *cuts, len(inner)]
+        for a, b in zip(bounds, bounds[1:]):
+            pieces.append((match.group("id"), match.group("kind"), f"{opening}{inner[a:b]}</section>"))
+    return html[:main], pieces
+
+
+def _top_level(inner: str, position: int) -> bool:
+    """Whether `position` in a part's content is outside every block element (a child of the part itself)."""
+    depth = 0
+    for tag in BLOCK_TAG.finditer(inner, 0, position):
+        depth += -1 if tag.group(1) else 1
+    return depth == 0
+
+
+def part_document(head: str, section: str, extra_css: str = "") -> Document:
+    """One piece of the report as a page of its own: the report's head without its style sheet, which goes with
+    the rules every part needs, and `extra_css`."""
+    bare, css = _without_styles(head)
+    return Document(f"{bare}\n{section}\n</main>\n</body>\n</html>\n", (*css, PART_CSS, *([extra_css] if extra_css else [])))
+
+
+@lru_cache(maxsize=2)
+def _without_styles(head: str) -> tuple[str, tuple[str, ...]]:
+    return STYLE.sub("", head), tuple(STYLE.findall(head))
+
+
+def contents_css(section: str, page_of: dict[str, int]) -> str:
+    """The contents' dotted leaders with each entry's page written in (target-counter cannot see other parts)."""
+    rules = []
+    for target in re.findall(r'<a href="#([^"]+)"', section):
+        if target in page_of:
+            selector = target.replace("\\", "\\\\").replace('"', '\\"')
+            rules.append(f'.toc a[href="#{selector}"]::after {{ content: leader(".") " {page_of[target]}"; }}')
+    return "@media print {\n" + "\n".join(rules) + "\n}"
+
+
+def furniture_document(head: str, pages: int, cover_pages: set[int], title: str) -> Document:
+    css = FURNITURE_CSS.format(title=title.replace("\\", "\\\\").replace('"', '\\"'))
+    body = "".join(f'<div class="furniture-page{" furniture-cover" if n in cover_pages else ""}"></div>'
+                   for n in range(pages))
+    bare, sheets = _without_styles(head)
+    return Document(f"{bare}\n{body}\n</main>\n</body>\n</html>\n", (*sheets, css))
+
+
+def document_title(html: str) -> str:
+    """The title the pages carry at the top right: the cover's title as a reader sees it."""
+    match = re.search(r'<h1 class="cover-title"[^>]*>(.*?)</h1>', html, re.S)
+    text = match.group(1) if match else re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+class PartCache:
+    """Laid-out parts by the hash of their HTML, in a folder; None: no cache (everything is laid out)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = Path(folder) if folder else None
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> Layout | None:
+        self.used.add(key)
+        if self.folder is None:
+            return None
+        pdf, meta = self.folder / f"{key}.pdf", self.folder / f"{key}.json"
+        if pdf.is_file() and meta.is_file():
+            try:
+                return Layout.from_files(pdf, meta)
+            except (OSError, ValueError, TypeError):
+                return None  # a damaged entry is laid out again
+        return None
+
+    def put(self, key: str, part: Layout) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for suffix, data in ((".pdf", part.pdf), (".json", part.to_json().encode("utf-8"))):
+            partial = self.folder / f".{key}{suffix}.partial"
+            partial.write_bytes(data)
+            partial.replace(self.folder / f"{key}{suffix}")
+
+    def prune(self) -> None:
+        """Forget parts this build did not use: the cache holds one report's parts, not its history."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.stem not in self.used:
+                path.unlink()
+
+
+class Layouter:
+    """Lays out documents, from the cache where it can, the rest in worker processes (forked: they start with
+    WeasyPrint loaded, and each keeps the style sheets it has parsed) when there is more than one to do."""
+
+    def __init__(self, cache: PartCache, workers: int):
+        self.cache, self.workers, self.pool = cache, workers, None
+
+    def __enter__(self) -> "Layouter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+    def all(self, documents: list[Document]) -> list[Layout]:
+        keys = [d.key() for d in documents]
+        found = [self.cache.get(k) for k in keys]
+        todo = [n for n, part in enumerate(found) if part is None]
+        if self.pool is None and len(todo) > 1 and self.workers > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        if self.pool is not None and todo:
+            todo.sort(key=lambda n: -len(documents[n].html))  # longest first: no long part starts last
+            for n, part in zip(todo, self.pool.map(layout, [documents[n] for n in todo], chunksize=1)):
+                found[n] = part
+        else:
+            for n in todo:
+                found[n] = layout(documents[n])
+        for n in todo:
+            self.cache.put(keys[n], found[n])
+        return found
+
+
+def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None) -> tuple[bytes, int, list[str]]:
+    """(pdf, pages, warnings) for the report's HTML. `cache_dir` keeps laid-out parts between builds."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, Fit, FloatObject, NameObject, NullObject, NumberObject
+
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    cache = PartCache(cache_dir)
+    head, parts = split_parts(html)
+    with Layouter(cache, workers) as layouter:
+        # The contents are laid out with the rest first without their page numbers, which they need the rest for.
+        laid = dict(enumerate(layouter.all([
+            part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
+            for _, kind, section in parts])))
+
+        def offsets() -> list[int]:
+            first, pages = [], 0
+            for n in range(len(parts)):
+                first.append(pages)
+                pages += laid[n].pages
+            return first
+
+        # Then with the page where each heading landed, until their own length (which moves every later page)
+        # settles.
+        for n, (_, kind, section) in enumerate(parts):
+            if kind != "contents":
+                continue
+            guess: dict = {}
+            for _ in range(3):
+                first = offsets()
+                page_of = {name: first[m] + anchor[0] + 1 for m in laid if parts[m][1] != "contents"
+                           for name, anchor in laid[m].anchors.items()}
+                if page_of == guess:
+                    break
+                guess = page_of
+                laid[n] = layouter.all([part_document(head, section, contents_css(section, page_of))])[0]
+        first = offsets()
+        total = first[-1] + laid[len(parts) - 1].pages
+        cover_pages = {first[n] + i for n, p in enumerate(parts) if p[1] == "cover" for i in range(laid[n].pages)}
+        furniture = layouter.all([furniture_document(head, total, cover_pages, document_title(html))])[0]
+    if furniture.pages != total:
+        raise RuntimeError(f"page furniture: {furniture.pages} pages laid out for a report of {total}")
+
+    writer = PdfWriter()
+    over = PdfReader(io.BytesIO(furniture.pdf))
+    readers = [PdfReader(io.BytesIO(laid[n].pdf)) for n in range(len(parts))]
+    for reader in readers:
+        for source in reader.pages:
+            page = writer.add_page(source)
+            if "/Annots" in page:
+                del page[NameObject("/Annots")]  # internal links are made again below, for the whole report
+            page.merge_page(over.pages[len(writer.pages) - 1])
+            page.compress_content_streams()  # merging leaves the page's content uncompressed
+    # Where every anchor is, in the joined document: page index and a point in PDF coordinates.
+    heights = [float(p.mediabox.height) for p in writer.pages]
+    where = {}
+    for n in range(len(parts)):
+        for name, (page, x, y) in laid[n].anchors.items():
+            index = first[n] + page
+            where.setdefault(name, (index, x * PT_PER_PX, heights[index] - y * PT_PER_PX))
+    for n in range(len(parts)):
+        for page, target, (x1, y1, x2, y2) in laid[n].links:
+            if target not in where:
+                continue
+            index = first[n] + page
+            height = heights[index]
+            to_page, to_x, to_y = where[target]
+            link = DictionaryObject({
+                NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+                NameObject("/Rect"): ArrayObject([FloatObject(round(v, 3)) for v in
+                                                  (x1 * PT_PER_PX, height - y2 * PT_PER_PX,
+                                                   x2 * PT_PER_PX, height - y1 * PT_PER_PX)]),
+                NameObject("/Border"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(0)]),
+                NameObject("/Dest"): ArrayObject([writer.pages[to_page].indirect_reference, NameObject("/XYZ"),
+                                                  FloatObject(round(to_x, 3)), FloatObject(round(to_y, 3)),
+                                                  NullObject()]),
+            })
+            writer.add_annotation(index, link)
+    # The outline: every part's bookmarks, nested by level as WeasyPrint nests them within one document.
+    stack: list[tuple[int, object]] = []
+    for n in range(len(parts)):
+        for page, level, label, x, y in laid[n].bookmarks:
+            index = first[n] + page
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            parent = stack[-1][1] if stack else None
+            item = writer.add_outline_item(label, index, parent=parent,
+                                           fit=Fit.xyz(left=round(x * PT_PER_PX, 3),
+                                                       top=round(heights[index] - y * PT_PER_PX, 3)))
+            stack.append((level, item))
+    info = readers[0].metadata or {}
+    writer.add_metadata({key: info[key] for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator",
+                                                     "/Producer", "/CreationDate", "/ModDate") if key in info})
+    if "/Lang" in readers[0].trailer["/Root"]:
+        writer._root_object[NameObject("/Lang")] = readers[0].trailer["/Root"]["/Lang"]
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    cache.prune()
+    # A part laid out alone cannot see the others' anchors; only a link to nowhere in the whole report is a problem.
+    elsewhere = re.compile(r"No anchor #(.+) for internal URI reference")
+    warnings = [w for n in range(len(parts)) for w in laid[n].warnings + furniture.warnings
+                if not (elsewhere.fullmatch(w) and elsewhere.fullmatch(w).group(1) in where)]
+    return buffer.getvalue(), total, warnings
