@@ -7,10 +7,13 @@ Measures, and writes to benchmarks/results/latest.json (with the machine's core 
   noop           `make report` again with nothing changed                      } figures/ here are never
   essay_edit     after touching one commentary file (notebooks executed: 0)    } touched
   notebook_edit  after touching one finding notebook (notebooks executed: 1)   }
+  bootstrap      `make report` on a scratch copy with no environment: creating .venv and installing it, then
+                 the cold build (one run: it takes minutes)
   tables_<n>     time and peak memory of every results.csv cell for a synthetic wave of n respondents
-  ratios         cold/floor and tables_1000000/tables_100000
+  ratios         cold/floor, cold/cold_j2 and tables_1000000/tables_100000
 
-Options: --runs N (default 3), --quick (tables only up to 100,000 and one build run), --skip-builds.
+Options: --runs N (default 3), --quick (tables only up to 100,000, one build run, no bootstrap), --skip-builds,
+--skip-bootstrap.
 Nothing here asserts a time: timings depend on the machine."""
 from __future__ import annotations
 
@@ -105,17 +108,38 @@ def builds(runs: int) -> dict:
                 elapsed, executed = report(jobs)
                 times.append(elapsed)
             results[name] = {**median_of(times), "notebooks_executed": executed, "jobs": jobs}
-        for name, touch in (("noop", None), ("essay_edit", essay), ("notebook_edit", notebook)):
+        original = essay.read_text(encoding="utf-8")
+
+        def edit_essay(run: int) -> None:
+            # A real edit, as a researcher makes one: a sentence added, then taken out again, and so on.
+            added = "\n\nThis sentence was added while the essay was being edited.\n"
+            essay.write_text(original + (added if run % 2 == 0 else ""), encoding="utf-8")
+
+        for name, change in (("noop", None), ("essay_edit", edit_essay), ("notebook_edit", lambda run: notebook.touch())):
             times, executed = [], []
-            for _ in range(runs):
-                if touch is not None:
-                    touch.touch()
+            for run in range(runs):
+                if change is not None:
+                    change(run)
                 elapsed, count = report()
                 times.append(elapsed)
                 executed.append(count)
-            results[name] = {**median_of(times), "notebooks_executed": max(executed),
-                             "touched": str(touch.relative_to(copy)) if touch else None}
+            changed = {"essay_edit": f"a sentence added to or removed from {essay.relative_to(copy)}",
+                       "notebook_edit": f"touched {notebook.relative_to(copy)}"}.get(name)
+            results[name] = {**median_of(times), "notebooks_executed": max(executed), "change": changed}
     return results
+
+
+def bootstrap() -> dict:
+    """A machine with the project but no environment yet: `make report` creates .venv, installs pyproject.toml's
+    packages (from pip's configured index and whatever it has cached) and builds the report."""
+    with tempfile.TemporaryDirectory(prefix="cc-bench-bootstrap-") as tmp:
+        copy = scratch_copy(Path(tmp))
+        (copy / ".venv").unlink()
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
+        elapsed, output = timed(["make", "--no-print-directory", "-C", str(copy), "report"], env=env)
+        return {"seconds": elapsed, "runs": [elapsed],
+                "notebooks_executed": sum(line.startswith("notebook") for line in output.splitlines())}
 
 
 def tables(sizes, runs: int) -> dict:
@@ -131,6 +155,7 @@ def main() -> None:
     options.add_argument("--runs", type=int, default=3)
     options.add_argument("--quick", action="store_true")
     options.add_argument("--skip-builds", action="store_true")
+    options.add_argument("--skip-bootstrap", action="store_true")
     args = options.parse_args()
     sizes = SIZES[:3] if args.quick else SIZES
     result = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(),
@@ -139,6 +164,8 @@ def main() -> None:
     result["floor"] = floor(args.runs)
     if not args.skip_builds:
         result.update(builds(1 if args.quick else args.runs))
+        if not (args.quick or args.skip_bootstrap):
+            result["bootstrap"] = bootstrap()
     result.update(tables(sizes, args.runs))
     ratios = {}
     if "cold" in result:

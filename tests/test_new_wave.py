@@ -50,11 +50,12 @@ def new_wave(tmp_path_factory):
 def test_make_report_builds_the_new_wave(new_wave):
     root, output = new_wave
     build = root / "build" / WAVE
-    for name in (f"collaborative-citizen-{WAVE}.html", f"collaborative-citizen-{WAVE}.pdf", "results.csv"):
+    for name in (f"collaborative-citizen-{WAVE}.html", f"collaborative-citizen-{WAVE}.pdf", "results.csv",
+                 f"collaborative-citizen-{WAVE}-tables.xlsx"):
         assert (build / name).is_file(), name
-    # One progress line per step: tables, nine notebooks, HTML, PDF.
+    # One progress line per step: tables, nine notebooks, HTML, PDF, workbook.
     lines = output.strip().splitlines()
-    assert len(lines) == 12 and all(re.match(r"^[a-z ]+: 2016: ", line) for line in lines), output
+    assert len(lines) == 13 and all(re.match(r"^[a-z ]+: 2016: ", line) for line in lines), output
 
 
 def test_the_new_numbers_and_the_change_since_earlier_waves(new_wave):

@@ -368,7 +368,7 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
             while stack and stack[-1][0] >= level:
                 stack.pop()
             parent = stack[-1][1] if stack else None
-            item = writer.add_outline_item(label, index, parent=parent,
+            item = writer.add_outline_item(title=label, page_number=index, parent=parent,
                                            fit=Fit.xyz(left=round(x * PT_PER_PX, 3),
                                                        top=round(heights[index] - y * PT_PER_PX, 3)))
             stack.append((level, item))

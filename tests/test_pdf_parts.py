@@ -1,0 +1,94 @@
+"""Issue 7, the PDF laid out piece by piece (publish_pdf.py): the same document as laying out the whole HTML at
+once, the same bytes with or without the cache, links that land where the contents say, and an edited essay
+that lays out one piece again."""
+import io
+
+import pytest
+from pypdf import PdfReader
+
+import collaborative_citizen.publish_pdf as publish_pdf
+from test_pdf import contents_entries
+from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
+
+
+@pytest.fixture(scope="module")
+def html(report_dir):  # noqa: F811
+    return (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pieces(html, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("pdf-parts")
+    pdf, pages, warnings = publish_pdf.html_to_pdf(html, cache_dir=cache, workers=2)
+    return {"pdf": pdf, "pages": pages, "warnings": warnings, "cache": cache}
+
+
+def texts(pdf: bytes) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_the_pieces_are_cut_where_pages_start(html):
+    head, parts = publish_pdf.split_parts(html)
+    assert head.endswith("<main>")
+    kinds = [kind for _, kind, _ in parts]
+    assert kinds.count("findings") == 8 and kinds.count("contents") == 1
+    for _, _, section in parts:
+        assert section.startswith('<section class="part part-') and section.endswith("</section>")
+        assert section.count("<section") == section.count("</section>")
+        assert section.count("<article") == section.count("</article>")
+    # Nothing lost or repeated: the pieces hold every finding, essay and table once.
+    joined = "".join(section for _, _, section in parts)
+    for marker in ('<section class="finding"', '<article class="essay', '<section class="table-block"'):
+        assert joined.count(marker) == html.count(marker) > 0
+
+
+def test_pieces_give_the_pages_of_the_whole_document(html, pieces):
+    """Laid out at once (as WeasyPrint would without the pieces), the report has the same pages with the same text:
+    the page numbers, running headers, contents and the cuts between pieces all agree."""
+    whole = publish_pdf.layout(publish_pdf.Document(html, ()))
+    assert pieces["pages"] == whole.pages
+    # Word for word; the order differs, as the furniture is drawn after each page's own text.
+    assert [sorted(t.split()) for t in texts(pieces["pdf"])] == [sorted(t.split()) for t in texts(whole.pdf)]
+
+
+def test_the_cache_changes_nothing(html, pieces):
+    cached = publish_pdf.html_to_pdf(html, cache_dir=pieces["cache"], workers=2)
+    assert cached[0] == pieces["pdf"]
+    fresh = publish_pdf.html_to_pdf(html, cache_dir=None, workers=1)
+    assert fresh[0] == pieces["pdf"]
+    assert pieces["warnings"] == []
+
+
+def test_contents_links_land_on_the_pages_the_contents_give(pieces):
+    reader = PdfReader(io.BytesIO(pieces["pdf"]))
+    page_texts = texts(pieces["pdf"])
+    contents = next(n for n, text in enumerate(page_texts) if text.startswith("Contents"))
+    page = reader.pages[contents]
+    links = [a.get_object() for a in page.get("/Annots", [])]
+    assert len(links) >= 12
+    numbers = [number for _, number in contents_entries(page_texts[contents])]
+    targets = [reader.get_page_number(link["/Dest"][0].get_object()) + 1 for link in links]
+    assert sorted(set(targets)) == sorted(set(numbers))
+    # Every page but the cover carries its number, from the furniture laid over it.
+    for number, text in enumerate(page_texts[1:], 2):
+        assert text.endswith(f" {number}"), (number, text[-60:])
+
+
+def test_an_edited_essay_lays_out_one_piece_again(html, pieces, monkeypatch):
+    edited = html.replace("Relationships at the heart of a new social contract</h2>",
+                          "Relationships at the heart of a new social contract</h2>\n<p>An added paragraph.</p>", 1)
+    assert edited != html
+    laid_out = []
+    original = publish_pdf.layout
+
+    def counting(document):
+        laid_out.append(document)
+        return original(document)
+
+    monkeypatch.setattr(publish_pdf, "layout", counting)
+    pdf, _, _ = publish_pdf.html_to_pdf(edited, cache_dir=pieces["cache"], workers=1)
+    essays = [d for d in laid_out if "An added paragraph." in d.html]
+    assert len(essays) == 1
+    # Beside the essay, at most the contents and the page furniture (if the essay's length moved later pages).
+    assert len(laid_out) <= 4, [d.html[-300:] for d in laid_out]
+    assert "An added paragraph." in " ".join(texts(pdf))
