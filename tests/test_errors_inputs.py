@@ -164,3 +164,20 @@ def test_a_failing_notebook_names_the_notebook_the_cell_and_the_executed_copy(tm
     # The other notebook still ran; the failed one left no executed copy that make could take for finished.
     assert (tmp_path / "2014" / "notebooks" / "00_about_the_survey.ipynb").is_file()
     assert not (tmp_path / "2014" / "notebooks" / "02_fairness.ipynb").exists()
+
+
+def test_a_file_wrong_everywhere_lists_a_sensible_number_of_problems(tmp_path, sav_frame):
+    frame, _ = sav_frame
+    wrong = frame.copy()
+    # A file of another survey: every single-coded answer out of range, in all 989 rows.
+    columns = [c for c in wrong.columns if c.startswith(("fairness", "provider_engagement_", "ways_of_organising_",
+                                                          "government_responsibility_", "working_with"))]
+    assert len(columns) > 10
+    wrong[columns] = 99
+    data, folder = make_wave(tmp_path, write=lambda path: pyreadstat.write_sav(wrong, str(path)))
+    done = cli(data, "validate", "--wave", "2014")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 100
+    summary = done.stderr.splitlines()[-1]
+    assert summary.startswith("validate: ") and "not listed: fix these first" in summary

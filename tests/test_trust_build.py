@@ -42,7 +42,8 @@ def offline(tmp_path_factory):
     root = tmp_path_factory.mktemp("offline")
     data = root / "data"
     shutil.copytree(DATA, data)
-    make = ["make", "-s", "report", f"WAVE={WAVE}", f"DATA_DIR={data}", f"BUILD_ROOT={root / 'build'}",
+    # -j2: parallel steps (and two notebook kernels) must give the same bytes as the session's `make report`.
+    make = ["make", "-s", "-j2", "report", f"WAVE={WAVE}", f"DATA_DIR={data}", f"BUILD_ROOT={root / 'build'}",
             f"FIGURES_DIR={root / 'figures'}"]
     command, env = _offline_command(make)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)

@@ -15,6 +15,8 @@ from .waves import WaveError, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
 EXIT_INVALID = 2
+# A file that is wrong everywhere (the wrong file, a shifted column) would otherwise print thousands of lines.
+PROBLEMS_LISTED = 100
 # A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b') or empty.
 WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -140,9 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DataValidationError as error:
         _traceback_if_debugging()
-        for line in error.problems:
+        for line in error.problems[:PROBLEMS_LISTED]:
             print(f"error: {line}", file=sys.stderr)
-        print(f"{args.command}: {len(error.problems)} problem(s) in the input; nothing was written", file=sys.stderr)
+        hidden = len(error.problems) - PROBLEMS_LISTED
+        more = f" ({hidden} not listed: fix these first)" if hidden > 0 else ""
+        print(f"{args.command}: {len(error.problems)} problem(s) in the input{more}; nothing was written",
+              file=sys.stderr)
         return EXIT_INVALID
     except (CodebookError, WaveError, NotebookError) as error:
         _traceback_if_debugging()
