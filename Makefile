@@ -130,13 +130,11 @@ $(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CO
 		$(PKG)/publish_tables.py | $(ENV)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 
-$(REPORT_HTML): $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
+# The HTML and the PDF made from it, in one process (one start-up for both). The PDF is laid out piece by piece,
+# in parallel, reusing the pieces whose HTML did not change (publish_pdf.py).
+$(REPORT_HTML) $(REPORT_PDF) &: $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
-	@$(PUBLISH) html --wave $(WAVE)
-
-# Laid out part by part, in parallel, reusing the parts whose HTML did not change (publish_pdf.py).
-$(REPORT_PDF): $(REPORT_HTML) $(PKG)/publish.py $(PKG)/publish_pdf.py | $(ENV)
-	@$(PUBLISH) pdf --wave $(WAVE) --cache-dir $(WORK_ROOT)/cache/$(WAVE)/pdf-parts
+	@$(PUBLISH) html pdf --wave $(WAVE) --cache-dir $(WORK_ROOT)/cache/$(WAVE)/pdf-parts
 
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))

@@ -181,3 +181,33 @@ def test_a_file_wrong_everywhere_lists_a_sensible_number_of_problems(tmp_path, s
     assert len(errors) == 100
     summary = done.stderr.splitlines()[-1]
     assert summary.startswith("validate: ") and "not listed: fix these first" in summary
+
+
+def test_a_source_date_epoch_that_is_not_a_number_stops_the_notebooks_at_once(tmp_path):
+    import os
+    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path), "notebooks",
+                           "--wave", "2014", "notebooks/00_about_the_survey.ipynb"], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "not-a-date"}, timeout=60)
+    assert one_error(done) == ("error: SOURCE_DATE_EPOCH='not-a-date': not a whole number of seconds since 1970 "
+                               "(expected e.g. 1391126400, or unset to use the last commit's date)")
+
+
+def test_when_no_kernel_can_start_the_other_notebooks_are_not_tried(tmp_path, monkeypatch):
+    """Each attempt would wait for the start-up timeout; one is enough to know."""
+    import collaborative_citizen.notebooks as notebooks
+
+    attempts = []
+
+    class NoKernel:
+        def __init__(self, cwd):
+            attempts.append(cwd)
+            raise RuntimeError("Kernel didn't respond in 30 seconds")
+
+    monkeypatch.setattr(notebooks, "Kernel", NoKernel)
+    jobs = [notebooks.NotebookJob(ROOT / "notebooks" / name, tmp_path / name, {"wave": "2014"})
+            for name in ("00_about_the_survey.ipynb", "02_fairness.ipynb", "03_dignity_and_outcomes.ipynb")]
+    errors = notebooks.run_notebooks(jobs, cwd=ROOT, workers=1)
+    assert len(attempts) == 1
+    assert errors == [f"{jobs[0].notebook}: failed: RuntimeError: Kernel didn't respond in 30 seconds",
+                      "notebooks: 2 not run, as no kernel could start: 02_fairness.ipynb, "
+                      "03_dignity_and_outcomes.ipynb"]

@@ -100,5 +100,5 @@ def test_metadata_dates_come_from_the_build_date(pdf, report_dir):
     info = pdf.metadata
     assert info.title == "The Collaborative Citizen 2014"
     html = (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
-    created = re.search(r'content="(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z" name="dcterms.created"', html)
+    created = re.search(r'name="dcterms.created" content="(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z"', html)
     assert created and info["/CreationDate"].startswith("D:" + "".join(created.groups()))

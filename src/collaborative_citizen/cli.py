@@ -46,8 +46,9 @@ def cmd_tables(args) -> int:
 
 
 def cmd_notebook(args) -> int:
-    from .notebooks import run_notebook
+    from .notebooks import check_source_date_epoch, run_notebook
 
+    check_source_date_epoch()
     notebook = Path(args.notebook)
     output = Path(args.build_dir) / args.wave / "notebooks" / notebook.name
     parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
@@ -65,8 +66,9 @@ def cmd_notebooks(args) -> int:
     """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
     import papermill
 
-    from .notebooks import NotebookJob, run_notebooks
+    from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
+    check_source_date_epoch()
     jobs = []
     for name in dict.fromkeys(args.notebooks):  # once each, in the order given
         notebook = Path(name)

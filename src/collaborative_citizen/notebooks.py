@@ -94,6 +94,7 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
     output: a second client to the kernel would cost more than the notebook)."""
     notebook, output = Path(notebook), Path(output)
     check_parameters(notebook, parameters)
+    _quiet_papermill()
     source = str(notebook)
     if reset:
         source = nbformat.read(notebook, as_version=4)
@@ -164,6 +165,30 @@ class NotebookJob:
     parameters: dict
 
 
+def check_source_date_epoch() -> None:
+    """Charts stamp SOURCE_DATE_EPOCH into their SVG; a value that is not a number leaves the kernels unable to
+    answer, which would otherwise surface as a kernel start-up timeout per notebook."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and not epoch.strip().isdigit():
+        raise NotebookError(f"SOURCE_DATE_EPOCH={epoch!r}: not a whole number of seconds since 1970 (expected e.g. "
+                            "1391126400, or unset to use the last commit's date)")
+
+
+def _quiet_papermill() -> None:
+    """Papermill and nbclient log kernel failures themselves; the build's one-line errors say it already."""
+    import logging
+
+    for name in ("papermill", "nbclient"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _kernel_failed(error: Exception) -> bool:
+    """A failure of the kernel itself (it did not start, answer or survive), not of a cell."""
+    text = f"{type(error).__name__}: {error}"
+    return any(s in text for s in ("Kernel didn't respond", "Kernel died", "kernel died", "DeadKernelError",
+                                   "Kernel does not exist"))
+
+
 def default_workers() -> int:
     """One kernel per core; NOTEBOOK_WORKERS overrides (1 runs the notebooks one after another)."""
     text = os.environ.get("NOTEBOOK_WORKERS", "").strip()
@@ -182,12 +207,16 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     Parameters are checked for every notebook before any kernel starts."""
     for job in jobs:
         check_parameters(job.notebook, job.parameters)
+    _quiet_papermill()
     pending: queue.Queue = queue.Queue()
     for job in jobs:
         pending.put(job)
     errors: list[str] = []
     lock = threading.Lock()
     cwd = Path(cwd)
+    # Set when a fresh kernel fails to start: the next would fail the same way, after the same wait.
+    broken: list[str] = []
+    skipped: list[NotebookJob] = []
 
     def work() -> None:
         kernel = None
@@ -197,6 +226,11 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                     job = pending.get_nowait()
                 except queue.Empty:
                     return
+                if broken:
+                    with lock:
+                        skipped.append(job)
+                    continue
+                fresh = kernel is None
                 try:
                     if kernel is None:
                         kernel = Kernel(cwd)
@@ -206,6 +240,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                 except NotebookError as error:
                     with lock:
                         errors.append(str(error))
+                        if fresh and _kernel_failed(error):
+                            broken.append(str(error))
                     # A notebook that failed may have left its kernel in any state: the next one gets a new one.
                     if kernel is not None:
                         kernel.shutdown()
@@ -214,6 +250,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                 except Exception as error:  # a kernel that cannot start or answer
                     with lock:
                         errors.append(_failure(error, job.notebook))
+                        if fresh and _kernel_failed(error):
+                            broken.append(str(error))
                     if kernel is not None:
                         kernel.shutdown()
                         kernel = None
@@ -232,4 +270,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     for thread in threads:
         thread.join()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
-    return sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
+    errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
+    if skipped:
+        names = ", ".join(job.notebook.name for job in sorted(skipped, key=lambda j: order[str(j.notebook)]))
+        errors.append(f"notebooks: {len(skipped)} not run, as no kernel could start: {names}")
+    return errors

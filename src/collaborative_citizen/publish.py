@@ -509,7 +509,7 @@ def build_pdf(paths: Paths) -> dict:
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m collaborative_citizen.publish", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    main.add_argument("command", choices=("html", "pdf", "xlsx"), help="what to build")
+    main.add_argument("command", nargs="+", choices=("html", "pdf", "xlsx"), help="what to build, in order")
     main.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
     main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
     main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
@@ -528,6 +528,22 @@ def _traceback_if_debugging() -> None:
         traceback.print_exc(file=sys.stderr)
 
 
+def publish_step(command: str, paths: Paths, wave: str) -> None:
+    if command == "html":
+        done = build_html(paths)
+        print(f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
+              f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)", flush=True)
+    elif command == "xlsx":
+        done = build_workbook(paths)
+        print(f"publish xlsx: {wave}: every weighted table -> {paths.show(done['xlsx'])} "
+              f"({done['size'] // 1024} kB)", flush=True)
+    else:
+        done = build_pdf(paths)
+        warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
+        print(f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
+              f"({done['size'] // 1024} kB)", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not WAVE_ID.fullmatch(args.wave):
@@ -538,19 +554,9 @@ def main(argv: list[str] | None = None) -> int:
                   build=Path(args.build_dir), wave=args.wave,
                   cache=Path(args.cache_dir) if args.cache_dir else None)
     try:
-        if args.command == "html":
-            done = build_html(paths)
-            print(f"publish html: {args.wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
-                  f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)")
-        elif args.command == "xlsx":
-            done = build_workbook(paths)
-            print(f"publish xlsx: {args.wave}: every weighted table -> {paths.show(done['xlsx'])} "
-                  f"({done['size'] // 1024} kB)")
-        else:
-            done = build_pdf(paths)
-            warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
-            print(f"publish pdf: {args.wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
-                  f"({done['size'] // 1024} kB)")
+        # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
+        for command in args.command:
+            publish_step(command, paths, args.wave)
     except (DataValidationError, PublishError) as error:
         _traceback_if_debugging()
         for line in error.problems:
@@ -562,13 +568,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print(f"error: publish {args.command}: interrupted; the previous report is unchanged", file=sys.stderr)
+        print(f"error: publish {' '.join(args.command)}: interrupted; the previous report is unchanged", file=sys.stderr)
         return 130
     except Exception as error:  # a genuine crash: one line, the traceback only with DEBUG=1
         _traceback_if_debugging()
         where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
         detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(f"error: {where}publish {args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
+        print(f"error: {where}publish {' '.join(args.command)} failed: {type(error).__name__}: {' '.join(detail.split())}"
               + ("" if _debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
         return 1
     return 0
