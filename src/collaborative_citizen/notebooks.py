@@ -108,6 +108,9 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
         papermill.execute_notebook(source, str(partial), parameters=parameters, cwd=str(cwd),
                                    kernel_name="python3", progress_bar=False, log_output=False,
                                    report_mode=False, extra_arguments=KERNEL_ARGUMENTS,
+                                   # Written once at the end (or on failure), not after every cell: the saves
+                                   # cost the build more than some notebooks' own work.
+                                   request_save_on_cell_execute=False,
                                    start_timeout=START_TIMEOUT, **engine)
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
         failed = output.with_name(output.stem + ".failed.ipynb")
