@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import os
 import re
 from dataclasses import dataclass
@@ -262,18 +263,18 @@ class Layouter:
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+            self.pool.shutdown()
 
     def all(self, documents: list[Document]) -> list[Layout]:
         keys = [d.key() for d in documents]
         found = [self.cache.get(k) for k in keys]
         todo = [n for n, part in enumerate(found) if part is None]
         if self.pool is None and len(todo) > 1 and self.workers > 1:
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+            # (A worker that dies takes the build down with an error, where multiprocessing.Pool would wait.)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         if self.pool is not None and todo:
             todo.sort(key=lambda n: -len(documents[n].html))  # longest first: no long part starts last
-            for n, part in zip(todo, self.pool.map(layout, [documents[n] for n in todo], chunksize=1)):
+            for n, part in zip(todo, self.pool.map(layout, [documents[n] for n in todo])):
                 found[n] = part
         else:
             for n in todo:
