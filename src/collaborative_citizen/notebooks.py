@@ -240,21 +240,12 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                     run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
                                  reset=kernel.notebooks_run > 0)
                     kernel.notebooks_run += 1
-                except NotebookError as error:
+                except Exception as error:  # a cell that raised (NotebookError), or a kernel that did not start
                     with lock:
-                        errors.append(str(error))
+                        errors.append(str(error) if isinstance(error, NotebookError) else _failure(error, job.notebook))
                         if fresh and _kernel_failed(error):
                             broken.append(str(error))
                     # A notebook that failed may have left its kernel in any state: the next one gets a new one.
-                    if kernel is not None:
-                        kernel.shutdown()
-                        kernel = None
-                    continue
-                except Exception as error:  # a kernel that cannot start or answer
-                    with lock:
-                        errors.append(_failure(error, job.notebook))
-                        if fresh and _kernel_failed(error):
-                            broken.append(str(error))
                     if kernel is not None:
                         kernel.shutdown()
                         kernel = None
