@@ -553,7 +553,7 @@ def _drop_crowded(fig, labels: list[tuple]) -> None:
 def _fit_titles(fig, titles) -> None:
     """Wrap each panel title until it is no wider than its panel (a left-aligned title would run into the
     next panel or off the page: the layout does not shrink titles)."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     for title in titles:
         text = title.get_text()
@@ -584,7 +584,7 @@ def _legend(fig, entries: list[tuple[str, str]]):
         handles = [Patch(facecolor=entries[k][1], edgecolor="none", label=entries[k][0]) for k in order]
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=ncols, handlelength=1.1,
                             handleheight=1.1, handletextpad=0.5, columnspacing=1.6, borderaxespad=0.2)
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         if legend.get_window_extent().width <= fig.bbox.width * 0.98 or ncols == 1:
             return legend
         legend.remove()
@@ -601,11 +601,11 @@ def _finish(fig, axes_column, heights_pt, labels, ends, *, lo=None, block=None):
     (labels are kept out of the layout, so the axes width is fixed meanwhile). All axes share one x range.
     A `block` of that many percentage points is placed after the rightmost bar-and-label, 10 pt away.
     """
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     actual = sum(ax.get_window_extent().height for ax in axes_column) * 72 / fig.dpi
     width, height = fig.get_size_inches()
     fig.set_size_inches(width, height + (sum(heights_pt) - actual) / 72)
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     width_px = axes_column[0].get_window_extent().width
     reach = []  # (anchor x in data, pixels the label reaches left of it, pixels right of it)
