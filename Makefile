@@ -67,8 +67,9 @@ FINDING_NBS := $(sort $(filter-out $(ABOUT_NB),$(wildcard notebooks/[0-9][0-9]_*
 ALL_NBS := $(ABOUT_NB) $(FINDING_NBS)
 FINDING_TEMPLATES := $(patsubst notebooks/%.ipynb,report/findings/%.md.j2,$(FINDING_NBS))
 EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
-# Written when every notebook of the last run succeeded; make compares the notebooks' inputs with it.
-NOTEBOOKS_DONE := $(BUILD)/notebooks/.executed
+# Written when every notebook of the last run succeeded; make compares the notebooks' inputs with it. (Kept
+# outside $(BUILD), which is copied into the published folder.)
+NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
 .PHONY: all report tables notebooks test bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
