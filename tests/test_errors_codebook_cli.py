@@ -81,7 +81,7 @@ def test_a_grid_without_items(tmp_path):
 
 def test_an_answer_without_a_code(tmp_path):
     path = _codebook(tmp_path, SMALL.replace("{key: never, code: 3,", "{key: never,"))
-    assert _error(path) == f"{path}: questions.engagement.answers: entry 'never' has no code"
+    assert _error(path) == f"{path}: questions.engagement.answers: entry 'never' has no code (expected code: ...)"
 
 
 def test_an_asked_of_that_is_not_a_half(tmp_path):

@@ -74,7 +74,7 @@ def _field(entry, name: str, where: str):
     if not isinstance(entry, dict):
         raise CodebookError(f"{where}: entry {entry!r} is not a mapping (expected {{key: ..., {name}: ...}})")
     if entry.get(name) is None:
-        raise CodebookError(f"{where}: entry {entry.get('key', entry)!r} has no {name}")
+        raise CodebookError(f"{where}: entry {entry.get('key', entry)!r} has no {name} (expected {name}: ...)")
     return entry[name]
 
 
@@ -189,7 +189,7 @@ def _answers(raw: list, where: str) -> tuple[Answer, ...]:
         if source not in LABEL_SOURCES:
             raise CodebookError(f"{field}: answer {key!r} needs label_source (expected published or assumed)")
         if isinstance(code, bool) or not isinstance(code, int):
-            raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number")
+            raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number (expected e.g. code: 1)")
         answers.append(Answer(key=str(key), code=code, label=str(label),
                               label_source=source, exclusive=bool(entry.get("exclusive", False))))
     if not answers:
@@ -198,7 +198,7 @@ def _answers(raw: list, where: str) -> tuple[Answer, ...]:
         values = [getattr(a, attr) for a in answers]
         duplicates = sorted({str(v) for v in values if values.count(v) > 1})
         if duplicates:
-            raise CodebookError(f"{where}: duplicate answer {attr}s {', '.join(duplicates)}")
+            raise CodebookError(f"{where}: duplicate answer {attr}s {', '.join(duplicates)} (expected each once)")
     return tuple(answers)
 
 
@@ -214,9 +214,9 @@ def _nets(raw: list, answers: tuple[Answer, ...], where: str) -> tuple[Net, ...]
             raise CodebookError(f"{where}: net {key!r} refers to unknown answers {', '.join(unknown)} "
                                 f"(expected answer keys: {', '.join(a.key for a in answers)})")
         if not members:
-            raise CodebookError(f"{where}: net {key!r} has no answers")
+            raise CodebookError(f"{where}: net {key!r} has no answers (expected a list of answer keys)")
         if key in keys or key in {n.key for n in nets}:
-            raise CodebookError(f"{where}: net {key!r} has the same key as an answer or another net")
+            raise CodebookError(f"{where}: net {key!r} has the same key as an answer or another net (expected a key of its own)")
         nets.append(Net(key=key, label=str(label), answers=members))
     return tuple(nets)
 
@@ -244,17 +244,17 @@ def _items(key: str, raw: dict, where: str) -> tuple[tuple[Item, ...], dict]:
         values = [getattr(i, attr) for i in items]
         duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
-            raise CodebookError(f"{where}.items: duplicate item {attr}s {', '.join(duplicates)}")
+            raise CodebookError(f"{where}.items: duplicate item {attr}s {', '.join(duplicates)} (expected each once)")
     return items, {}
 
 
 def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> Variable:
     where = f"{path}: {section + '.' if section else ''}{key}"
     if not isinstance(raw, dict) or "wording" not in raw:
-        raise CodebookError(f"{where}: needs a wording")
+        raise CodebookError(f"{where}: wording: missing (expected the question as asked)")
     qtype = raw.get("type", "single")
     if qtype not in QUESTION_TYPES:
-        raise CodebookError(f"{where}: type {qtype!r} is not one of {', '.join(QUESTION_TYPES)}")
+        raise CodebookError(f"{where}: type {qtype!r} (expected one of {', '.join(QUESTION_TYPES)})")
     answers = _answers(raw.get("answers"), where)
     items, groupings = _items(key, raw, where) if qtype == "grid" else ((), {})
     max_answers = raw.get("max_answers")
@@ -262,13 +262,13 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
         raise CodebookError(f"{where}: a multi question needs max_answers (expected a whole number of at least 1)")
     split = _mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
     if split is None and any(i.asked_of for i in items):
-        raise CodebookError(f"{where}: items have asked_of but the question has no split_sample variable")
+        raise CodebookError(f"{where}: items have asked_of but the question has no split_sample (expected split_sample: {{variable: ...}})")
     variable = Variable(key=key, wording=str(raw["wording"]), kind=kind, type=qtype, answers=answers,
                         nets=_nets(raw.get("nets"), answers, where), items=items, max_answers=max_answers,
                         split_variable=split, groupings=groupings)
     for name in variable.variables:
         if len(name) > MAX_VARIABLE_NAME:
-            raise CodebookError(f"{where}: variable name {name} is longer than SPSS allows ({MAX_VARIABLE_NAME})")
+            raise CodebookError(f"{where}: variable name {name} is too long for SPSS (expected at most {MAX_VARIABLE_NAME} characters)")
     return variable
 
 
@@ -277,7 +277,7 @@ def load_codebook(path: str | Path) -> Codebook:
     try:
         raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook not found") from None
+        raise CodebookError(f"{path}: codebook not found (expected data/codebook.yml)") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CodebookError(f"{path}: cannot be read ({error})") from None
     except yaml.YAMLError as error:
@@ -295,7 +295,7 @@ def load_codebook(path: str | Path) -> Codebook:
     for section, entries in sections.items():
         for key in entries:
             if key in seen:
-                raise CodebookError(f"{path}: {section}.{key}: also defined under {seen[key]} (a name may be used once)")
+                raise CodebookError(f"{path}: {section}.{key}: also defined under {seen[key]} (expected each name once)")
             seen[key] = section
     codebook = Codebook(path=path, **sections)
     for question in codebook.questions.values():

@@ -106,7 +106,8 @@ def load_wave(folder: str | Path) -> Wave:
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
-        raise WaveError(f"{path}:{line} not valid YAML ({getattr(error, 'problem', error)})") from None
+        raise WaveError(f"{path}:{line} not valid YAML ({getattr(error, 'problem', error)}) (expected field: value "
+                        "lines, as in data/waves/2015/wave.yml)") from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected fields such as id, title, fieldwork (see README, Adding a new survey wave)")
     unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
@@ -115,14 +116,16 @@ def load_wave(folder: str | Path) -> Wave:
                         f"{', '.join(REQUIRED + OPTIONAL)})")
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
-        raise WaveError(f"{path}: {', '.join(missing)}: missing (required field)")
+        raise WaveError(f"{path}: {', '.join(missing)}: missing (required field) (expected every field the README's "
+                        "table marks required)")
     if str(raw["id"]) != folder.name:
-        raise WaveError(f"{path}: id: {raw['id']!r} does not match its folder name {folder.name!r}")
+        raise WaveError(f"{path}: id: {raw['id']!r} does not match its folder name (expected {folder.name!r})")
     fieldwork = raw["fieldwork"] if isinstance(raw["fieldwork"], dict) else {}
     start = _date(fieldwork.get("start"), f"{path}: fieldwork.start")
     end = _date(fieldwork.get("end"), f"{path}: fieldwork.end")
     if end < start:
-        raise WaveError(f"{path}: fieldwork.end: {end} is before fieldwork.start {start}")
+        raise WaveError(f"{path}: fieldwork.end: {end} is before fieldwork.start {start} (expected an end on or after "
+                        "the start)")
     geography = str(raw["geography"])
     if geography not in GEOGRAPHIES:
         raise WaveError(f"{path}: geography: {geography!r} (expected one of {', '.join(GEOGRAPHIES)})")
@@ -189,14 +192,15 @@ def published_waves(data_dir: str | Path) -> list[PublishedWave]:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise WaveError(f"{path}: not valid YAML ({error})") from None
+            raise WaveError(f"{path}: not valid YAML ({error}) (expected field: value lines)") from None
         for key in ("id", "year", "population", "mode", "source", "figures"):
             if key not in raw:
-                raise WaveError(f"{path}: {key}: missing (required field)")
+                raise WaveError(f"{path}: {key}: missing (required field) (expected id, year, population, mode, "
+                                "source and figures)")
         figures = []
         for number, figure in enumerate(raw["figures"], 1):
             if not {"question", "answer", "pct"} <= set(figure):
-                raise WaveError(f"{path}: figures, entry {number}: needs question, answer and pct")
+                raise WaveError(f"{path}: figures, entry {number}: incomplete (expected question, answer and pct)")
             figures.append({"question": figure["question"], "item": figure.get("item", ""), "answer": figure["answer"],
                             "pct": float(figure["pct"]), "base": figure.get("base")})
         found.append(PublishedWave(id=str(raw["id"]), year=int(raw["year"]),
