@@ -112,12 +112,13 @@ notebooks_to_run = $(sort \
 	$(if $(filter $(FINDINGS_ONLY),$(1)),$(FINDING_NBS)) \
 	$(filter $(ALL_NBS),$(1)) \
 	$(patsubst report/findings/%.md.j2,notebooks/%.ipynb,$(filter $(FINDING_TEMPLATES),$(1))) \
-	$(addprefix notebooks/,$(notdir $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS)))))
+	$(addprefix notebooks/,$(notdir $(MISSING_NBS))))
+MISSING_NBS = $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS))
 
 notebooks: $(NOTEBOOKS_DONE)
 
 $(NOTEBOOKS_DONE): $(OWN_INPUTS) $(WAVE_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) \
-		$(if $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS)),FORCE) | $(ENV)
+		$(if $(MISSING_NBS),FORCE) | $(ENV)
 	@$(CLI) notebooks --wave $(WAVE) --figures-dir $(FIGURES_DIR) --stamp $@ $(call notebooks_to_run,$?)
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.

@@ -1,1 +1,7 @@
 """The Collaborative Citizen survey report pipeline."""
+import os
+
+
+def available_cores() -> int:
+    """The cores this process may run on: the default number of parallel workers (notebooks, PDF pieces)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

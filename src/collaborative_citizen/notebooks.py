@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
+from . import available_cores
+
 # Papermill stamps these with wall-clock times; they would make two builds of the same inputs differ.
 VOLATILE_METADATA = ("start_time", "end_time", "duration", "exception")
 
@@ -200,7 +202,7 @@ def default_workers() -> int:
             raise NotebookError(f"NOTEBOOK_WORKERS={text!r}: not a number of workers (expected a whole number, 1 "
                                 "or more)")
         return int(text)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return available_cores()
 
 
 def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int | None = None,

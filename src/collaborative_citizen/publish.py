@@ -407,8 +407,21 @@ def write_atomic(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
-def build_html(paths: Paths) -> dict:
-    """Render, check and export the report. Returns what was built, for the progress line."""
+@dataclass
+class ReportInputs:
+    """What both the HTML and the workbook are made from."""
+
+    config: dict
+    wave: object
+    codebook: object
+    results_path: Path
+    results: pd.DataFrame
+    build: dict  # provenance
+    title: str  # the report's title with its year
+    titles: dict  # question key -> "Finding n: title"
+
+
+def report_inputs(paths: Paths) -> ReportInputs:
     config = read_config(paths)
     wave = load_wave(wave_folder(paths.data, paths.wave))
     codebook_path = paths.data / "codebook.yml"
@@ -418,9 +431,18 @@ def build_html(paths: Paths) -> dict:
     results_path = paths.out / "results.csv"
     if not results_path.is_file():
         raise PublishError(f"{results_path}: missing (run the tables step first)")
-    results = read_results(results_path)
+    return ReportInputs(config=config, wave=wave, codebook=codebook, results_path=results_path,
+                        results=read_results(results_path), build=provenance(paths, wave, codebook_path),
+                        title=f"{config['title']} {wave.year}",
+                        titles={f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]})
 
-    build = provenance(paths, wave, codebook_path)
+
+def build_html(paths: Paths) -> dict:
+    """Render, check and export the report. Returns what was built, for the progress line."""
+    report = report_inputs(paths)
+    config, wave, codebook, results_path, results, build, title, titles = (
+        report.config, report.wave, report.codebook, report.results_path, report.results, report.build,
+        report.title, report.titles)
     about = read_json(paths.out / "about.json")
     wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about["wave"]["base"]),
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
@@ -430,7 +452,6 @@ def build_html(paths: Paths) -> dict:
     kinds = {p.get("essay_kind") for p in active_parts(config, wave.id) if p.get("kind") == "essays"}
     essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")
               if e.kind in kinds]
-    titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}
     inputs = {
         "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
@@ -441,7 +462,6 @@ def build_html(paths: Paths) -> dict:
     parts = PartBuilder(paths, config, inputs).build()
     fact_check([(cell.where, cell.html) for part in parts for cell in part.cells])
 
-    title = f"{config['title']} {wave.year}"
     notebook = merge_notebook(parts, title, config.get("language", "en"))
     page = {"title": title, "lang": config.get("language", "en"), "publisher": config.get("publisher", ""),
             "description": config.get("subtitle", ""), "date": build["date_iso"], "css": stylesheet()}
@@ -460,22 +480,14 @@ def build_html(paths: Paths) -> dict:
 def build_workbook(paths: Paths) -> dict:
     """The tables as a workbook beside the report: its own step, as it needs only results.csv (an edited essay
     does not rebuild it, and it can be written while the notebooks run)."""
-    config = read_config(paths)
-    wave = load_wave(wave_folder(paths.data, paths.wave))
-    codebook_path = paths.data / "codebook.yml"
-    codebook = load_codebook(codebook_path)
-    results_path = paths.out / "results.csv"
-    if not results_path.is_file():
-        raise PublishError(f"{results_path}: missing (run the tables step first)")
-    results = read_results(results_path)
-    build = provenance(paths, wave, codebook_path)
-    title = f"{config['title']} {wave.year}"
-    titles = {f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]}
+    report = report_inputs(paths)
+    codebook, titles = report.codebook, report.titles
     # The workbook has every breakdown, not only the appendix's columns.
     all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
     partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
-    write_workbook(question_tables(results, codebook, all_cols, titles), all_cols,
-                   workbook_notes(title, wave, build, results_path.name), build["date"].replace(tzinfo=None), partial_xlsx)
+    write_workbook(question_tables(report.results, codebook, all_cols, titles), all_cols,
+                   workbook_notes(report.title, report.wave, report.build, report.results_path.name),
+                   report.build["date"].replace(tzinfo=None), partial_xlsx)
     partial_xlsx.replace(paths.xlsx)
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 

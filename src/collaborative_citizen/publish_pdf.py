@@ -19,13 +19,13 @@ import json
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
 from pathlib import Path
 
+from . import available_cores
 from weasyprint import CSS, HTML, __version__ as WEASYPRINT_VERSION
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -289,14 +289,13 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, DictionaryObject, Fit, FloatObject, NameObject, NullObject, NumberObject
 
-    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    workers = workers or available_cores()
     cache = PartCache(cache_dir)
     head, parts = split_parts(html)
     with Layouter(cache, workers) as layouter:
         # The contents are laid out with the rest first without their page numbers, which they need the rest for.
-        laid = dict(enumerate(layouter.all([
-            part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
-            for _, kind, section in parts])))
+        laid = layouter.all([part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
+                             for _, kind, section in parts])
 
         def offsets() -> list[int]:
             first, pages = [], 0
@@ -313,8 +312,8 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
             guess: dict = {}
             for _ in range(3):
                 first = offsets()
-                page_of = {name: first[m] + anchor[0] + 1 for m in laid if parts[m][1] != "contents"
-                           for name, anchor in laid[m].anchors.items()}
+                page_of = {name: first[m] + anchor[0] + 1 for m, part in enumerate(laid) if parts[m][1] != "contents"
+                           for name, anchor in part.anchors.items()}
                 if page_of == guess:
                     break
                 guess = page_of
@@ -328,7 +327,7 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
 
     writer = PdfWriter()
     over = PdfReader(io.BytesIO(furniture.pdf))
-    readers = [PdfReader(io.BytesIO(laid[n].pdf)) for n in range(len(parts))]
+    readers = [PdfReader(io.BytesIO(laid[n].pdf)) for n in range(len(laid))]
     for reader in readers:
         for source in reader.pages:
             page = writer.add_page(source)
@@ -384,6 +383,6 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
     cache.prune()
     # A part laid out alone cannot see the others' anchors; only a link to nowhere in the whole report is a problem.
     elsewhere = re.compile(r"No anchor #(.+) for internal URI reference")
-    warnings = [w for n in range(len(parts)) for w in laid[n].warnings + furniture.warnings
+    warnings = [w for part in [*laid, furniture] for w in part.warnings
                 if not (elsewhere.fullmatch(w) and elsewhere.fullmatch(w).group(1) in where)]
     return buffer.getvalue(), total, warnings
