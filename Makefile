@@ -5,6 +5,9 @@
 
 WAVE ?= 2014
 PYTHON ?= python3
+# Steps that do not depend on each other (the workbook and the notebooks) run side by side, one job per core;
+# `make -j1 ...` on the command line still runs one step at a time.
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV := $(VENV)/.installed
@@ -144,7 +147,7 @@ report: $(REPORT_PDF) $(REPORT_XLSX)
 
 test: $(ENV)
 	@echo "test: running the test suite"
-	@$(PY) -m pytest
+	@MAKEFLAGS= $(PY) -m pytest
 
 # Regenerates every reconstructed respondent file (2014, 2015) and its targets.csv from reconstruction.yml.
 reconstruct: $(ENV)
@@ -157,4 +160,4 @@ clean:
 # Speed and memory (issue 7): builds on a scratch copy, tables for synthetic waves up to 1,000,000 respondents.
 # Writes benchmarks/results/latest.json; BENCH_ARGS=--quick for a short run.
 bench: $(ENV)
-	@$(PY) benchmarks/bench.py $(BENCH_ARGS)
+	@MAKEFLAGS= $(PY) benchmarks/bench.py $(BENCH_ARGS)

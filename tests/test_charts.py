@@ -64,7 +64,7 @@ def bar_ids(svg) -> list[str]:
 
 
 def texts(fig) -> list[str]:
-    """The text a reader sees (svg.fonttype "path" turns it into outlines, so read it from the figure)."""
+    """The text a reader sees, as the figure holds it."""
     return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
@@ -318,6 +318,24 @@ def test_figure_is_16cm_wide_and_uses_dejavu_sans():
     assert fonts == {"DejaVu Sans"}
     assert min(t.get_fontsize() for t in fig.findobj(Text) if t.get_text()) >= 7.5
 
+
+def test_svg_text_is_text_in_the_embedded_chart_font(tmp_path):
+    fig = diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES, published={("dignity", "right")})
+    shown = {line for text in texts(fig) for line in text.splitlines()}  # each line of a label is one <text>
+    markup, svg, _ = save(fig, tmp_path)
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    for document, standalone in ((markup, False), (svg, True)):
+        root = ET.fromstring(document)
+        written = [t.text for t in root.iter(f"{svg_ns}text")]
+        assert written and set(written) == shown and "79%†" in written
+        families = {re.search(r"font-family: ([^;]+)", t.get("style")).group(1) for t in root.iter(f"{svg_ns}text")}
+        assert families == {"'Report Chart Sans', 'DejaVu Sans', sans-serif"}
+        assert not list(root.iter(f"{svg_ns}use")), "glyph outlines instead of text"
+        # The file on its own carries the font (regular and bold); inline, the report's page carries it.
+        faces = re.findall(r'@font-face \{ font-family: "Report Chart Sans"; font-weight: (\d+)', document.decode()
+                           if isinstance(document, bytes) else document)
+        assert faces == (["400", "700"] if standalone else [])
+    assert root[0].tag == f"{svg_ns}title"  # the title stays the first child, before the font
 
 def _lightness(colour):
     from matplotlib.colors import to_rgb

@@ -87,6 +87,8 @@ def test_fonts_are_embedded_and_charts_are_vector(pdf):
         for xobject in (resources.get("/XObject") or {}).values():
             assert xobject.get_object().get("/Subtype") != "/Image", "a raster image in the PDF"
     assert fonts and all(name.startswith("Report-") for name in fonts), fonts
+    # The charts' text is text, in the embedded chart font (not glyph outlines, not a font of this machine).
+    assert {"Report-Chart-Sans", "Report-Chart-Sans-Bold"} <= fonts, fonts
 
 
 @pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils not installed")

@@ -11,9 +11,13 @@ One style for a printed A4 report whose text column is about 16 cm wide:
   greyscale photocopy still separates neighbouring segments (each differs from its neighbour by
   about 17 or more in CIELAB lightness). Text on a fill is dark on light fills and white on dark fills,
   whichever contrasts more.
-* Byte-identical output on every machine and every run: matplotlib's bundled DejaVu Sans, text written
-  as paths (``svg.fonttype = "path"``), matplotlib's default settings plus the house settings (so a
-  user's matplotlibrc or a notebook style cannot leak in), no dates in files, ids salted per chart.
+* Byte-identical output on every machine and every run: matplotlib's bundled DejaVu Sans, matplotlib's
+  default settings plus the house settings (so a user's matplotlibrc or a notebook style cannot leak in), no
+  dates in files, ids salted per chart.
+* Text stays text in the SVG (``svg.fonttype = "none"``): a reader can select and search it, and the PDF lays
+  it out as text instead of drawing thousands of glyph outlines. It names the font family
+  ``fonts.CHART_FAMILY``, a subset of the very DejaVu Sans matplotlib measured it with, which the report's
+  style sheet embeds; a standalone SVG file embeds it itself.
 
 Figures are drawn on an explicit Agg canvas rather than via ``matplotlib.use("Agg")``: the result is the
 same Agg rendering, without switching the backend of a notebook that imports this module.
@@ -39,6 +43,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+
+from .fonts import CHART_FACES, CHART_FAMILY, font_face_css
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ HOUSE_RC = {
     "figure.constrained_layout.w_pad": 4 / 72,
     "figure.constrained_layout.wspace": 0.04,
     "figure.constrained_layout.hspace": 0.04,
-    "svg.fonttype": "path",  # text as outlines: no dependence on the reader's installed fonts
+    "svg.fonttype": "none",  # text as text, in the embedded chart font (see save_chart)
     "svg.hashsalt": None,
 }
 
@@ -420,11 +426,28 @@ def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)
-    svg = _salt_ids(buffer.getvalue(), str(salt))
+    svg = _chart_font(_salt_ids(buffer.getvalue(), str(salt)))
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     declaration = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
-    svg_path.write_bytes((declaration + _accessible(svg, alt, inline=False)).encode("utf-8"))
+    svg_path.write_bytes((declaration + _accessible(_with_fonts(svg), alt, inline=False)).encode("utf-8"))
     return _accessible(svg, alt, inline=True)
+
+
+MATPLOTLIB_FAMILY = "font-family: 'DejaVu Sans', sans-serif"
+
+
+def _chart_font(svg: str) -> str:
+    """Text in the embedded chart font first: the very glyphs matplotlib measured, on any machine."""
+    if "<text" in svg and MATPLOTLIB_FAMILY not in svg:
+        raise ValueError(f"the chart's SVG text does not name {MATPLOTLIB_FAMILY!r} (matplotlib changed?)")
+    return svg.replace(MATPLOTLIB_FAMILY, f"font-family: '{CHART_FAMILY}', 'DejaVu Sans', sans-serif")
+
+
+def _with_fonts(svg: str) -> str:
+    """A standalone SVG file carries its font (the report's page carries it for the inline charts)."""
+    root = re.match(r"<svg\b[^>]*>", svg)
+    style = f'\n <defs>\n  <style type="text/css">{font_face_css(CHART_FACES)}</style>\n </defs>'
+    return svg[:root.end()] + style + svg[root.end():]
 
 
 def _salt_ids(svg: str, salt: str) -> str:
@@ -584,8 +607,8 @@ def _legend(fig, entries: list[tuple[str, str]]):
         handles = [Patch(facecolor=entries[k][1], edgecolor="none", label=entries[k][0]) for k in order]
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=ncols, handlelength=1.1,
                             handleheight=1.1, handletextpad=0.5, columnspacing=1.6, borderaxespad=0.2)
-        fig.draw_without_rendering()
-        if legend.get_window_extent().width <= fig.bbox.width * 0.98 or ncols == 1:
+        # The legend's own size needs no layout of the figure: measured alone, not by drawing everything.
+        if legend.get_window_extent(fig.canvas.get_renderer()).width <= fig.bbox.width * 0.98 or ncols == 1:
             return legend
         legend.remove()
     return None

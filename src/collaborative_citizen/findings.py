@@ -12,10 +12,9 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import charts
-from .codebook import Codebook, Variable, load_codebook
+from .codebook import Codebook, Variable, load_codebook, load_yaml
 from .changes import read_changes
 from .tables import LOW_BASE, question_cells, read_results
 from .loading import load_respondents
@@ -87,7 +86,7 @@ def last_asked(data_dir: Path, wave: Wave, codebook: Codebook, question: str) ->
 
 
 def load_report_config(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return load_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 def published_cells(wave: Wave) -> set[tuple[str, str, str]]:

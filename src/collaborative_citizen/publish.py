@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
-from .codebook import CodebookError, load_codebook
+from .codebook import CodebookError, load_codebook, load_yaml
 from .loading import DataValidationError
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
@@ -107,7 +107,7 @@ def read_json(path: Path) -> dict:
 def read_config(paths: Paths) -> dict:
     path = paths.report / "report.yml"
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise PublishError(f"{path}: cannot be read ({error})") from None
     for key in ("title", "findings", "parts"):

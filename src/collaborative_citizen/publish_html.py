@@ -2,7 +2,6 @@
 exported once by nbconvert with the project's own template."""
 from __future__ import annotations
 
-import base64
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,22 +11,11 @@ from pathlib import Path
 import jinja2
 import nbformat
 
+from .fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
 from .publish_text import PublishError
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
-FONTS = PACKAGE / "assets" / "fonts"
-
-# (family, weight, style, file): the embedded faces. Condensed DejaVu keeps wide tables on an A4 page.
-FONT_FACES = [
-    ("Report Serif", 400, "normal", "DejaVuSerifCondensed.woff2"),
-    ("Report Serif", 400, "italic", "DejaVuSerifCondensed-Italic.woff2"),
-    ("Report Serif", 700, "normal", "DejaVuSerifCondensed-Bold.woff2"),
-    ("Report Sans", 400, "normal", "DejaVuSansCondensed.woff2"),
-    ("Report Sans", 400, "italic", "DejaVuSansCondensed-Oblique.woff2"),
-    ("Report Sans", 700, "normal", "DejaVuSansCondensed-Bold.woff2"),
-]
-
 
 @dataclass
 class Cell:
@@ -238,13 +226,12 @@ def check_document(html: str) -> list[str]:
     for target in re.findall(r'href="#([^"]*)"', html):
         if target not in ids:
             problems.append(f"a link points to #{target}, which does not exist")
-    text = re.sub(r"<(style|svg|script|title)\b.*?</\1>", "", html, flags=re.S)
-    text = unescape(re.sub(r"<[^>]+>", "", text))
-    covered = set(FONT_UNICODES)
-    missing = sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()})
+    # (Charts' text included: it is text, drawn with the embedded chart font.)
+    text = re.sub(r"<(style|script|title)\b.*?</\1>", "", html, flags=re.S)
+    missing = uncovered_characters(unescape(re.sub(r"<[^>]+>", "", text)))
     if missing:
-        problems.append("characters outside the embedded fonts (add them to FONT_UNICODES and vendor the fonts "
-                        f"again): {' '.join(f'U+{ord(c):04X}' for c in missing)}")
+        problems.append("characters outside the embedded fonts (add them to fonts.FONT_UNICODES and vendor the "
+                        f"fonts again): {' '.join(f'U+{ord(c):04X}' for c in missing)}")
     without_css_comments = re.sub(r"/\*.*?\*/", "", html, flags=re.S)
     for url in re.findall(r"https?://[^\s\"'<>)]*", without_css_comments, flags=re.I):
         problems.append(f"the report refers to the network: {url}")
@@ -261,40 +248,9 @@ def parts_environment() -> jinja2.Environment:
     return env
 
 
-# What the vendored subsets cover: Latin text, punctuation, arrows and the mathematical signs of Methods.
-FONT_UNICODES = [*range(0x20, 0x7F), *range(0xA0, 0x180), 0x3A3, 0x3C3, *range(0x2000, 0x2070), 0x20AC, 0x2122,
-                 *range(0x2190, 0x21AA), *range(0x2200, 0x2270), 0x25A0, 0x25CF]
-
-
-def vendor_fonts(source_dir: str | Path) -> None:
-    """Regenerate assets/fonts from DejaVu's TrueType files (e.g. /usr/share/fonts/truetype/dejavu): Latin
-    subsets as WOFF2, a few kilobytes each instead of hundreds, without hinting (screens and PDF do not need it)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    for _, _, _, name in FONT_FACES:
-        # Keep the source's timestamp, so that vendoring twice gives the same files.
-        font = TTFont(Path(source_dir) / name.replace(".woff2", ".ttf"), recalcTimestamp=False)
-        options = subset.Options()
-        options.flavor, options.hinting, options.name_IDs, options.layout_features = "woff2", False, ["*"], ["*"]
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=FONT_UNICODES)
-        subsetter.subset(font)
-        font.flavor = "woff2"
-        font.save(FONTS / name)
-
-
-def font_css() -> str:
-    rules = []
-    for family, weight, style, name in FONT_FACES:
-        data = base64.b64encode((FONTS / name).read_bytes()).decode("ascii")
-        rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
-                     f'src: url(data:font/woff2;base64,{data}) format("woff2"); }}')
-    return "\n".join(rules)
-
-
 def stylesheet() -> str:
-    return font_css() + "\n" + (TEMPLATES / "collaborative" / "report.css").read_text(encoding="utf-8")
+    report_css = (TEMPLATES / "collaborative" / "report.css").read_text(encoding="utf-8")
+    return font_face_css(REPORT_FACES + CHART_FACES) + "\n" + report_css
 
 
 def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.NotebookNode:

@@ -13,6 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 import mistune
 import yaml
 
+from .codebook import load_yaml
 from .wording import Number, in_n_text, round_half_up
 
 
@@ -92,7 +93,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     end = text.find("\n---\n", 4)
     if end < 0:
         return {}, text
-    return yaml.safe_load(text[4:end]) or {}, text[end + 5:]
+    return load_yaml(text[4:end]) or {}, text[end + 5:]
 
 
 REQUIRED = ("title", "authors", "kind", "order", "summary_note")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .codebook import load_yaml
+
 REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
             "respondent_id", "weight")
 OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "weighted", "reconstructed",
@@ -102,7 +104,7 @@ def load_wave(folder: str | Path) -> Wave:
     if not path.is_file():
         raise WaveError(f"{path}: no wave description (expected wave.yml in {folder})")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
@@ -190,7 +192,7 @@ def published_waves(data_dir: str | Path) -> list[PublishedWave]:
     found = []
     for path in sorted((Path(data_dir) / "published").glob("*.yml")):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise WaveError(f"{path}: not valid YAML ({error}) (expected field: value lines)") from None
         for key in ("id", "year", "population", "mode", "source", "figures"):
