@@ -184,7 +184,7 @@ def test_the_report_is_one_offline_file(report_html):
     assert not re.search(r"https?://", without_css_comments, re.I)
     assert not re.search(r"<script|<iframe|<link\b|src=\"(?!data:)", report_html)
     assert "require.js" not in report_html and "MathJax" not in report_html and "mermaid" not in report_html
-    assert report_html.count("@font-face") >= 4 and "data:font/woff2;base64," in report_html
+    assert report_html.count("@font-face") >= 4 and "data:font/woff;base64," in report_html
     assert "def " not in re.sub(r"<style>.*?</style>", "", report_html, flags=re.S)  # no code shown
     assert check_document(report_html) == []
 

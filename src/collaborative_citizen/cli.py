@@ -8,9 +8,10 @@ import sys
 import traceback
 from pathlib import Path
 
+# pandas and papermill are imported by the commands that use them: the notebooks command starts its kernels
+# sooner without them.
 from .codebook import CodebookError, load_codebook
-from .loading import DataValidationError, load_respondents
-from .notebooks import NotebookError
+from .errors import DataValidationError, NotebookError
 from .waves import WaveError, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
@@ -64,8 +65,6 @@ def cmd_notebook(args) -> int:
 
 def cmd_notebooks(args) -> int:
     """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
-    import papermill
-
     from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
     check_source_date_epoch()
@@ -75,9 +74,8 @@ def cmd_notebooks(args) -> int:
         if not notebook.is_file():
             raise NotebookError(f"{notebook}: notebook not found")
         parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
-        if args.figures_dir and "figures_dir" in papermill.inspect_notebook(str(notebook)):
-            parameters["figures_dir"] = args.figures_dir
-        jobs.append(NotebookJob(notebook, Path(args.build_dir) / args.wave / "notebooks" / notebook.name, parameters))
+        jobs.append(NotebookJob(notebook, Path(args.build_dir) / args.wave / "notebooks" / notebook.name, parameters,
+                                if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {}))
 
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
@@ -93,6 +91,8 @@ def cmd_notebooks(args) -> int:
 
 
 def _respondents(args):
+    from .loading import load_respondents
+
     codebook = load_codebook(args.codebook)
     wave = load_wave(wave_folder(args.data_dir, args.wave))
     respondents = load_respondents(wave, codebook)

@@ -1,6 +1,8 @@
 """The typefaces embedded in the report: open-licence DejaVu fonts, cut down to the characters a report uses and
-vendored as WOFF2 in assets/fonts, so that the HTML, the PDF and the charts look the same on every machine
-without a network or installed fonts.
+vendored as WOFF in assets/fonts, so that the HTML, the PDF and the charts look the same on every machine
+without a network or installed fonts. (WOFF rather than the smaller WOFF2: WeasyPrint unpacks WOFF2 with
+fontTools in pure Python, about a second for these eight faces in every process that lays out pages; WOFF is
+zlib, a tenth of that, for 57 kB more.)
 
 The body and headings use condensed DejaVu (wide tables fit an A4 page). The charts use matplotlib's own copy
 of DejaVu Sans: matplotlib measures and places every label with it, so the text a browser or WeasyPrint draws in
@@ -18,16 +20,16 @@ CHART_FAMILY = "Report Chart Sans"
 
 # (family, weight, style, file): the embedded faces, in the order their rules appear.
 REPORT_FACES = [
-    ("Report Serif", 400, "normal", "DejaVuSerifCondensed.woff2"),
-    ("Report Serif", 400, "italic", "DejaVuSerifCondensed-Italic.woff2"),
-    ("Report Serif", 700, "normal", "DejaVuSerifCondensed-Bold.woff2"),
-    ("Report Sans", 400, "normal", "DejaVuSansCondensed.woff2"),
-    ("Report Sans", 400, "italic", "DejaVuSansCondensed-Oblique.woff2"),
-    ("Report Sans", 700, "normal", "DejaVuSansCondensed-Bold.woff2"),
+    ("Report Serif", 400, "normal", "DejaVuSerifCondensed.woff"),
+    ("Report Serif", 400, "italic", "DejaVuSerifCondensed-Italic.woff"),
+    ("Report Serif", 700, "normal", "DejaVuSerifCondensed-Bold.woff"),
+    ("Report Sans", 400, "normal", "DejaVuSansCondensed.woff"),
+    ("Report Sans", 400, "italic", "DejaVuSansCondensed-Oblique.woff"),
+    ("Report Sans", 700, "normal", "DejaVuSansCondensed-Bold.woff"),
 ]
 CHART_FACES = [
-    (CHART_FAMILY, 400, "normal", "DejaVuSans.woff2"),
-    (CHART_FAMILY, 700, "normal", "DejaVuSans-Bold.woff2"),
+    (CHART_FAMILY, 400, "normal", "DejaVuSans.woff"),
+    (CHART_FAMILY, 700, "normal", "DejaVuSans-Bold.woff"),
 ]
 
 # What the subsets cover: Latin text, punctuation, arrows and the mathematical signs of Methods.
@@ -37,8 +39,8 @@ FONT_UNICODES = [*range(0x20, 0x7F), *range(0xA0, 0x180), 0x3A3, 0x3C3, *range(0
 
 def vendor_fonts(source_dir: str | Path) -> None:
     """Regenerate assets/fonts: the report's faces from DejaVu's TrueType files in `source_dir` (e.g.
-    /usr/share/fonts/truetype/dejavu), the charts' faces from matplotlib's bundled copy. Latin subsets as WOFF2,
-    a few kilobytes each instead of hundreds, without hinting (screens and PDF do not need it)."""
+    /usr/share/fonts/truetype/dejavu), the charts' faces from matplotlib's bundled copy. Latin subsets as WOFF,
+    a few dozen kilobytes each instead of hundreds, without hinting (screens and PDF do not need it)."""
     import matplotlib
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -47,25 +49,25 @@ def vendor_fonts(source_dir: str | Path) -> None:
     for faces, folder in ((REPORT_FACES, Path(source_dir)), (CHART_FACES, matplotlib_fonts)):
         for _, _, _, name in faces:
             # Keep the source's timestamp, so that vendoring twice gives the same files.
-            font = TTFont(folder / name.replace(".woff2", ".ttf"), recalcTimestamp=False)
+            font = TTFont(folder / name.replace(".woff", ".ttf"), recalcTimestamp=False)
             options = subset.Options()
-            options.flavor, options.hinting, options.name_IDs, options.layout_features = "woff2", False, ["*"], ["*"]
+            options.flavor, options.hinting, options.name_IDs, options.layout_features = "woff", False, ["*"], ["*"]
             subsetter = subset.Subsetter(options)
             subsetter.populate(unicodes=FONT_UNICODES)
             subsetter.subset(font)
-            font.flavor = "woff2"
+            font.flavor = "woff"
             font.save(FONTS / name)
 
 
 @lru_cache(maxsize=None)
 def _data_url(name: str) -> str:
-    return "data:font/woff2;base64," + base64.b64encode((FONTS / name).read_bytes()).decode("ascii")
+    return "data:font/woff;base64," + base64.b64encode((FONTS / name).read_bytes()).decode("ascii")
 
 
 def font_face_css(faces: list[tuple[str, int, str, str]]) -> str:
     """@font-face rules with the fonts inside them (data: URLs): nothing to fetch."""
     return "\n".join(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
-                     f'src: url({_data_url(name)}) format("woff2"); }}' for family, weight, style, name in faces)
+                     f'src: url({_data_url(name)}) format("woff"); }}' for family, weight, style, name in faces)
 
 
 def uncovered_characters(text: str) -> list[str]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Variable
+from .errors import DataValidationError
 from .waves import Wave
 
 # Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
@@ -18,14 +19,6 @@ ROWS_LISTED = 10
 # What each extension promises, for messages about a file that is not what its name says.
 FORMATS = {".sav": "an SPSS .sav file", ".csv": "a comma-separated text file with a header row",
            ".parquet": "an Apache Parquet file"}
-
-
-class DataValidationError(ValueError):
-    """The respondent data breaks the codebook; `problems` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass

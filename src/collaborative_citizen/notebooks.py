@@ -14,25 +14,27 @@ import queue
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import papermill
 
 from . import available_cores
+from .errors import NotebookError
 
 # Papermill stamps these with wall-clock times; they would make two builds of the same inputs differ.
 VOLATILE_METADATA = ("start_time", "end_time", "duration", "exception")
 
 
-class NotebookError(RuntimeError):
-    """A notebook could not be run: unknown parameter, or a cell raised."""
+def declared_parameters(notebook: Path) -> dict:
+    import papermill  # (imported when needed: kernels can be starting meanwhile, see run_notebooks)
+
+    return papermill.inspect_notebook(str(notebook))
 
 
 def check_parameters(notebook: Path, parameters: dict) -> None:
     """Papermill only warns about parameters a notebook does not declare; a typo should stop the build."""
-    known = papermill.inspect_notebook(str(notebook))
+    known = declared_parameters(notebook)
     unknown = sorted(set(parameters) - set(known))
     if unknown:
         raise NotebookError(f"{notebook}: unknown parameter{'s' if len(unknown) > 1 else ''} "
@@ -76,7 +78,7 @@ def _failure(error: Exception, notebook: Path) -> str:
 
 # The kernel logs a warning on every start and an error when papermill stops it after a failure; neither says
 # anything the one-line error does not.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--IPKernelApp.exec_lines=import pandas, matplotlib.figure"]
 # A kernel starts in a few seconds; one that cannot start should fail soon.
 START_TIMEOUT = 30
 RESET_TAG = "reset-reused-kernel"
@@ -94,6 +96,8 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
     (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has run another
     notebook, whose names are cleared first (by a cell run ahead of the notebook's own and removed from the
     output: a second client to the kernel would cost more than the notebook)."""
+    import papermill
+
     notebook, output = Path(notebook), Path(output)
     check_parameters(notebook, parameters)
     _quiet_papermill()
@@ -168,6 +172,8 @@ class NotebookJob:
     notebook: Path
     output: Path
     parameters: dict
+    # Given only to a notebook that declares them (e.g. figures_dir, which only the findings have).
+    if_declared: dict = field(default_factory=dict)
 
 
 def check_source_date_epoch() -> None:
@@ -209,10 +215,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                   done=None) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
-    Parameters are checked for every notebook before any kernel starts."""
-    for job in jobs:
-        check_parameters(job.notebook, job.parameters)
-    _quiet_papermill()
+    The kernels start at once; meanwhile the parameters of every notebook are checked, and no notebook runs
+    unless all are right (NotebookError)."""
     pending: queue.Queue = queue.Queue()
     for job in jobs:
         pending.put(job)
@@ -223,10 +227,20 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     broken: list[str] = []
     skipped: list[NotebookJob] = []
 
+    # Workers start their kernels, then wait until the parameters are checked (`checked`), unless they are wrong.
+    checked, wrong = threading.Event(), threading.Event()
+
     def work() -> None:
-        kernel = None
+        kernel, start_error = None, None
         try:
-            while True:
+            # Started before the parameters are checked: a kernel takes a second or two to boot, and papermill,
+            # needed for the check, about as long to import.
+            kernel = Kernel(cwd)
+        except Exception as error:
+            start_error = error
+        try:
+            checked.wait()
+            while not wrong.is_set():
                 try:
                     job = pending.get_nowait()
                 except queue.Empty:
@@ -235,8 +249,11 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                     with lock:
                         skipped.append(job)
                     continue
-                fresh = kernel is None
+                fresh = kernel is None or kernel.notebooks_run == 0
                 try:
+                    if start_error is not None:
+                        error, start_error = start_error, None
+                        raise error
                     if kernel is None:
                         kernel = Kernel(cwd)
                     run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
@@ -263,6 +280,20 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     threads = [threading.Thread(target=work, name=f"notebook-worker-{n}") for n in range(count)]
     for thread in threads:
         thread.start()
+    try:
+        for job in jobs:
+            known = declared_parameters(job.notebook)
+            job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
+            check_parameters(job.notebook, job.parameters)
+        _quiet_papermill()
+    except BaseException:
+        wrong.set()
+        raise
+    finally:
+        checked.set()
+        if wrong.is_set():
+            for thread in threads:
+                thread.join()
     for thread in threads:
         thread.join()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}

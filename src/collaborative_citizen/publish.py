@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import traceback
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -35,8 +36,8 @@ from .loading import DataValidationError
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
                            stylesheet)
-from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, columns, question_tables,
-                             write_workbook)
+from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns,
+                             question_tables, write_workbook)
 from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
@@ -342,8 +343,10 @@ class PartBuilder:
 
     def part_appendix(self, part, spec):
         cols = columns(self.inputs["codebook"], spec.get("breakdowns") or [])
-        self.add(part, self.render("appendix.html.j2", part, questions=self.inputs["tables"](cols),
-                                   columns=column_groups(cols), low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
+        questions = self.inputs["tables"](cols)
+        self.add(part, self.render("appendix.html.j2", part, questions=questions,
+                                   columns={**column_groups(cols), "widths": column_widths(questions, cols)},
+                                   low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
         return []
 
     def part_changes(self, part, spec):
@@ -504,12 +507,23 @@ def workbook_notes(title: str, wave, build: dict, csv_name: str) -> list[str]:
     return notes
 
 
-def build_pdf(paths: Paths) -> dict:
+def pdf_layouter(paths: Paths):
+    """The PDF's layout workers, started and reading the report's style sheet at once: with `html pdf`, while
+    the HTML is written."""
+    from .publish_pdf import PART_CSS, Layouter, PartCache
+
+    layouter = Layouter(PartCache(paths.cache))
+    layouter.warm((stylesheet().strip(), PART_CSS))
+    return layouter
+
+
+def build_pdf(paths: Paths, layouter=None) -> dict:
     from .publish_pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache)
+    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache,
+                                       layouter=layouter)
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
@@ -540,17 +554,18 @@ def _traceback_if_debugging() -> None:
         traceback.print_exc(file=sys.stderr)
 
 
-def publish_step(command: str, paths: Paths, wave: str) -> None:
+def publish_step(command: str, paths: Paths, wave: str, layouter=None, workbook=None) -> None:
+    """Build one output and print its progress line; `workbook`: the workbook already being written elsewhere."""
     if command == "html":
         done = build_html(paths)
         print(f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
               f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)", flush=True)
     elif command == "xlsx":
-        done = build_workbook(paths)
+        done = workbook.result() if workbook is not None else build_workbook(paths)
         print(f"publish xlsx: {wave}: every weighted table -> {paths.show(done['xlsx'])} "
               f"({done['size'] // 1024} kB)", flush=True)
     else:
-        done = build_pdf(paths)
+        done = build_pdf(paths, layouter)
         warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
         print(f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
               f"({done['size'] // 1024} kB)", flush=True)
@@ -567,8 +582,14 @@ def main(argv: list[str] | None = None) -> int:
                   cache=Path(args.cache_dir) if args.cache_dir else None)
     try:
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
-        for command in args.command:
-            publish_step(command, paths, args.wave)
+        with ExitStack() as stack:
+            layouter = stack.enter_context(pdf_layouter(paths)) if "pdf" in args.command else None
+            workbook = None
+            if layouter is not None and layouter.pool is not None and "xlsx" in args.command:
+                # The workbook needs only the tables: a layout worker writes it while this process writes the HTML.
+                workbook = layouter.pool.submit(build_workbook, paths)
+            for command in args.command:
+                publish_step(command, paths, args.wave, layouter, workbook)
     except (DataValidationError, PublishError) as error:
         _traceback_if_debugging()
         for line in error.problems:

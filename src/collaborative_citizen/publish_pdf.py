@@ -18,17 +18,19 @@ import io
 import json
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
+from importlib import metadata
 from pathlib import Path
 
 from . import available_cores
-from weasyprint import CSS, HTML, __version__ as WEASYPRINT_VERSION
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+
+# WeasyPrint itself is imported where pages are laid out: with several workers, in those processes only, which
+# import it while the main process is still writing the HTML.
+WEASYPRINT_VERSION = metadata.version("weasyprint")
 
 # Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
 # style engine also sees, and reports as unknown. They are not layout problems.
@@ -100,15 +102,34 @@ class Document:
 
 # One set per worker process: parsing the report's style sheet and loading its fonts is most of the cost of laying
 # out a short part.
-_FONTS: FontConfiguration | None = None
-_SHEETS: dict[str, CSS] = {}
+_FONTS = None  # weasyprint.text.fonts.FontConfiguration
+_SHEETS: dict = {}  # sha256 of the text -> weasyprint.CSS
 
 
-def _sheet(text: str) -> CSS:
+def _sheet(text: str):
+    from weasyprint import CSS
+
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if key not in _SHEETS:
-        _SHEETS[key] = CSS(string=text, font_config=_FONTS)
+        _SHEETS[key] = CSS(string=text, font_config=_fonts())
     return _SHEETS[key]
+
+
+def _fonts():
+    global _FONTS
+    if _FONTS is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONTS = FontConfiguration()
+    return _FONTS
+
+
+def warm(css: tuple[str, ...]) -> None:
+    """Parse style sheets (and load their fonts) ahead of the documents that use them: a worker can do this while
+    the HTML is still being written."""
+    _fonts()
+    for text in css:
+        _sheet(text)
 
 
 def layout(document: Document) -> Layout:
@@ -117,9 +138,10 @@ def layout(document: Document) -> Layout:
     page's dcterms meta tags, which the build sets from SOURCE_DATE_EPOCH; no file identifier is written.
     Only data: URLs are fetched: a reference to the network or to a file, whatever put it there, loads nothing
     and is reported as a warning."""
-    global _FONTS
-    if _FONTS is None:
-        _FONTS = FontConfiguration()
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    _fonts()
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
     logger.addHandler(collect)
@@ -186,7 +208,8 @@ def part_document(head: str, section: str, extra_css: str = "") -> Document:
 
 @lru_cache(maxsize=2)
 def _without_styles(head: str) -> tuple[str, tuple[str, ...]]:
-    return STYLE.sub("", head), tuple(STYLE.findall(head))
+    # (Stripped: a worker warmed with the style sheet as the HTML step made it finds it parsed already.)
+    return STYLE.sub("", head), tuple(text.strip() for text in STYLE.findall(head))
 
 
 def contents_css(section: str, page_of: dict[str, int]) -> str:
@@ -255,23 +278,36 @@ class Layouter:
     """Lays out documents, from the cache where it can, the rest in worker processes (forked: they start with
     WeasyPrint loaded, and each keeps the style sheets it has parsed) when there is more than one to do."""
 
-    def __init__(self, cache: PartCache, workers: int):
-        self.cache, self.workers, self.pool = cache, workers, None
+    def __init__(self, cache: PartCache, workers: int | None = None):
+        self.cache, self.workers, self.pool = cache, workers or available_cores(), None
 
     def __enter__(self) -> "Layouter":
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.shutdown()
+            self.pool.shutdown(cancel_futures=True)
+
+    def _start(self) -> None:
+        if self.pool is None and self.workers > 1:
+            # (A worker that dies takes the build down with an error, where multiprocessing.Pool would wait.)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+
+    def warm(self, css: tuple[str, ...]) -> None:
+        """Start the workers now and have each parse `css` (the report's style sheet and fonts take each worker
+        about a second): called before the HTML is written, that second is spent while the HTML step keeps one
+        core busy and the other would be idle."""
+        self._start()
+        if self.pool is not None:
+            for _ in range(self.workers):
+                self.pool.submit(warm, css)
 
     def all(self, documents: list[Document]) -> list[Layout]:
         keys = [d.key() for d in documents]
         found = [self.cache.get(k) for k in keys]
         todo = [n for n, part in enumerate(found) if part is None]
-        if self.pool is None and len(todo) > 1 and self.workers > 1:
-            # (A worker that dies takes the build down with an error, where multiprocessing.Pool would wait.)
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        if len(todo) > 1:
+            self._start()
         if self.pool is not None and todo:
             todo.sort(key=lambda n: -len(documents[n].html))  # longest first: no long part starts last
             for n, part in zip(todo, self.pool.map(layout, [documents[n] for n in todo])):
@@ -284,44 +320,50 @@ class Layouter:
         return found
 
 
-def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None) -> tuple[bytes, int, list[str]]:
-    """(pdf, pages, warnings) for the report's HTML. `cache_dir` keeps laid-out parts between builds."""
+def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None,
+                layouter: Layouter | None = None) -> tuple[bytes, int, list[str]]:
+    """(pdf, pages, warnings) for the report's HTML. `cache_dir` keeps laid-out parts between builds; a
+    `layouter` already started (and warmed) is used instead of one of its own (and then `cache_dir` is its)."""
+    if layouter is None:
+        with Layouter(PartCache(cache_dir), workers) as layouter:
+            return html_to_pdf(html, layouter=layouter)
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, DictionaryObject, Fit, FloatObject, NameObject, NullObject, NumberObject
 
-    workers = workers or available_cores()
-    cache = PartCache(cache_dir)
+    cache = layouter.cache
     head, parts = split_parts(html)
-    with Layouter(cache, workers) as layouter:
-        # The contents are laid out with the rest first without their page numbers, which they need the rest for.
-        laid = layouter.all([part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
-                             for _, kind, section in parts])
+    # The contents are laid out with the rest first without their page numbers, which they need the rest for.
+    laid = layouter.all([part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
+                         for _, kind, section in parts])
+    contents = [n for n, (_, kind, _) in enumerate(parts) if kind == "contents"]
 
-        def offsets() -> list[int]:
-            first, pages = [], 0
-            for n in range(len(parts)):
-                first.append(pages)
-                pages += laid[n].pages
-            return first
+    def offsets() -> list[int]:
+        first, pages = [], 0
+        for n in range(len(parts)):
+            first.append(pages)
+            pages += laid[n].pages
+        return first
 
-        # Then with the page where each heading landed, until their own length (which moves every later page)
-        # settles.
-        for n, (_, kind, section) in enumerate(parts):
-            if kind != "contents":
-                continue
-            guess: dict = {}
-            for _ in range(3):
-                first = offsets()
-                page_of = {name: first[m] + anchor[0] + 1 for m, part in enumerate(laid) if parts[m][1] != "contents"
-                           for name, anchor in part.anchors.items()}
-                if page_of == guess:
-                    break
-                guess = page_of
-                laid[n] = layouter.all([part_document(head, section, contents_css(section, page_of))])[0]
+    # Then the contents with the page where each heading landed, and beside them the page furniture for a report
+    # of that many pages; again if writing the numbers in changed the contents' own length (which moves every
+    # later page).
+    for _ in range(3):
         first = offsets()
-        total = first[-1] + laid[len(parts) - 1].pages
+        total = first[-1] + laid[-1].pages
+        page_of = {name: first[m] + anchor[0] + 1 for m, part in enumerate(laid) if m not in contents
+                   for name, anchor in part.anchors.items()}
         cover_pages = {first[n] + i for n, p in enumerate(parts) if p[1] == "cover" for i in range(laid[n].pages)}
-        furniture = layouter.all([furniture_document(head, total, cover_pages, document_title(html))])[0]
+        *numbered, furniture = layouter.all(
+            [part_document(head, parts[n][2], contents_css(parts[n][2], page_of)) for n in contents]
+            + [furniture_document(head, total, cover_pages, document_title(html))])
+        settled = all(numbered[i].pages == laid[n].pages for i, n in enumerate(contents))
+        for i, n in enumerate(contents):
+            laid[n] = numbered[i]
+        if settled:
+            break
+    else:
+        raise RuntimeError("the contents' page numbers did not settle: each time they were written in, the "
+                           "contents took a different number of pages")
     if furniture.pages != total:
         raise RuntimeError(f"page furniture: {furniture.pages} pages laid out for a report of {total}")
 
