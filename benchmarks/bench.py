@@ -2,15 +2,17 @@
 
 Measures, and writes to benchmarks/results/latest.json (with the machine's core count):
   floor          a Python process that only imports pandas and matplotlib.pyplot
-  cold           `make report` from no outputs (environment present)          } on a scratch copy of the
-  cold_j2        the same with `make -j2`                                      } project, so report/build and
-  noop           `make report` again with nothing changed                      } figures/ here are never
-  essay_edit     after touching one commentary file (notebooks executed: 0)    } touched
+  cold           `make report` from no outputs (environment present; make     } on a scratch copy of the
+                 runs one job per core unless told otherwise)                  } project, so report/build and
+  cold_j1        the same with `make -j1` (one step at a time)                 } figures/ here are never
+  cold_j2        the same with `make -j2`                                      } touched
+  noop           `make report` again with nothing changed                      }
+  essay_edit     after touching one commentary file (notebooks executed: 0)    }
   notebook_edit  after touching one finding notebook (notebooks executed: 1)   }
   bootstrap      `make report` on a scratch copy with no environment: creating .venv and installing it, then
                  the cold build (one run: it takes minutes)
   tables_<n>     time and peak memory of every results.csv cell for a synthetic wave of n respondents
-  ratios         cold/floor, cold/cold_j2 and tables_1000000/tables_100000
+  ratios         cold/floor, cold_j1/cold_j2 and tables_1000000/tables_100000
 
 Options: --runs N (default 3), --quick (tables only up to 100,000, one build run, no bootstrap), --skip-builds,
 --skip-bootstrap.
@@ -88,8 +90,8 @@ def builds(runs: int) -> dict:
         env = dict(os.environ, PYTHONPATH=str(copy / "src"))
         make = ["make", "--no-print-directory", "-C", str(copy)]
 
-        def report(jobs: int = 1) -> tuple[float, int]:
-            elapsed, output = timed(make + [f"-j{jobs}", "report"], env=env)
+        def report(jobs: int | None = None) -> tuple[float, int]:
+            elapsed, output = timed(make + ([f"-j{jobs}"] if jobs else []) + ["report"], env=env)
             return elapsed, sum(line.startswith("notebook") for line in output.splitlines())
 
         def clean() -> None:
@@ -101,13 +103,14 @@ def builds(runs: int) -> dict:
         essay = sorted((copy / "report" / "commentary").glob("*.md"))
         essay = [p for p in essay if p.name != "README.md"][0]
         notebook = sorted((copy / "notebooks").glob("0[1-9]_*.ipynb"))[2]
-        for name, jobs in (("cold", 1), ("cold_j2", 2)):
+        for name, jobs in (("cold", None), ("cold_j1", 1), ("cold_j2", 2)):
             times = []
             for _ in range(runs):
                 clean()
                 elapsed, executed = report(jobs)
                 times.append(elapsed)
-            results[name] = {**median_of(times), "notebooks_executed": executed, "jobs": jobs}
+            results[name] = {**median_of(times), "notebooks_executed": executed,
+                             "jobs": jobs or f"make's default here (-j{os.cpu_count()})"}
         original = essay.read_text(encoding="utf-8")
 
         def edit_essay(run: int) -> None:
@@ -170,7 +173,7 @@ def main() -> None:
     ratios = {}
     if "cold" in result:
         ratios["cold/floor"] = result["cold"]["seconds"] / result["floor"]["seconds"]
-        ratios["cold/cold_j2"] = result["cold"]["seconds"] / result["cold_j2"]["seconds"]
+        ratios["cold_j1/cold_j2"] = result["cold_j1"]["seconds"] / result["cold_j2"]["seconds"]
     if "tables_1000000" in result:
         ratios["tables_1000000/tables_100000"] = (result["tables_1000000"]["seconds"]
                                                   / result["tables_100000"]["seconds"])

@@ -45,7 +45,8 @@ def test_the_pieces_are_cut_where_pages_start(html):
 def test_pieces_give_the_pages_of_the_whole_document(html, pieces):
     """Laid out at once (as WeasyPrint would without the pieces), the report has the same pages with the same text:
     the page numbers, running headers, contents and the cuts between pieces all agree."""
-    whole = publish_pdf.layout(publish_pdf.Document(html, ()))
+    # (Its style sheet passed as the pieces' is, so that its fonts are read the same way.)
+    whole = publish_pdf.layout(publish_pdf.Document(*publish_pdf._without_styles(html)))
     assert pieces["pages"] == whole.pages
     # Word for word; the order differs, as the furniture is drawn after each page's own text.
     assert [sorted(t.split()) for t in texts(pieces["pdf"])] == [sorted(t.split()) for t in texts(whole.pdf)]
@@ -92,3 +93,19 @@ def test_an_edited_essay_lays_out_one_piece_again(html, pieces, monkeypatch):
     # Beside the essay, at most the contents and the page furniture (if the essay's length moved later pages).
     assert len(laid_out) <= 4, [d.html[-300:] for d in laid_out]
     assert "An added paragraph." in " ".join(texts(pdf))
+
+
+def test_the_fonts_do_not_carry_the_time_of_the_build(html, monkeypatch):
+    """WeasyPrint would stamp the time it unpacks a WOFF font (or SOURCE_DATE_EPOCH) into the embedded font: the
+    same HTML must give the same PDF whenever, and however, it is laid out."""
+    head, parts = publish_pdf.split_parts(html)
+    cover = publish_pdf.part_document(head, parts[0][2])
+    pdfs = []
+    for epoch in ("1000000000", None):
+        if epoch is None:
+            monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+        else:
+            monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        publish_pdf._release_fonts()  # the style sheet and its fonts read again, as by a new process
+        pdfs.append(publish_pdf.layout(cover).pdf)
+    assert pdfs[0] == pdfs[1]

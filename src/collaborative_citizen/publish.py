@@ -554,14 +554,14 @@ def _traceback_if_debugging() -> None:
         traceback.print_exc(file=sys.stderr)
 
 
-def publish_step(command: str, paths: Paths, wave: str, layouter=None, workbook=None) -> None:
-    """Build one output and print its progress line; `workbook`: the workbook already being written elsewhere."""
+def publish_step(command: str, paths: Paths, wave: str, layouter=None) -> None:
+    """Build one output and print its progress line."""
     if command == "html":
         done = build_html(paths)
         print(f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
               f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)", flush=True)
     elif command == "xlsx":
-        done = workbook.result() if workbook is not None else build_workbook(paths)
+        done = build_workbook(paths)
         print(f"publish xlsx: {wave}: every weighted table -> {paths.show(done['xlsx'])} "
               f"({done['size'] // 1024} kB)", flush=True)
     else:
@@ -584,12 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
         with ExitStack() as stack:
             layouter = stack.enter_context(pdf_layouter(paths)) if "pdf" in args.command else None
-            workbook = None
-            if layouter is not None and layouter.pool is not None and "xlsx" in args.command:
-                # The workbook needs only the tables: a layout worker writes it while this process writes the HTML.
-                workbook = layouter.pool.submit(build_workbook, paths)
             for command in args.command:
-                publish_step(command, paths, args.wave, layouter, workbook)
+                publish_step(command, paths, args.wave, layouter)
     except (DataValidationError, PublishError) as error:
         _traceback_if_debugging()
         for line in error.problems:

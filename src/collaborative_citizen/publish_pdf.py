@@ -13,6 +13,8 @@ on the whole document is added afterwards, from what WeasyPrint reported about e
 """
 from __future__ import annotations
 
+import atexit
+import base64
 import hashlib
 import io
 import json
@@ -111,8 +113,23 @@ def _sheet(text: str):
 
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if key not in _SHEETS:
-        _SHEETS[key] = CSS(string=text, font_config=_fonts())
+        _SHEETS[key] = CSS(string=WOFF_FONT.sub(_truetype, text), font_config=_fonts())
     return _SHEETS[key]
+
+
+WOFF_FONT = re.compile(r'url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)\s*format\("woff"\)')
+
+
+def _truetype(match: re.Match) -> str:
+    """A WOFF font of the style sheet as TrueType, unpacked here rather than by WeasyPrint, which stamps the time
+    it unpacks a font (or SOURCE_DATE_EPOCH) into it: the PDF would depend on when and how it was built."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(base64.b64decode(match.group(1))), recalcTimestamp=False)
+    font.flavor = None
+    unpacked = io.BytesIO()
+    font.save(unpacked)
+    return f'url(data:font/ttf;base64,{base64.b64encode(unpacked.getvalue()).decode("ascii")}) format("truetype")'
 
 
 def _fonts():
@@ -121,7 +138,15 @@ def _fonts():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONTS = FontConfiguration()
+        # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs.
+        atexit.register(_release_fonts)
     return _FONTS
+
+
+def _release_fonts() -> None:
+    global _FONTS
+    _SHEETS.clear()
+    _FONTS = None
 
 
 def warm(css: tuple[str, ...]) -> None:
