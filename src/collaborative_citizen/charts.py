@@ -655,6 +655,9 @@ def _finish(fig, axes_column, heights_pt, labels, ends, *, lo=None, block=None):
             break
     for ax in axes_column:
         ax.set_xlim(low, high)
+    # The layout is settled (the x range does not move it): drawing and saving the figure from here on uses it as
+    # measured instead of working it out again, which was a quarter of the time of saving a chart.
+    fig.set_layout_engine("none")
     return start
 
 
