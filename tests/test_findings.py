@@ -81,6 +81,29 @@ def test_unknown_parameter_is_an_error(tmp_path):
     assert not (tmp_path / "out.ipynb").exists()
 
 
+def test_a_reused_kernel_forgets_the_notebook_before(tmp_path):
+    """Names, the output history and pyplot's figures of one notebook are gone when the next runs in its kernel."""
+    import nbformat
+
+    def notebook(name, *sources):
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [nbformat.v4.new_code_cell("step = 0", metadata={"tags": ["parameters"]}),
+                    *(nbformat.v4.new_code_cell(s) for s in sources)]
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
+
+    first = notebook("first.ipynb", "left_over = 42\nimport matplotlib.pyplot as plt\nplt.figure()", "left_over")
+    second = notebook("second.ipynb", "print(sorted(n for n in ('left_over', 'plt') if n in globals()), len(Out), _)",
+                      "import matplotlib.pyplot\nprint(matplotlib.pyplot.get_fignums())")
+    jobs = [NotebookJob(path, tmp_path / "out" / path.name, {"step": 1}) for path in (first, second)]
+    assert run_notebooks(jobs, cwd=tmp_path, workers=1) == []
+    executed = nbformat.read(tmp_path / "out" / "second.ipynb", as_version=4)
+    outputs = [c.outputs[0]["text"] for c in executed.cells if c.cell_type == "code" and c.outputs]
+    assert outputs == ["[] 0 \n", "[]\n"]
+    assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == [1, 2, 3, 4]
+
+
 def expected_bars(number, codebook):
     spec = FINDINGS[number]
     question = codebook.questions[spec["question"]]
