@@ -32,9 +32,10 @@ def declared_parameters(notebook: Path) -> dict:
     return papermill.inspect_notebook(str(notebook))
 
 
-def check_parameters(notebook: Path, parameters: dict) -> None:
-    """Papermill only warns about parameters a notebook does not declare; a typo should stop the build."""
-    known = declared_parameters(notebook)
+def check_parameters(notebook: Path, parameters: dict, known: dict | None = None) -> None:
+    """Papermill only warns about parameters a notebook does not declare; a typo should stop the build.
+    `known`: the notebook's declared parameters, if already read."""
+    known = declared_parameters(notebook) if known is None else known
     unknown = sorted(set(parameters) - set(known))
     if unknown:
         raise NotebookError(f"{notebook}: unknown parameter{'s' if len(unknown) > 1 else ''} "
@@ -77,7 +78,8 @@ def _failure(error: Exception, notebook: Path) -> str:
 
 
 # The kernel logs a warning on every start and an error when papermill stops it after a failure; neither says
-# anything the one-line error does not.
+# anything the one-line error does not. It imports pandas and matplotlib as it boots, while the command that
+# started it is still getting ready, rather than when the first notebook asks for them.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--IPKernelApp.exec_lines=import pandas, matplotlib.figure"]
 # A kernel starts in a few seconds; one that cannot start should fail soon.
 START_TIMEOUT = 30
@@ -293,7 +295,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         for job in jobs:
             known = declared_parameters(job.notebook)
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
-            check_parameters(job.notebook, job.parameters)
+            check_parameters(job.notebook, job.parameters, known)
         _quiet_papermill()
     except BaseException:
         wrong.set()
