@@ -81,3 +81,18 @@ def test_the_embedded_fonts_are_used(page):
     families = {face.strip('"') for face in faces}
     assert {"Report Serif", "Report Sans", "Report Chart Sans"} <= families, faces  # the charts' text too
     assert page.evaluate("() => document.documentElement.lang") == "en-GB"
+
+
+def test_a_chart_file_on_its_own_draws_its_text_in_the_font_it_carries(page, report_dir):
+    chart = sorted((report_dir.parents[2] / "figures" / report_dir.name).glob("figure-*.svg"))[0]
+    context = page.context.browser.new_context()
+    view = context.new_page()
+    try:
+        view.goto(chart.as_uri(), wait_until="load")
+        view.evaluate("document.fonts.ready")
+        loaded = view.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+        texts = view.evaluate("() => document.querySelectorAll('text').length")
+    finally:
+        context.close()
+    assert texts > 5
+    assert {face.strip('"') for face in loaded} == {"Report Chart Sans"}, loaded
