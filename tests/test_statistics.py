@@ -17,6 +17,7 @@ from collaborative_citizen.statistics import (
     GroupComparison,
     ShareEstimate,
     _t_quantile_upper,
+    _t_upper_tail,
     compare_with_rest,
     effective_base,
     estimate_share,
@@ -309,6 +310,15 @@ def test_t_quantile_against_closed_forms():
     assert _t_quantile_upper(0.025, 9.0) == pytest.approx(2.2621571627982049, rel=1e-13)
     assert _t_quantile_upper(0.025, 3.0) == pytest.approx(3.1824463052837078, rel=1e-13)
     assert _t_quantile_upper(0.025, 1e7) == pytest.approx(1.959963984540054, rel=1e-6)
+
+
+@pytest.mark.parametrize("df", [988.0, 452.0, 1500.0, 77.5, 30.0])
+def test_t_quantile_solves_its_equation_where_newton_ends_in_rounding_noise(df):
+    # For some df (988: the 2014 sample less one) the last Newton steps go back and forth by 2e-14, the
+    # rounding of the tail itself; the iteration stops there instead of running to its limit.
+    t = _t_quantile_upper(0.025, df)
+    assert 1.96 < t < 2.1
+    assert _t_upper_tail(t, df) == pytest.approx(0.025, rel=1e-13)
 
 
 # --------------------------------------------------------------------------------------------

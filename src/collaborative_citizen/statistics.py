@@ -215,9 +215,13 @@ def _t_quantile_upper(tail: float, df: float) -> float:
     if not df > 0:
         return math.nan
     t = _normal_upper_quantile(tail)
+    previous = math.inf
     for _ in range(200):
         step = (_t_upper_tail(t, df) - tail) / _t_density(t, df)
+        if abs(step) >= previous and abs(step) <= 1e-12 * t:
+            break  # the tail's own rounding: further steps go back and forth
         t += step
+        previous = abs(step)
         if abs(step) <= 4e-16 * t:
             break
     return t
