@@ -300,8 +300,8 @@ class PartCache:
 
 
 class Layouter:
-    """Lays out documents, from the cache where it can, the rest in worker processes (forked: they start with
-    WeasyPrint loaded, and each keeps the style sheets it has parsed) when there is more than one to do."""
+    """Lays out documents, from the cache where it can, the rest in worker processes when there is more than one
+    to do (forked; each imports WeasyPrint and keeps the style sheets it has parsed, see `warm`)."""
 
     def __init__(self, cache: PartCache, workers: int | None = None):
         self.cache, self.workers, self.pool = cache, workers or available_cores(), None
@@ -319,9 +319,9 @@ class Layouter:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
 
     def warm(self, css: tuple[str, ...]) -> None:
-        """Start the workers now and have each parse `css` (the report's style sheet and fonts take each worker
-        about a second): called before the HTML is written, that second is spent while the HTML step keeps one
-        core busy and the other would be idle."""
+        """Start the workers now and have each import WeasyPrint and parse `css` (the report's style sheet and
+        fonts: most of a second per worker): called before the HTML is written, that time is spent while the HTML
+        step keeps one core busy and the other would be idle."""
         self._start()
         if self.pool is not None:
             for _ in range(self.workers):
