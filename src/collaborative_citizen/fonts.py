@@ -10,6 +10,8 @@ a chart is the text matplotlib measured, and no label overflows its room."""
 from __future__ import annotations
 
 import base64
+import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,3 +76,23 @@ def uncovered_characters(text: str) -> list[str]:
     """The characters of `text` outside the subsets (spaces aside), sorted: each would fall back to another font."""
     inside = set(FONT_UNICODES)
     return sorted({ch for ch in text if ord(ch) not in inside and not ch.isspace()})
+
+
+WOFF_FONT = re.compile(r'url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)\s*format\("woff"\)')
+
+
+def with_truetype_fonts(css: str) -> str:
+    """`css` with each embedded WOFF font (as `font_face_css` writes them) unpacked to TrueType, keeping the font's
+    own timestamp: WeasyPrint, left to unpack them, stamps the time it does so (or SOURCE_DATE_EPOCH) into the
+    fonts of the PDF, which would then depend on when and how it was built."""
+    from fontTools.ttLib import TTFont
+
+    def truetype(match: re.Match) -> str:
+        font = TTFont(io.BytesIO(base64.b64decode(match.group(1))), recalcTimestamp=False)
+        font.flavor = None
+        unpacked = io.BytesIO()
+        font.save(unpacked)
+        data = base64.b64encode(unpacked.getvalue()).decode("ascii")
+        return f'url(data:font/ttf;base64,{data}) format("truetype")'
+
+    return WOFF_FONT.sub(truetype, css)

@@ -302,11 +302,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         raise
     finally:
         checked.set()
-        if wrong.is_set():
-            for thread in threads:
-                thread.join()
-    for thread in threads:
-        thread.join()
+        for thread in threads:
+            thread.join()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
     errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
     if skipped:

@@ -8,7 +8,8 @@
 `html` reads report/report.yml, report/commentary/*.md, data/codebook.yml, the wave's respondent file and, from
 report/build/<wave>/: results.csv, about.json, findings/F*.json and the executed notebooks. It writes, beside
 them, collaborative-citizen-<wave>.html and the merged notebook it was exported from (.ipynb). `pdf` turns that
-HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stops it with exit status 2 and `error:` lines, and leaves the previous outputs in place.
+HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stops it with exit status 2 and
+`error:` lines, and leaves the previous outputs in place.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import yaml
 from markupsafe import Markup
 
 from .codebook import CodebookError, load_codebook, load_yaml
-from .loading import DataValidationError
+from .errors import DataValidationError
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
                            stylesheet)

@@ -14,7 +14,6 @@ on the whole document is added afterwards, from what WeasyPrint reported about e
 from __future__ import annotations
 
 import atexit
-import base64
 import hashlib
 import io
 import json
@@ -29,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import available_cores
+from .fonts import with_truetype_fonts
 
 # WeasyPrint itself is imported where pages are laid out: with several workers, in those processes only, which
 # import it while the main process is still writing the HTML.
@@ -113,23 +113,9 @@ def _sheet(text: str):
 
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if key not in _SHEETS:
-        _SHEETS[key] = CSS(string=WOFF_FONT.sub(_truetype, text), font_config=_fonts())
+        # (Fonts unpacked by us: WeasyPrint would stamp the time it unpacks them into the PDF.)
+        _SHEETS[key] = CSS(string=with_truetype_fonts(text), font_config=_fonts())
     return _SHEETS[key]
-
-
-WOFF_FONT = re.compile(r'url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)\s*format\("woff"\)')
-
-
-def _truetype(match: re.Match) -> str:
-    """A WOFF font of the style sheet as TrueType, unpacked here rather than by WeasyPrint, which stamps the time
-    it unpacks a font (or SOURCE_DATE_EPOCH) into it: the PDF would depend on when and how it was built."""
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(io.BytesIO(base64.b64decode(match.group(1))), recalcTimestamp=False)
-    font.flavor = None
-    unpacked = io.BytesIO()
-    font.save(unpacked)
-    return f'url(data:font/ttf;base64,{base64.b64encode(unpacked.getvalue()).decode("ascii")}) format("truetype")'
 
 
 def _fonts():
@@ -149,7 +135,7 @@ def _release_fonts() -> None:
     _FONTS = None
 
 
-def warm(css: tuple[str, ...]) -> None:
+def warm_worker(css: tuple[str, ...]) -> None:
     """Parse style sheets (and load their fonts) ahead of the documents that use them: a worker can do this while
     the HTML is still being written."""
     _fonts()
@@ -325,7 +311,7 @@ class Layouter:
         self._start()
         if self.pool is not None:
             for _ in range(self.workers):
-                self.pool.submit(warm, css)
+                self.pool.submit(warm_worker, css)
 
     def all(self, documents: list[Document]) -> list[Layout]:
         keys = [d.key() for d in documents]
