@@ -204,3 +204,25 @@ def test_cli_reports_a_failing_notebook_in_one_line(tmp_path):
     assert re.match(r"error: notebooks/03_dignity_and_outcomes\.ipynb: failed in cell \d+: ", result.stderr)
     assert "results.csv" in result.stderr
     assert not (tmp_path / "2014" / "notebooks" / "03_dignity_and_outcomes.ipynb").exists()
+
+
+def test_a_kernel_has_one_client_for_all_its_notebooks(tmp_path, monkeypatch):
+    """nbclient asks for a client per notebook, starts its channels and waits for the kernel each time; the
+    worker's kernel hands out the client it readied when it started, and asks the kernel nothing more."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import run_sync
+
+    from collaborative_citizen.notebooks import Kernel
+
+    kernel = Kernel(tmp_path)
+    try:
+        client = kernel.manager.client()
+        assert kernel.manager.client() is client and client.channels_running
+        asked = []
+        monkeypatch.setattr(AsyncKernelClient, "kernel_info", lambda self, *a, **k: asked.append(1))
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=5)
+        assert asked == []
+    finally:
+        kernel.shutdown()
+    assert not client.channels_running

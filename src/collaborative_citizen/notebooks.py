@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -79,8 +80,10 @@ def _failure(error: Exception, notebook: Path) -> str:
 
 # The kernel logs a warning on every start and an error when papermill stops it after a failure; neither says
 # anything the one-line error does not. It imports pandas and matplotlib as it boots, while the command that
-# started it is still getting ready, rather than when the first notebook asks for them.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--IPKernelApp.exec_lines=import pandas, matplotlib.figure"]
+# started it is still getting ready, rather than when the first notebook asks for them. Its input history stays
+# in memory, as in a kernel nbclient starts: not written to the user's IPython profile.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--IPKernelApp.exec_lines=import pandas, matplotlib.figure",
+                    "--HistoryManager.hist_file=:memory:"]
 # A kernel starts in a few seconds; one that cannot start should fail soon.
 START_TIMEOUT = 30
 RESET_TAG = "reset-reused-kernel"
@@ -151,31 +154,72 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
 
 
 class Kernel:
-    """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own.
-    Every call must come from the thread that created it (each thread has its own event loop)."""
+    """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own,
+    with one client connected to it for all of them. Every call must come from the thread that created it (each
+    thread has its own event loop)."""
 
     def __init__(self, cwd: Path):
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
         self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-"))
-        self.manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                          connection_file=str(self.folder / "kernel.json"),
-                                          ip=str(self.folder / "k"))
+        self.manager = _one_client_manager()(kernel_name="python3", transport="ipc",
+                                             connection_file=str(self.folder / "kernel.json"),
+                                             ip=str(self.folder / "k"))
         self.notebooks_run = 0
         try:
             self._run(self.manager.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd),
                                                  env={**os.environ, "MPLBACKEND": "Agg"})
+            client = self.manager.client()
+            client.start_channels()
+            self._run(client.wait_for_ready)(timeout=START_TIMEOUT)
         except Exception:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self.shutdown()
             raise
 
     def shutdown(self) -> None:
         try:
-            self._run(self.manager.shutdown_kernel)(now=True)
+            if self.manager.one_client is not None:
+                self.manager.one_client.stop_channels()
+            if self.manager.has_kernel:
+                self._run(self.manager.shutdown_kernel)(now=True)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@lru_cache(maxsize=1)
+def _one_client_manager():
+    """A kernel manager whose client() is always the same client, whose channels start and which waits for the
+    kernel once: nbclient asks for a new client for every notebook, and readying one waits at least 0.2 s for
+    the kernel's output channel to fall quiet (with eight notebooks on two kernels, most of a second of the
+    build). Messages a notebook's client has not read cannot reach the next notebook: nbclient keeps only the
+    replies to its own requests."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ReadyOnceClient(AsyncKernelClient):
+        _started = _ready = False
+
+        def start_channels(self, *args, **kwargs) -> None:
+            if not self._started:
+                super().start_channels(*args, **kwargs)
+                self._started = True
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self._ready:
+                await super().wait_for_ready(timeout=timeout)
+                self._ready = True
+
+    class OneClientKernelManager(AsyncKernelManager):
+        one_client = None
+
+        def client(self, **kwargs) -> ReadyOnceClient:
+            if self.one_client is None:
+                self.client_factory = ReadyOnceClient
+                self.one_client = super().client(**kwargs)
+            return self.one_client
+
+    return OneClientKernelManager
 
 
 @dataclass
@@ -288,6 +332,9 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                 kernel.shutdown()
 
     count = max(1, min(workers or default_workers(), len(jobs)))
+    # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
+    # workers for their kernels, this thread for papermill) can see them half made.
+    _one_client_manager()
     threads = [threading.Thread(target=work, name=f"notebook-worker-{n}") for n in range(count)]
     for thread in threads:
         thread.start()
