@@ -113,7 +113,7 @@ def write_workbook(blocks: list[dict], cols: list[dict], notes: list[str], date,
     for line in notes:
         readme.append([line])
     readme.column_dimensions["A"].width = 110
-    bold = Font(bold=True)
+    bold, right = Font(bold=True), Alignment(horizontal="right")
     for block in blocks:
         sheet = book.create_sheet(block["key"][:31])
         sheet.append([block["title"]])
@@ -132,7 +132,7 @@ def write_workbook(blocks: list[dict], cols: list[dict], notes: list[str], date,
         sheet.column_dimensions["A"].width = 48
         for row in sheet.iter_rows(min_row=3):
             for cell in row[1:]:
-                cell.alignment = Alignment(horizontal="right")
+                cell.alignment = right
                 if isinstance(cell.value, float):
                     cell.number_format = "0.0"
     book.properties.creator = "collaborative_citizen.publish"
