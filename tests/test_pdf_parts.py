@@ -109,3 +109,50 @@ def test_the_fonts_do_not_carry_the_time_of_the_build(html, monkeypatch):
         publish_pdf._release_fonts()  # the style sheet and its fonts read again, as by a new process
         pdfs.append(publish_pdf.layout(cover).pdf)
     assert pdfs[0] == pdfs[1]
+
+
+def test_no_font_files_are_left_behind(html, tmp_path):
+    """WeasyPrint unpacks the report's fonts into a temporary folder in every process that lays out pages; laid
+    out in this process or by the layout server's workers, none of those folders outlives the command."""
+    import os
+    import subprocess
+    import sys
+
+    head, parts = publish_pdf.split_parts(html)
+    small = tmp_path / "small.html"
+    small.write_text(head + "".join(section for _, kind, section in parts if kind in ("cover", "colophon"))
+                     + "</main>\n</body>\n</html>\n", encoding="utf-8")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    script = ("import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
+              "html = Path(sys.argv[1]).read_text(encoding='utf-8')\n"
+              "for workers in (2, 1): assert html_to_pdf(html, workers=workers)[1] >= 2")
+    subprocess.run([sys.executable, "-c", script, str(small)], check=True, timeout=120,
+                   env={**os.environ, "TMPDIR": str(temporary)})
+    assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def _die(*args):
+    import os
+    os._exit(3)
+
+
+@pytest.mark.parametrize("where", ["layout", "warm_worker"])
+def test_a_layout_process_that_dies_stops_the_pdf_with_an_error(html, monkeypatch, where):
+    """A worker (`layout`) or the layout server itself (`warm_worker`, its first step) killed half way: the build
+    gets an error at once instead of waiting for an answer that will never come."""
+    import faulthandler
+    from concurrent.futures.process import BrokenProcessPool
+
+    head, parts = publish_pdf.split_parts(html)
+    documents = [publish_pdf.part_document(head, section) for _, kind, section in parts[:3]]
+    monkeypatch.setattr(publish_pdf, where, _die)  # the server and its workers are forked from this process
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        with publish_pdf.Layouter(publish_pdf.PartCache(None), workers=2) as layouter:
+            layouter.warm(("p { color: black; }",))
+            expected = BrokenProcessPool if where == "layout" else RuntimeError
+            with pytest.raises(expected):
+                layouter.all(documents)
+    finally:
+        faulthandler.cancel_dump_traceback_later()

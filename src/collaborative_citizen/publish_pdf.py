@@ -2,7 +2,8 @@
 
 Laying out the whole report at once takes WeasyPrint 15-20 s here, and an edited essay would pay all of it again.
 So the report is laid out part by part (cover, introduction, findings, ..., each of which starts a new page),
-several parts at once in worker processes, and each part's PDF is kept in a cache keyed by its HTML: a build
+several parts at once in worker processes (forked from one layout server that has read the style sheet and
+fonts first, see `Layouter`), and each part's PDF is kept in a cache keyed by its HTML: a build
 lays out only the parts whose HTML changed. The parts are then joined into one PDF with pypdf, and what depends
 on the whole document is added afterwards, from what WeasyPrint reported about each part:
 
@@ -19,6 +20,7 @@ import io
 import json
 import logging
 import multiprocessing
+import multiprocessing.util
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -124,21 +126,27 @@ def _fonts():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONTS = FontConfiguration()
-        # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs.
+        # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs; a process
+        # started by multiprocessing (the layout server, its workers) skips atexit but runs these finalisers. (A
+        # worker forked with the server's fonts loaded has not registered any: the folder is the server's.)
         atexit.register(_release_fonts)
+        multiprocessing.util.Finalize(None, _release_fonts, exitpriority=0)
     return _FONTS
 
 
 def _release_fonts() -> None:
+    """Forget the parsed style sheets and fonts, and remove the folder WeasyPrint unpacked the fonts into (it does
+    that when it collects its font configuration, which a reference cycle can put off until it never happens)."""
     global _FONTS
     _SHEETS.clear()
+    if _FONTS is not None:
+        _FONTS.__del__()
     _FONTS = None
 
 
 def warm_worker(css: tuple[str, ...]) -> None:
     """Parse style sheets (and load their fonts) ahead of the documents that use them: a worker can do this while
     the HTML is still being written."""
-    _fonts()
     for text in css:
         _sheet(text)
 
@@ -286,42 +294,53 @@ class PartCache:
 
 
 class Layouter:
-    """Lays out documents, from the cache where it can, the rest in worker processes when there is more than one
-    to do (forked; each imports WeasyPrint and keeps the style sheets it has parsed, see `warm`)."""
+    """Lays out documents, from the cache where it can, the rest in parallel when there is more than one to do.
+
+    The parallel layouts run in worker processes forked from one layout server (`_serve`), a process forked from
+    this one that first imports WeasyPrint and parses the report's style sheet and fonts (see `warm`): that second
+    of work is done once, and each worker starts with it done. The server also owns the folder WeasyPrint unpacks
+    the fonts into, and removes it when it stops (the workers end without cleaning up)."""
 
     def __init__(self, cache: PartCache, workers: int | None = None):
-        self.cache, self.workers, self.pool = cache, workers or available_cores(), None
+        self.cache, self.workers = cache, workers or available_cores()
+        self.server, self.connection = None, None
 
     def __enter__(self) -> "Layouter":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    def _start(self) -> None:
-        if self.pool is None and self.workers > 1:
-            # (A worker that dies takes the build down with an error, where multiprocessing.Pool would wait.)
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        if self.server is not None:
+            self.connection.close()  # the server stops when its end of the pipe closes
+            self.server.join(timeout=60)
+            if self.server.is_alive():
+                self.server.terminate()
+            self.server = self.connection = None
 
     def warm(self, css: tuple[str, ...]) -> None:
-        """Start the workers now and have each import WeasyPrint and parse `css` (the report's style sheet and
-        fonts: most of a second per worker): called before the HTML is written, that time is spent while the HTML
-        step keeps one core busy and the other would be idle."""
-        self._start()
-        if self.pool is not None:
-            for _ in range(self.workers):
-                self.pool.submit(warm_worker, css)
+        """Start the layout server now, reading `css` (the report's style sheet and fonts): called before the HTML
+        is written, it gets ready on the core the HTML step leaves idle."""
+        if self.server is None and self.workers > 1:
+            context = multiprocessing.get_context("fork")
+            self.connection, theirs = context.Pipe()
+            self.server = context.Process(target=_serve, args=(theirs, self.connection, css, self.workers),
+                                          name="pdf-layout")
+            self.server.start()
+            theirs.close()
 
     def all(self, documents: list[Document]) -> list[Layout]:
         keys = [d.key() for d in documents]
         found = [self.cache.get(k) for k in keys]
         todo = [n for n, part in enumerate(found) if part is None]
-        if len(todo) > 1:
-            self._start()
-        if self.pool is not None and todo:
-            todo.sort(key=lambda n: -len(documents[n].html))  # longest first: no long part starts last
-            for n, part in zip(todo, self.pool.map(layout, [documents[n] for n in todo])):
+        if len(todo) > 1 and self.workers > 1:
+            self.warm(())
+            try:
+                self.connection.send([documents[n] for n in todo])
+                status, answer = self.connection.recv()
+            except (EOFError, BrokenPipeError):
+                raise RuntimeError("the PDF layout server stopped unexpectedly") from None
+            if status != "laid out":
+                raise answer
+            for n, part in zip(todo, answer):
                 found[n] = part
         else:
             for n in todo:
@@ -329,6 +348,41 @@ class Layouter:
         for n in todo:
             self.cache.put(keys[n], found[n])
         return found
+
+
+def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
+    """The layout server: reads the style sheets, then lays out each list of documents it is sent, in `workers`
+    processes forked from it once it is ready, and sends back ("laid out", layouts) or ("failed", exception).
+    It stops when the client closes its end of the pipe (`clients_end`, of which it closes its own copy)."""
+    clients_end.close()
+    try:
+        warm_worker(css)
+        pool = None
+        while True:
+            try:
+                documents = connection.recv()
+            except EOFError:
+                break
+            try:
+                if pool is None:
+                    # (A worker that dies takes the build down with an error, where multiprocessing.Pool would
+                    # wait.)
+                    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+                # Longest first: no long document starts last.
+                order = sorted(range(len(documents)), key=lambda n: -len(documents[n].html))
+                laid = dict(zip(order, pool.map(layout, [documents[n] for n in order])))
+                answer = ("laid out", [laid[n] for n in range(len(documents))])
+            except Exception as error:
+                answer = ("failed", error)
+            try:
+                connection.send(answer)
+            except Exception:  # an exception that cannot be pickled
+                connection.send(("failed", RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")))
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    finally:
+        connection.close()
+        _release_fonts()
 
 
 def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None,
