@@ -156,3 +156,48 @@ def test_a_layout_process_that_dies_stops_the_pdf_with_an_error(html, monkeypatc
                 layouter.all(documents)
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+def test_contents_longer_than_a_page_number_the_pages_after_them(html, pieces):
+    """The contents are laid out assuming they take one page; when they take more, every later page moves, and the
+    numbers they give, the links and the page furniture follow."""
+    entries = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    first = entries.index('<li class="toc-2">')
+    longer = html.replace(entries, entries[:first] + entries[first:entries.index("</ol>")] * 6
+                          + entries[entries.index("</ol>"):], 1)
+    pdf, pages, _ = publish_pdf.html_to_pdf(longer, cache_dir=pieces["cache"], workers=2)
+    page_texts = texts(pdf)
+    starts = [n for n, text in enumerate(page_texts) if text.startswith("Contents")]
+    assert pages > pieces["pages"] and len(starts) == 1
+    extra = pages - pieces["pages"]
+    # The pages after the contents are the ones before, each moved by as many pages as the contents grew.
+    assert [" ".join(t.split()[:-1]) for t in page_texts[starts[0] + 1 + extra:]] == \
+        [" ".join(t.split()[:-1]) for t in texts(pieces["pdf"])[starts[0] + 1:]]
+    for number, text in enumerate(page_texts[1:], 2):
+        assert text.endswith(f" {number}"), (number, text[-60:])
+    numbers = dict(contents_entries(" ".join(page_texts[starts[0]:starts[0] + extra + 1])))
+    before = dict(contents_entries(texts(pieces["pdf"])[starts[0]]))
+    after = starts[0] + 1  # the contents' own page number: what comes before them does not move
+    assert numbers and all(numbers[title] == before[title] + (extra if before[title] > after else 0)
+                           for title in before)
+
+
+def test_a_report_longer_than_the_furniture_laid_out_gets_furniture_for_every_page(html, pieces, monkeypatch):
+    monkeypatch.setattr(publish_pdf, "FURNITURE_PAGES", 10)
+    pdf, pages, _ = publish_pdf.html_to_pdf(html, cache_dir=pieces["cache"], workers=2)
+    assert pages == pieces["pages"] > 10
+    assert pdf == pieces["pdf"]
+
+
+def test_the_layout_server_leaves_the_fonts_of_the_process_it_was_forked_from(html):
+    """The server starts as a copy of this process: fonts this process had loaded are its own to remove, and the
+    server must not take them away (later servers, copies again, would lay out with fallback fonts)."""
+    head, parts = publish_pdf.split_parts(html)
+    cover = publish_pdf.part_document(head, parts[0][2])
+    before = publish_pdf.layout(cover).pdf  # the fonts loaded here
+    folder = publish_pdf._fonts()._folder
+    with publish_pdf.Layouter(publish_pdf.PartCache(None), workers=2) as layouter:
+        layouter.warm(cover.css)
+        layouter.all([cover, publish_pdf.part_document(head, parts[-1][2])])
+    assert folder.is_dir()
+    assert publish_pdf.layout(cover).pdf == before

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import io
+import itertools
 import json
 import logging
 import multiprocessing
@@ -57,8 +58,10 @@ PART_CSS = "@media print { @page { @top-right { content: none; } @bottom-right {
 # place them.
 FURNITURE_CSS = """@media print {{ @page {{ @top-left {{ content: none; }}
   @top-right {{ content: "{title}"; }} }}
-  .furniture-page {{ break-after: page; height: 1px; }} .furniture-page:last-child {{ break-after: auto; }}
-  .furniture-cover {{ page: cover; }} }}"""
+  .furniture-page {{ break-after: page; height: 1px; }} .furniture-page:last-child {{ break-after: auto; }} }}"""
+# The furniture of a page is its number and the title, whatever the length of the report: it is laid out with the
+# parts, for this many pages, and used for as many as the report has (laid out again for a longer report).
+FURNITURE_PAGES = 48
 
 
 class _Collect(logging.Handler):
@@ -141,6 +144,19 @@ def _release_fonts() -> None:
     _SHEETS.clear()
     if _FONTS is not None:
         _FONTS.__del__()
+    _FONTS = None
+
+
+# Fonts loaded by the process this one was forked from are in that process's folder, for it to remove: kept here,
+# never released (a collected font configuration removes its folder).
+_INHERITED: list = []
+
+
+def _forget_inherited_fonts() -> None:
+    global _FONTS
+    if _FONTS is not None:
+        _INHERITED.append((_FONTS, dict(_SHEETS)))
+    _SHEETS.clear()
     _FONTS = None
 
 
@@ -241,10 +257,9 @@ def contents_css(section: str, page_of: dict[str, int]) -> str:
     return "@media print {\n" + "\n".join(rules) + "\n}"
 
 
-def furniture_document(head: str, pages: int, cover_pages: set[int], title: str) -> Document:
+def furniture_document(head: str, pages: int, title: str) -> Document:
     css = FURNITURE_CSS.format(title=title.replace("\\", "\\\\").replace('"', '\\"'))
-    body = "".join(f'<div class="furniture-page{" furniture-cover" if n in cover_pages else ""}"></div>'
-                   for n in range(pages))
+    body = '<div class="furniture-page"></div>' * pages
     bare, sheets = _without_styles(head)
     return Document(f"{bare}\n{body}\n</main>\n</body>\n</html>\n", (*sheets, css))
 
@@ -328,26 +343,62 @@ class Layouter:
             theirs.close()
 
     def all(self, documents: list[Document]) -> list[Layout]:
+        return self.collect(self.submit(documents))
+
+    def submit(self, documents: list[Document]) -> "Batch":
+        """Start laying out `documents` (those not in the cache): by the layout server, which this process does not
+        wait for until `collect`, or, with one worker, here when collected. One batch at a time."""
         keys = [d.key() for d in documents]
         found = [self.cache.get(k) for k in keys]
-        todo = [n for n, part in enumerate(found) if part is None]
-        if len(todo) > 1 and self.workers > 1:
+        batch = Batch(documents, keys, found, [n for n, part in enumerate(found) if part is None])
+        if batch.todo and self.workers > 1:
             self.warm(())
             try:
-                self.connection.send([documents[n] for n in todo])
+                self.connection.send([documents[n] for n in batch.todo])
+            except BrokenPipeError:
+                raise RuntimeError("the PDF layout server stopped unexpectedly") from None
+            batch.sent = True
+        return batch
+
+    def collect(self, batch: "Batch") -> list[Layout]:
+        """The layouts of a submitted batch, in the order of its documents."""
+        if batch.sent:
+            try:
                 status, answer = self.connection.recv()
-            except (EOFError, BrokenPipeError):
+            except EOFError:
                 raise RuntimeError("the PDF layout server stopped unexpectedly") from None
             if status != "laid out":
                 raise answer
-            for n, part in zip(todo, answer):
-                found[n] = part
         else:
-            for n in todo:
-                found[n] = layout(documents[n])
-        for n in todo:
-            self.cache.put(keys[n], found[n])
-        return found
+            answer = [layout(batch.documents[n]) for n in batch.todo]
+        for n, part in zip(batch.todo, answer):
+            batch.found[n] = part
+            self.cache.put(batch.keys[n], part)
+        return batch.found
+
+
+@dataclass
+class Batch:
+    documents: list[Document]
+    keys: list[str]
+    found: list  # each document's Layout: from the cache, or None until laid out
+    todo: list[int]  # the documents to lay out
+    sent: bool = False  # to the layout server
+
+
+def _add_part(writer, pdf: bytes, first: int, furniture, cover: set[int], insert: bool = False) -> None:
+    """Append a laid-out part's pages to `writer` (or put them back in their place, `insert`), each with the
+    furniture of its page in the report merged on (cover pages have none). `first`: its first page's index."""
+    from pypdf import PdfReader
+    from pypdf.generic import NameObject
+
+    for i, source in enumerate(PdfReader(io.BytesIO(pdf)).pages):
+        page = writer.insert_page(source, first + i) if insert else writer.add_page(source)
+        if "/Annots" in page:
+            del page[NameObject("/Annots")]  # internal links are made again, for the whole report
+        if first + i not in cover:
+            page.merge_page(furniture.pages[first + i])
+            page.compress_content_streams()  # merging leaves the page's content uncompressed
 
 
 def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
@@ -355,6 +406,7 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
     processes forked from it once it is ready, and sends back ("laid out", layouts) or ("failed", exception).
     It stops when the client closes its end of the pipe (`clients_end`, of which it closes its own copy)."""
     clients_end.close()
+    _forget_inherited_fonts()
     try:
         warm_worker(css)
         pool = None
@@ -397,51 +449,40 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
 
     cache = layouter.cache
     head, parts = split_parts(html)
-    # The contents are laid out with the rest first without their page numbers, which they need the rest for.
-    laid = layouter.all([part_document(head, section, contents_css(section, {}) if kind == "contents" else "")
-                         for _, kind, section in parts])
+    title = document_title(html)
     contents = [n for n, (_, kind, _) in enumerate(parts) if kind == "contents"]
-
-    def offsets() -> list[int]:
-        first, pages = [], 0
-        for n in range(len(parts)):
-            first.append(pages)
-            pages += laid[n].pages
-        return first
-
-    # Then the contents with the page where each heading landed, and beside them the page furniture for a report
-    # of that many pages; again if writing the numbers in changed the contents' own length (which moves every
-    # later page).
+    others = [n for n in range(len(parts)) if n not in contents]
+    # Every part but the contents, which need the others' page numbers, and the page furniture.
+    *first_round, furniture = layouter.all([part_document(head, parts[n][2]) for n in others]
+                                           + [furniture_document(head, FURNITURE_PAGES, title)])
+    laid: list = [None] * len(parts)
+    for n, part in zip(others, first_round):
+        laid[n] = part
+    # Then the contents, with the page where each heading landed, assuming they take a page; the other parts are
+    # joined meanwhile. Again if the contents took more (which moves every later page).
+    pages = {**{n: laid[n].pages for n in others}, **{n: 1 for n in contents}}
     for _ in range(3):
-        first = offsets()
-        total = first[-1] + laid[-1].pages
-        page_of = {name: first[m] + anchor[0] + 1 for m, part in enumerate(laid) if m not in contents
-                   for name, anchor in part.anchors.items()}
-        cover_pages = {first[n] + i for n, p in enumerate(parts) if p[1] == "cover" for i in range(laid[n].pages)}
-        *numbered, furniture = layouter.all(
-            [part_document(head, parts[n][2], contents_css(parts[n][2], page_of)) for n in contents]
-            + [furniture_document(head, total, cover_pages, document_title(html))])
-        settled = all(numbered[i].pages == laid[n].pages for i, n in enumerate(contents))
-        for i, n in enumerate(contents):
-            laid[n] = numbered[i]
-        if settled:
+        first = list(itertools.accumulate((pages[n] for n in range(len(parts))), initial=0))
+        total = first[-1]
+        if total > furniture.pages:
+            furniture = layouter.all([furniture_document(head, total, title)])[0]
+        page_of = {name: first[n] + anchor[0] + 1 for n in others for name, anchor in laid[n].anchors.items()}
+        batch = layouter.submit([part_document(head, parts[n][2], contents_css(parts[n][2], page_of))
+                                 for n in contents])
+        writer, over = PdfWriter(), PdfReader(io.BytesIO(furniture.pdf))
+        cover = {first[n] + i for n in others if parts[n][1] == "cover" for i in range(pages[n])}
+        for n in others:
+            _add_part(writer, laid[n].pdf, first[n], over, cover)
+        numbered = layouter.collect(batch)
+        if all(numbered[i].pages == pages[n] for i, n in enumerate(contents)):
+            for i, n in enumerate(contents):
+                laid[n] = numbered[i]
+                _add_part(writer, laid[n].pdf, first[n], over, cover, insert=True)
             break
+        pages.update({n: numbered[i].pages for i, n in enumerate(contents)})
     else:
         raise RuntimeError("the contents' page numbers did not settle: each time they were written in, the "
                            "contents took a different number of pages")
-    if furniture.pages != total:
-        raise RuntimeError(f"page furniture: {furniture.pages} pages laid out for a report of {total}")
-
-    writer = PdfWriter()
-    over = PdfReader(io.BytesIO(furniture.pdf))
-    readers = [PdfReader(io.BytesIO(laid[n].pdf)) for n in range(len(laid))]
-    for reader in readers:
-        for source in reader.pages:
-            page = writer.add_page(source)
-            if "/Annots" in page:
-                del page[NameObject("/Annots")]  # internal links are made again below, for the whole report
-            page.merge_page(over.pages[len(writer.pages) - 1])
-            page.compress_content_streams()  # merging leaves the page's content uncompressed
     # Where every anchor is, in the joined document: page index and a point in PDF coordinates.
     heights = [float(p.mediabox.height) for p in writer.pages]
     where = {}
@@ -479,11 +520,12 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
                                            fit=Fit.xyz(left=round(x * PT_PER_PX, 3),
                                                        top=round(heights[index] - y * PT_PER_PX, 3)))
             stack.append((level, item))
-    info = readers[0].metadata or {}
+    first_part = PdfReader(io.BytesIO(laid[0].pdf))
+    info = first_part.metadata or {}
     writer.add_metadata({key: info[key] for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator",
                                                      "/Producer", "/CreationDate", "/ModDate") if key in info})
-    if "/Lang" in readers[0].trailer["/Root"]:
-        writer._root_object[NameObject("/Lang")] = readers[0].trailer["/Root"]["/Lang"]
+    if "/Lang" in first_part.trailer["/Root"]:
+        writer._root_object[NameObject("/Lang")] = first_part.trailer["/Root"]["/Lang"]
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     buffer = io.BytesIO()
     writer.write(buffer)
