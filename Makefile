@@ -5,7 +5,7 @@
 
 WAVE ?= 2014
 PYTHON ?= python3
-# Steps that do not depend on each other (the workbook and the notebooks) run side by side, one job per core;
+# Steps that do not depend on each other (the workbook and the HTML step) run side by side, one job per core;
 # `make -j1 ...` on the command line still runs one step at a time.
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
 VENV := .venv
@@ -130,9 +130,10 @@ REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx
 
-# The workbook needs only the tables: with -j2 (the default on two cores) it is written while the notebooks run.
+# The workbook needs only the tables, but waits for the notebooks (without depending on them): it is then written
+# beside the HTML step, which keeps one core busy, instead of slowing the notebooks, which keep every core busy.
 $(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CODE) $(PKG)/publish.py \
-		$(PKG)/publish_tables.py | $(ENV)
+		$(PKG)/publish_tables.py | $(ENV) $(NOTEBOOKS_DONE)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 
 # The HTML and the PDF made from it, in one process (one start-up for both). The PDF's layout workers start at
