@@ -573,10 +573,16 @@ def _drop_crowded(fig, labels: list[tuple]) -> None:
             label.remove()
 
 
+def _lay_out(fig) -> None:
+    """Place the axes, titles and legend (matplotlib's constrained layout) as drawing the figure would, without
+    drawing it: what follows measures text against them."""
+    fig.get_layout_engine().execute(fig)
+
+
 def _fit_titles(fig, titles) -> None:
     """Wrap each panel title until it is no wider than its panel (a left-aligned title would run into the
     next panel or off the page: the layout does not shrink titles)."""
-    fig.draw_without_rendering()
+    _lay_out(fig)
     renderer = fig.canvas.get_renderer()
     for title in titles:
         text = title.get_text()
@@ -624,11 +630,11 @@ def _finish(fig, axes_column, heights_pt, labels, ends, *, lo=None, block=None):
     (labels are kept out of the layout, so the axes width is fixed meanwhile). All axes share one x range.
     A `block` of that many percentage points is placed after the rightmost bar-and-label, 10 pt away.
     """
-    fig.draw_without_rendering()
+    _lay_out(fig)
     actual = sum(ax.get_window_extent().height for ax in axes_column) * 72 / fig.dpi
     width, height = fig.get_size_inches()
     fig.set_size_inches(width, height + (sum(heights_pt) - actual) / 72)
-    fig.draw_without_rendering()
+    _lay_out(fig)
     renderer = fig.canvas.get_renderer()
     width_px = axes_column[0].get_window_extent().width
     reach = []  # (anchor x in data, pixels the label reaches left of it, pixels right of it)

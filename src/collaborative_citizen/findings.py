@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -127,6 +128,24 @@ class Change:
         return Number(abs(self.now - self.before), f"{self.now.key}-since-{self.wave}")
 
 
+@lru_cache(maxsize=4)
+def _commentary_templates(folder: str) -> jinja2.Environment:
+    """One environment per folder of commentary templates, shared by the findings (a kernel that runs several
+    compiles the shared ones once; an edited template is read again, as jinja2 checks the file's time)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(pct=pct, in_n=in_n, points=points, share_phrase=share_phrase, sentence=sentence_case,
+                       lower_first=lower_first)
+    return env
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    import mistune
+
+    return mistune.create_markdown(escape=False)
+
+
 @dataclass
 class Finding:
     number: int
@@ -177,12 +196,21 @@ class Finding:
         return self.spec["notebook"].split("_", 1)[1]
 
     def row(self, answer: str, item: str = "", breakdown: str = "total", group: str = "total") -> pd.Series:
-        t = self.table
-        match = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown == breakdown) & (t.group == group)]
-        if len(match) != 1:
+        rows = self._rows().get((item, answer, breakdown, group), [])
+        if len(rows) != 1:
             raise KeyError(f"finding {self.number}: no figure for {self.question.key}/{item or '-'}/{answer} "
                            f"in {breakdown}={group}")
-        return match.iloc[0]
+        return self.table.iloc[rows[0]]
+
+    def _rows(self) -> dict[tuple, list[int]]:
+        """Positions in the table by (item, answer, breakdown, group): a chart looks up a hundred figures or so,
+        and filtering the table for each was a tenth of a finding's time."""
+        if getattr(self, "_row_positions", None) is None:
+            self._row_positions = {}
+            columns = zip(self.table["item"], self.table.answer, self.table.breakdown, self.table.group)
+            for position, key in enumerate(columns):
+                self._row_positions.setdefault(key, []).append(position)
+        return self._row_positions
 
     def value(self, answer: str, item: str = "") -> Number:
         return Number(float(self.row(answer, item).pct), self.key(answer, item))
@@ -413,13 +441,7 @@ class Finding:
         return self._bullets
 
     def _render_commentary(self) -> list[str]:
-        import mistune
-
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.template_dir), undefined=jinja2.StrictUndefined,
-                                 trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-        env.filters.update(pct=pct, in_n=in_n, points=points, share_phrase=share_phrase, sentence=sentence_case,
-                           lower_first=lower_first)
-        template = env.get_template(f"{self.spec['notebook']}.md.j2")
+        template = _commentary_templates(str(self.template_dir)).get_template(f"{self.spec['notebook']}.md.j2")
         text = template.render(**self.template_context())
         # A bullet is a line starting "- "; continuation lines are joined so templates can wrap freely.
         bullets, current = [], []
@@ -432,7 +454,7 @@ class Finding:
                 current.append(line.strip())
         if current:
             bullets.append(" ".join(current))
-        render = mistune.create_markdown(escape=False)
+        render = _markdown()
         html = []
         for bullet in bullets:
             if bullet:
