@@ -11,13 +11,12 @@ from html import escape
 from pathlib import Path
 
 import jinja2
-import numpy as np
 import pandas as pd
 
 from . import charts
 from .codebook import Codebook, Variable, load_codebook, load_yaml
 from .changes import read_changes
-from .tables import LOW_BASE, question_cells, read_results
+from .tables import LOW_BASE, read_results
 from .loading import load_respondents
 from .statistics import ALPHA
 from .waves import Wave, available_waves, load_wave, wave_folder

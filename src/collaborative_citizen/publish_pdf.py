@@ -379,6 +379,8 @@ class Layouter:
 
 @dataclass
 class Batch:
+    """Documents given to `Layouter.submit`, and what has become of them."""
+
     documents: list[Document]
     keys: list[str]
     found: list  # each document's Layout: from the cache, or None until laid out
