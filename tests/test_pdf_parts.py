@@ -201,3 +201,41 @@ def test_the_layout_server_leaves_the_fonts_of_the_process_it_was_forked_from(ht
         layouter.all([cover, publish_pdf.part_document(head, parts[-1][2])])
     assert folder.is_dir()
     assert publish_pdf.layout(cover).pdf == before
+
+
+def test_ctrl_c_while_the_pdf_is_laid_out_leaves_no_process_behind(html, tmp_path):
+    """Ctrl-C reaches every process of the build at once: the layout server stops its workers before it goes (they
+    would otherwise wait for work for ever), and the command ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "report.html").write_text(html, encoding="utf-8")
+    script = ("import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
+              "html = Path(sys.argv[1]).read_text(encoding='utf-8'); print('laying out', flush=True)\n"
+              "html_to_pdf(html, workers=2)")
+    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "report.html")], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+                               # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        assert process.stdout.readline() == "laying out\n"
+        time.sleep(2.5)  # the server is up and its workers are laying out
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) != 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("processes of the interrupted command are still running")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

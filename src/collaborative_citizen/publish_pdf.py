@@ -409,9 +409,9 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
     It stops when the client closes its end of the pipe (`clients_end`, of which it closes its own copy)."""
     clients_end.close()
     _forget_inherited_fonts()
+    pool = None
     try:
         warm_worker(css)
-        pool = None
         while True:
             try:
                 documents = connection.recv()
@@ -432,9 +432,13 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
                 connection.send(answer)
             except Exception:  # an exception that cannot be pickled
                 connection.send(("failed", RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole build; the client reports it
+    finally:
+        # The workers wait for work until they are told to stop: without this, interrupted, they would outlive
+        # the build.
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    finally:
         connection.close()
         _release_fonts()
 
