@@ -309,9 +309,9 @@ class PartCache:
 
 
 class Layouter:
-    """Lays out documents, from the cache where it can, the rest in parallel when there is more than one to do.
+    """Lays out documents, from the cache where it can, the rest in parallel (in this process with one worker).
 
-    The parallel layouts run in worker processes forked from one layout server (`_serve`), a process forked from
+    The layouts run in worker processes forked from one layout server (`_serve`), a process forked from
     this one that first imports WeasyPrint and parses the report's style sheet and fonts (see `warm`): that second
     of work is done once, and each worker starts with it done. The server also owns the folder WeasyPrint unpacks
     the fonts into, and removes it when it stops (the workers end without cleaning up)."""
