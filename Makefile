@@ -136,8 +136,8 @@ $(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CO
 		$(PKG)/publish_tables.py | $(ENV) $(NOTEBOOKS_DONE)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 
-# The HTML and the PDF made from it, in one process (one start-up for both). The PDF's layout workers start at
-# once and read the style sheet while the HTML is written; the PDF is laid out piece by piece, in parallel,
+# The HTML and the PDF made from it, in one process (one start-up for both). The PDF's layout server starts at
+# once and reads the style sheet while the HTML is written; the PDF is laid out piece by piece, in parallel,
 # reusing the pieces whose HTML did not change (publish_pdf.py).
 $(REPORT_HTML) $(REPORT_PDF) &: $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)

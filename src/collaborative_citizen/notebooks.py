@@ -104,16 +104,17 @@ _reset_kernel()"""
 
 
 def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd: str | Path = ".",
-                 kernel=None, reset: bool = False) -> Path:
+                 kernel=None, reset: bool = False, known: dict | None = None) -> Path:
     """Execute `notebook` with `parameters` into `output`. The output only appears when every cell ran; a failed
     run is kept beside it as `<name>.failed.ipynb` for inspection. `kernel`: a running kernel manager to use
     (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has run another
     notebook, whose names are cleared first (by a cell run ahead of the notebook's own and removed from the
-    output: a second client to the kernel would cost more than the notebook)."""
+    output: a second client to the kernel would cost more than the notebook). `known`: the notebook's declared
+    parameters, if already read."""
     import papermill
 
     notebook, output = Path(notebook), Path(output)
-    check_parameters(notebook, parameters)
+    check_parameters(notebook, parameters, known)
     _quiet_papermill()
     source = str(notebook)
     if reset:
@@ -198,12 +199,11 @@ def _one_client_manager():
     from jupyter_client.manager import AsyncKernelManager
 
     class ReadyOnceClient(AsyncKernelClient):
-        _started = _ready = False
+        _ready = False
 
         def start_channels(self, *args, **kwargs) -> None:
-            if not self._started:
+            if not self.channels_running:
                 super().start_channels(*args, **kwargs)
-                self._started = True
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             if not self._ready:
@@ -284,6 +284,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
 
     # Workers start their kernels, then wait until the parameters are checked (`checked`), unless they are wrong.
     checked, wrong = threading.Event(), threading.Event()
+    declared: dict[Path, dict] = {}  # each notebook's parameters, as read for the check
 
     def work() -> None:
         kernel, start_error = None, None
@@ -312,7 +313,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                     if kernel is None:
                         kernel = Kernel(cwd)
                     run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
-                                 reset=kernel.notebooks_run > 0)
+                                 reset=kernel.notebooks_run > 0, known=declared[job.notebook])
                     kernel.notebooks_run += 1
                 except Exception as error:  # a cell that raised (NotebookError), or a kernel that did not start
                     with lock:
@@ -340,7 +341,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         thread.start()
     try:
         for job in jobs:
-            known = declared_parameters(job.notebook)
+            known = declared[job.notebook] = declared_parameters(job.notebook)
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
             check_parameters(job.notebook, job.parameters, known)
         _quiet_papermill()

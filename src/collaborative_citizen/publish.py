@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 import traceback
-from contextlib import ExitStack
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -509,8 +509,8 @@ def workbook_notes(title: str, wave, build: dict, csv_name: str) -> list[str]:
 
 
 def pdf_layouter(paths: Paths):
-    """The PDF's layout workers, started and reading the report's style sheet at once: with `html pdf`, while
-    the HTML is written."""
+    """The PDF's layout server, started and reading the report's style sheet at once: with `html pdf`, while the
+    HTML is written."""
     from .publish_pdf import PART_CSS, Layouter, PartCache
 
     layouter = Layouter(PartCache(paths.cache))
@@ -583,8 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                   cache=Path(args.cache_dir) if args.cache_dir else None)
     try:
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
-        with ExitStack() as stack:
-            layouter = stack.enter_context(pdf_layouter(paths)) if "pdf" in args.command else None
+        with pdf_layouter(paths) if "pdf" in args.command else nullcontext() as layouter:
             for command in args.command:
                 publish_step(command, paths, args.wave, layouter)
     except (DataValidationError, PublishError) as error:

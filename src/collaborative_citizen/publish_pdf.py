@@ -14,7 +14,6 @@ on the whole document is added afterwards, from what WeasyPrint reported about e
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
 import io
 import itertools
@@ -129,10 +128,10 @@ def _fonts():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONTS = FontConfiguration()
-        # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs; a process
-        # started by multiprocessing (the layout server, its workers) skips atexit but runs these finalisers. (A
-        # worker forked with the server's fonts loaded has not registered any: the folder is the server's.)
-        atexit.register(_release_fonts)
+        # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs: by
+        # multiprocessing's exit hook, which runs at the end of this process (from atexit) and of a process that
+        # multiprocessing started (the layout server, its workers: they skip atexit). (A worker forked with the
+        # server's fonts loaded has not registered any: the folder is the server's.)
         multiprocessing.util.Finalize(None, _release_fonts, exitpriority=0)
     return _FONTS
 
@@ -440,7 +439,6 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         connection.close()
-        _release_fonts()
 
 
 def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None,
