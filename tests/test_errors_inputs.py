@@ -199,7 +199,7 @@ def test_when_no_kernel_can_start_the_other_notebooks_are_not_tried(tmp_path, mo
     attempts = []
 
     class NoKernel:
-        def __init__(self, cwd):
+        def __init__(self, cwd, *args):
             attempts.append(cwd)
             raise RuntimeError("Kernel didn't respond in 30 seconds")
 

@@ -22,6 +22,7 @@ import nbformat
 
 from . import available_cores
 from .errors import NotebookError
+from .kernel_fork import ForkServer
 
 # Papermill stamps these with wall-clock times; they would make two builds of the same inputs differ.
 VOLATILE_METADATA = ("start_time", "end_time", "duration", "exception")
@@ -159,7 +160,7 @@ class Kernel:
     with one client connected to it for all of them. Every call must come from the thread that created it (each
     thread has its own event loop)."""
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, fork_server=None):
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
@@ -167,6 +168,10 @@ class Kernel:
         self.manager = _one_client_manager()(kernel_name="python3", transport="ipc",
                                              connection_file=str(self.folder / "kernel.json"),
                                              ip=str(self.folder / "k"))
+        if fork_server is not None:
+            from .kernel_fork import forked_provisioner
+
+            self.manager.provisioner = forked_provisioner(self.manager, fork_server)
         self.notebooks_run = 0
         try:
             self._run(self.manager.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd),
@@ -289,9 +294,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     def work() -> None:
         kernel, start_error = None, None
         try:
-            # Started before the parameters are checked: a kernel takes a second or two to boot, and papermill,
-            # needed for the check, about as long to import.
-            kernel = Kernel(cwd)
+            # Started before the parameters are checked: papermill, needed for the check, takes a second to import.
+            kernel = Kernel(cwd, server)
         except Exception as error:
             start_error = error
         try:
@@ -311,7 +315,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                         error, start_error = start_error, None
                         raise error
                     if kernel is None:
-                        kernel = Kernel(cwd)
+                        kernel = Kernel(cwd, server)
                     run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
                                  reset=kernel.notebooks_run > 0, known=declared[job.notebook])
                     kernel.notebooks_run += 1
@@ -333,6 +337,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                 kernel.shutdown()
 
     count = max(1, min(workers or default_workers(), len(jobs)))
+    # The kernels are forked from one process that imports what the notebooks need once, meanwhile.
+    server = ForkServer(env={**os.environ, "MPLBACKEND": "Agg"}) if jobs else None
     # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
     # workers for their kernels, this thread for papermill) can see them half made.
     _one_client_manager()
@@ -352,6 +358,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         checked.set()
         for thread in threads:
             thread.join()
+        if server is not None:
+            server.close()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
     errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
     if skipped:

@@ -128,12 +128,37 @@ def _fonts():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONTS = FontConfiguration()
+        _codepoint_arrays_of_any_length()
         # Released before the interpreter tears WeasyPrint's modules down, which its finaliser needs: by
         # multiprocessing's exit hook, which runs at the end of this process (from atexit) and of a process that
         # multiprocessing started (the layout server, its workers: they skip atexit). (A worker forked with the
         # server's fonts loaded has not registered any: the folder is the server's.)
         multiprocessing.util.Finalize(None, _release_fonts, exitpriority=0)
     return _FONTS
+
+
+# WeasyPrint subsets each font of each part with an array typed `hb_codepoint_t[n]`, n the number of glyphs kept:
+# cffi parses every new type with pycparser (5-10 ms), some sixty times per build and process.
+CODEPOINT_ARRAY = re.compile(r"hb_codepoint_t\[(\d+)\]")
+
+
+def _codepoint_arrays_of_any_length() -> None:
+    """Let WeasyPrint's `hb_codepoint_t[n]` arrays be allocated as `hb_codepoint_t[]`, the same array (n items, from
+    an initialiser of n items) of a type parsed once."""
+    from weasyprint.text.ffi import ffi
+
+    if getattr(ffi.new, "any_length", False):
+        return
+    new = ffi.new
+
+    def new_any_length(cdecl, init=None):
+        fixed = CODEPOINT_ARRAY.fullmatch(cdecl) if isinstance(cdecl, str) else None
+        if fixed and isinstance(init, (list, tuple)) and len(init) == int(fixed.group(1)):
+            cdecl = "hb_codepoint_t[]"
+        return new(cdecl, init)
+
+    new_any_length.any_length = True
+    ffi.new = new_any_length
 
 
 def _release_fonts() -> None:
