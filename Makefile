@@ -88,26 +88,27 @@ $(ENV): pyproject.toml
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-tables: $(BUILD)/results.csv
+# `make tables` computes the tables on its own (make report computes them with the notebooks, below).
+tables: | $(ENV)
+	@$(CLI) tables --wave $(WAVE)
 	@$(call publish_file,$(BUILD)/results.csv,$(PUBLISHED))
 	@if [ -f '$(BUILD)/changes.csv' ]; then $(call publish_file,$(BUILD)/changes.csv,$(PUBLISHED)); fi
 
 # Changes since earlier waves are computed with the tables, so earlier waves' files are inputs too.
 EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.sav $(DATA_DIR)/waves/*/*.parquet \
 	$(DATA_DIR)/published/*.yml)
+TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py
 
-$(BUILD)/results.csv: $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py | $(ENV)
-	@$(CLI) tables --wave $(WAVE)
-
-# All the notebooks run in one command, one kernel per core, each kernel kept for several notebooks (starting
-# Python and importing pandas and matplotlib is most of a notebook's cost). Which ones run follows from what
-# changed since the last successful run ($?): a notebook or its commentary template re-runs that notebook; an
-# input of the about notebook only (about.py) re-runs it; an input of the findings only (results.csv,
-# report.yml, the findings code) re-runs the eight findings; anything else, and an executed notebook that has
-# gone missing, re-runs what needs it.
+# The notebooks run in one command, one kernel per core, each kernel kept for several notebooks and forked, ready,
+# from a process that has imported what they need (kernel_fork.py). When the tables are due, the same command
+# computes them first, while that process gets ready: when an input of theirs changed, or results.csv has gone.
+# Which notebooks run follows from what changed since the last successful run ($?): a notebook or its commentary
+# template re-runs that notebook; an input of the about notebook only (about.py) re-runs it; an input of the
+# findings only (the tables' inputs from earlier waves, report.yml, the findings code) re-runs the eight
+# findings; anything else, and an executed notebook that has gone missing, re-runs what needs it.
 ABOUT_ONLY := $(PKG)/about.py
-FINDINGS_ONLY := $(BUILD)/results.csv report/report.yml report/findings/_changes.md.j2 $(PKG)/findings.py \
-	$(PKG)/charts.py
+FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/changes.py report/report.yml \
+	report/findings/_changes.md.j2 $(PKG)/findings.py $(PKG)/charts.py
 OWN_INPUTS := $(ALL_NBS) $(FINDING_TEMPLATES)
 notebooks_to_run = $(sort \
 	$(if $(filter-out $(OWN_INPUTS) $(ABOUT_ONLY) $(FINDINGS_ONLY) FORCE,$(1)),$(ALL_NBS)) \
@@ -117,12 +118,20 @@ notebooks_to_run = $(sort \
 	$(patsubst report/findings/%.md.j2,notebooks/%.ipynb,$(filter $(FINDING_TEMPLATES),$(1))) \
 	$(addprefix notebooks/,$(notdir $(MISSING_NBS))))
 MISSING_NBS = $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS))
+NO_TABLES = $(if $(wildcard $(BUILD)/results.csv),,no tables)
+tables_due = $(or $(filter $(TABLE_INPUTS),$(1)),$(NO_TABLES))
 
 notebooks: $(NOTEBOOKS_DONE)
 
-$(NOTEBOOKS_DONE): $(OWN_INPUTS) $(WAVE_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) \
-		$(if $(MISSING_NBS),FORCE) | $(ENV)
-	@$(CLI) notebooks --wave $(WAVE) --figures-dir $(FIGURES_DIR) --stamp $@ $(call notebooks_to_run,$?)
+$(NOTEBOOKS_DONE): $(TABLE_INPUTS) $(OWN_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) \
+		$(if $(MISSING_NBS)$(NO_TABLES),FORCE) | $(ENV)
+	@$(CLI) notebooks --wave $(WAVE) $(if $(call tables_due,$?),--tables) --figures-dir $(FIGURES_DIR) --stamp $@ \
+		$(call notebooks_to_run,$?)
+
+# Written by the notebooks step when due (above); its modification time says when the tables last changed, so
+# that the workbook is written again only then.
+$(BUILD)/results.csv: $(NOTEBOOKS_DONE)
+	@:
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
 PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)

@@ -239,3 +239,38 @@ def test_ctrl_c_while_the_pdf_is_laid_out_leaves_no_process_behind(html, tmp_pat
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+LAYOUT_COUNTING_TYPES = """\
+import sys, cffi.api
+from pathlib import Path
+import collaborative_citizen.publish_pdf as publish_pdf
+if sys.argv[2] == "without":
+    publish_pdf._codepoint_arrays_of_any_length = lambda: None
+parsed, parse = [], cffi.api.FFI._typeof_locked
+cffi.api.FFI._typeof_locked = lambda self, cdecl: parsed.append(cdecl) or parse(self, cdecl)
+head, parts = publish_pdf.split_parts(Path(sys.argv[1]).read_text(encoding="utf-8"))
+pdf = b"".join(publish_pdf.layout(publish_pdf.part_document(head, section)).pdf for section in
+               [parts[0][2], parts[-1][2]])
+sys.stdout.buffer.write(pdf + b"\\n" + repr(sorted(set(parsed))).encode())
+"""
+
+
+def test_glyph_arrays_of_every_length_share_one_type_and_the_same_pdf(html, tmp_path):
+    """WeasyPrint asks cffi for a new array type for each number of glyphs it keeps of a font; allocated with the
+    one open-length type instead, the pages are byte for byte the same."""
+    import re
+    import subprocess
+    import sys
+
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    runs = {}
+    for mode in ("with", "without"):
+        done = subprocess.run([sys.executable, "-c", LAYOUT_COUNTING_TYPES, str(page), mode], check=True,
+                              capture_output=True, timeout=120)
+        pdf, _, types = done.stdout.rpartition(b"\n")
+        runs[mode] = pdf, [t for t in eval(types) if re.fullmatch(r"hb_codepoint_t\[\d*\]", t)]
+    assert runs["with"][0] == runs["without"][0]
+    assert runs["with"][1] == ["hb_codepoint_t[]"]
+    assert len(runs["without"][1]) > 2  # (what the test would see if the arrays kept their fixed lengths)

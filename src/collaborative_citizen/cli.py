@@ -64,10 +64,12 @@ def cmd_notebook(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
-    """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
+    """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook. With
+    --tables, the tables are computed first, while the kernels get ready."""
     from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
-    check_source_date_epoch()
+    if not args.tables:
+        check_source_date_epoch()
     jobs = []
     for name in dict.fromkeys(args.notebooks):  # once each, in the order given
         notebook = Path(name)
@@ -77,10 +79,17 @@ def cmd_notebooks(args) -> int:
         jobs.append(NotebookJob(notebook, Path(args.build_dir) / args.wave / "notebooks" / notebook.name, parameters,
                                 if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {}))
 
+    def tables_first():
+        # The tables step's own messages: its errors are reported as the tables'.
+        args.command = "tables"
+        cmd_tables(args)
+        args.command = "notebooks"
+        check_source_date_epoch()
+
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
 
-    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done)
+    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None)
     if errors:
         raise NotebookError("\n".join(errors))
     if args.stamp:
@@ -125,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--figures-dir", default=None,
                      help="where charts go, for the notebooks that declare figures_dir (default: figures)")
     sub.add_argument("--stamp", default=None, help="file to write when every notebook succeeded (for make)")
+    sub.add_argument("--tables", action="store_true",
+                     help="compute the tables first (as the tables command does), while the kernels start")
     sub.set_defaults(func=cmd_notebooks)
     return main
 

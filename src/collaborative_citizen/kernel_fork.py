@@ -64,12 +64,18 @@ class ForkServer:
                                f"{reply['error']}")
         return ForkedProcess(reply["pid"])
 
+    def stop(self) -> None:
+        """Stop the server, which may still be importing: a kernel asked for meanwhile does not start. (Kernels
+        it has started stop with it.)"""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait()
+
     def close(self) -> None:
-        """Stop the server (its kernels have been shut down by their managers; it may still be importing)."""
+        """Stop the server once its kernels have been shut down by their managers."""
+        self.stop()
         self.replies.close()
         self.socket.close()
-        self.process.terminate()
-        self.process.wait()
 
 
 class ForkedProcess:

@@ -272,11 +272,12 @@ def default_workers() -> int:
 
 
 def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int | None = None,
-                  done=None) -> list[str]:
+                  done=None, meanwhile=None) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
-    The kernels start at once; meanwhile the parameters of every notebook are checked, and no notebook runs
-    unless all are right (NotebookError)."""
+    The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
+    the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
+    raised)."""
     pending: queue.Queue = queue.Queue()
     for job in jobs:
         pending.put(job)
@@ -346,6 +347,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     for thread in threads:
         thread.start()
     try:
+        if meanwhile is not None:
+            meanwhile()
         for job in jobs:
             known = declared[job.notebook] = declared_parameters(job.notebook)
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
@@ -353,6 +356,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         _quiet_papermill()
     except BaseException:
         wrong.set()
+        if server is not None:
+            server.stop()  # a worker still waiting for its kernel is told at once
         raise
     finally:
         checked.set()
