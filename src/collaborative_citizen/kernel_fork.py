@@ -25,6 +25,8 @@ import traceback
 PRELOADED = ("pandas", "matplotlib.figure", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display",
              "collaborative_citizen.findings", "collaborative_citizen.about")
 KERNEL_MODULE = "ipykernel_launcher"
+# How long a kernel may wait for the server, which may still be importing on a busy machine.
+SERVER_TIMEOUT = 60
 
 
 class ForkServer:
@@ -131,7 +133,7 @@ def forked_provisioner(manager, server: ForkServer):
             if not server.can_start(cmd):
                 return await super().launch_kernel(cmd, **kwargs)
             self.process = server.start_kernel(cmd, kwargs.get("env") or dict(os.environ),
-                                               kwargs.get("cwd") or os.getcwd(), timeout=60)
+                                               kwargs.get("cwd") or os.getcwd(), timeout=SERVER_TIMEOUT)
             # Its own session, as jupyter_client starts kernels: a signal to its group reaches it alone.
             self.pid = self.pgid = self.process.pid
             self.cwd = kwargs.get("cwd", os.getcwd())
@@ -142,8 +144,8 @@ def forked_provisioner(manager, server: ForkServer):
 
 
 def serve(connection: socket.socket, preload: list[str]) -> None:
-    """Import `preload` (what the notebooks use), then fork a kernel for each request (one JSON line: argv, env, cwd) and
-    answer with its pid, or with what could not be imported."""
+    """Import `preload` (what the notebooks use), then fork a kernel for each request (one JSON line: argv, env,
+    cwd) and answer with its pid, or with what could not be imported."""
     failed = None
     try:
         for name in preload:
@@ -203,6 +205,6 @@ def _become_kernel(argv: list[str], env: dict, cwd: str) -> None:
 
 
 if __name__ == "__main__":
-    # Ctrl-C reaches the whole build: the command that started the server decides, and closes the socket.
+    # Ctrl-C reaches the whole build: the command that started the server decides, and stops it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(socket.socket(fileno=int(sys.argv[1])), sys.argv[2:])
