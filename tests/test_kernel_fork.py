@@ -96,3 +96,14 @@ def test_the_notebooks_run_in_forked_kernels(tmp_path):
     assert len(servers) == 1 and os.getpid() not in servers
     assert len({s["pid"] for s in seen}) == 2  # two workers, each keeping its kernel
     assert all(_gone(pid) for pid in {s["pid"] for s in seen} | servers)
+
+
+def test_with_no_notebooks_to_run_no_kernel_starts(monkeypatch):
+    """The tables alone (make report after results.csv has gone, nothing else changed) start no kernel."""
+    from collaborative_citizen import notebooks
+
+    monkeypatch.setattr(notebooks, "ForkServer", lambda *a, **k: pytest.fail("a fork server was started"))
+    monkeypatch.setattr(notebooks, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
+    ran = []
+    assert run_notebooks([], meanwhile=lambda: ran.append("tables")) == []
+    assert ran == ["tables"]

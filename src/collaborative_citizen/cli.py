@@ -68,7 +68,7 @@ def cmd_notebooks(args) -> int:
     --tables, the tables are computed first, while the kernels get ready."""
     from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
-    if not args.tables:
+    if not args.tables:  # (with --tables, after them: they need no date, and a failed build keeps them)
         check_source_date_epoch()
     jobs = []
     for name in dict.fromkeys(args.notebooks):  # once each, in the order given

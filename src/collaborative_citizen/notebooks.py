@@ -22,7 +22,7 @@ import nbformat
 
 from . import available_cores
 from .errors import NotebookError
-from .kernel_fork import ForkServer
+from .kernel_fork import ForkServer, forked_provisioner
 
 # Papermill stamps these with wall-clock times; they would make two builds of the same inputs differ.
 VOLATILE_METADATA = ("start_time", "end_time", "duration", "exception")
@@ -169,8 +169,6 @@ class Kernel:
                                              connection_file=str(self.folder / "kernel.json"),
                                              ip=str(self.folder / "k"))
         if fork_server is not None:
-            from .kernel_fork import forked_provisioner
-
             self.manager.provisioner = forked_provisioner(self.manager, fork_server)
         self.notebooks_run = 0
         try:
@@ -278,6 +276,10 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
     the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
     raised)."""
+    if not jobs:
+        if meanwhile is not None:
+            meanwhile()
+        return []
     pending: queue.Queue = queue.Queue()
     for job in jobs:
         pending.put(job)
@@ -339,7 +341,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
 
     count = max(1, min(workers or default_workers(), len(jobs)))
     # The kernels are forked from one process that imports what the notebooks need once, meanwhile.
-    server = ForkServer(env={**os.environ, "MPLBACKEND": "Agg"}) if jobs else None
+    server = ForkServer(env={**os.environ, "MPLBACKEND": "Agg"})
     # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
     # workers for their kernels, this thread for papermill) can see them half made.
     _one_client_manager()
@@ -356,15 +358,13 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         _quiet_papermill()
     except BaseException:
         wrong.set()
-        if server is not None:
-            server.stop()  # a worker still waiting for its kernel is told at once
+        server.stop()  # a worker still waiting for its kernel is told at once
         raise
     finally:
         checked.set()
         for thread in threads:
             thread.join()
-        if server is not None:
-            server.close()
+        server.close()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
     errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
     if skipped:
