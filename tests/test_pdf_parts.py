@@ -274,3 +274,17 @@ def test_glyph_arrays_of_every_length_share_one_type_and_the_same_pdf(html, tmp_
     assert runs["with"][0] == runs["without"][0]
     assert runs["with"][1] == ["hb_codepoint_t[]"]
     assert len(runs["without"][1]) > 2  # (what the test would see if the arrays kept their fixed lengths)
+
+
+def test_the_pieces_that_take_longest_are_laid_out_first(html):
+    """The layout server starts the costliest documents first, so that no long one starts last: the appendix's
+    largest table (a sixth of the layout time, though a finding's HTML is longer) first, and the 48 pages of
+    furniture (laid out last by length) among the first third."""
+    head, parts = publish_pdf.split_parts(html)
+    documents = [(kind, publish_pdf.part_document(head, section)) for _, kind, section in parts]
+    documents.append(("furniture", publish_pdf.furniture_document(head, publish_pdf.FURNITURE_PAGES, "Title")))
+    ranked = [kind for kind, _ in sorted(documents, key=lambda d: -publish_pdf.layout_cost(d[1]))]
+    assert ranked[0] == "appendix"
+    assert ranked.index("furniture") < len(ranked) / 3
+    longest = max(documents, key=lambda d: len(d[1].html))
+    assert longest[0] == "findings"  # (what length alone would have started first)
