@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 from pathlib import Path
@@ -12,14 +11,12 @@ from pathlib import Path
 # sooner without them.
 from .codebook import CodebookError, load_codebook
 from .errors import DataValidationError, NotebookError
-from .waves import WaveError, load_wave, wave_folder
+from .waves import WaveError, is_plain_id, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
 EXIT_INVALID = 2
 # A file that is wrong everywhere (the wrong file, a shifted column) would otherwise print thousands of lines.
 PROBLEMS_LISTED = 100
-# A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b') or empty.
-WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def cmd_validate(args) -> int:
@@ -177,11 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {where}{args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
               + ("" if debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
         return 1
-
-
-def is_plain_id(text: str) -> bool:
-    """A wave id names one folder of data/waves: no path separators, no '..', nothing empty or hidden."""
-    return bool(WAVE_ID.fullmatch(text or ""))
 
 
 def debugging() -> bool:

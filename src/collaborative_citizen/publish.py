@@ -42,13 +42,12 @@ from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, co
 from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
-from .waves import WaveError, load_wave, wave_folder
+from .waves import WaveError, is_plain_id, load_wave, wave_folder
 from .changes import read_changes
 from .statistics import ALPHA
 from .wording import points
 
 EXIT_INVALID = 2
-WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Packages whose versions shape the output, named in the colophon.
 PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2", "pypdf",
             "mistune", "weasyprint", "fonttools", "openpyxl")
@@ -574,7 +573,7 @@ def publish_step(command: str, paths: Paths, wave: str, layouter=None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if not WAVE_ID.fullmatch(args.wave):
+    if not is_plain_id(args.wave):
         print(f"error: --wave {args.wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', "
               "starting with a letter or digit)", file=sys.stderr)
         return EXIT_INVALID

@@ -17,7 +17,8 @@ REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age"
 OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "weighted", "reconstructed",
             "notes")
 GEOGRAPHIES = ("GB", "UK")
-WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b'), hidden or empty.
+WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class WaveError(ValueError):
@@ -72,9 +73,14 @@ class Wave:
         return self.variable_map.get(variable, variable)
 
 
+def is_plain_id(text) -> bool:
+    """Whether `text` names one folder of data/waves: no path separators, no '..', nothing empty or hidden."""
+    return isinstance(text, str) and bool(WAVE_ID.fullmatch(text))
+
+
 def check_wave_id(wave_id: str) -> str:
     """A wave id is a plain folder name: never a path that could climb out of data/waves."""
-    if not isinstance(wave_id, str) or not WAVE_ID.match(wave_id):
+    if not is_plain_id(wave_id):
         raise WaveError(f"WAVE={wave_id!r}: not a plain wave id (letters, digits, '-', '_' or '.', "
                         "e.g. 2014)")
     return wave_id
