@@ -101,7 +101,7 @@ def _cli(*args, env=None):
                           text=True, env=env)
 
 
-@pytest.mark.parametrize("wave", ["../x", "a/b", "", ".hidden", "2014/../2014"])
+@pytest.mark.parametrize("wave", ["../x", "a/b", "", ".hidden", "2014/../2014", "2014\n"])
 def test_a_wave_that_is_not_a_plain_id(wave, capsys):
     assert cli_main(["validate", "--wave", wave]) == 2
     err = capsys.readouterr().err

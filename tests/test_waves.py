@@ -127,3 +127,12 @@ def test_wave_descriptions_are_checked_field_by_field(tmp_path, change, message)
     with pytest.raises(WaveError) as caught:
         load_wave(folder)
     assert str(caught.value).startswith(f"{folder}/wave.yml: ") and message in str(caught.value)
+
+
+@pytest.mark.parametrize("wave", ["2014\n", "../2014", "", None])
+def test_a_wave_id_is_a_plain_folder_name(wave):
+    from collaborative_citizen.waves import WaveError, check_wave_id
+
+    with pytest.raises(WaveError, match="not a plain wave id"):
+        check_wave_id(wave)
+    assert check_wave_id("2015-b.v2") == "2015-b.v2"
