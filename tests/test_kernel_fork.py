@@ -107,3 +107,58 @@ def test_with_no_notebooks_to_run_no_kernel_starts(monkeypatch):
     ran = []
     assert run_notebooks([], meanwhile=lambda: ran.append("tables")) == []
     assert ran == ["tables"]
+
+
+def _with_marker(marker: str) -> list[int]:
+    """The processes whose environment carries `marker` (the kernels' command lines are their server's)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                environ = open(f"/proc/{entry}/environ", "rb").read()
+            except OSError:
+                continue
+            if marker.encode() in environ:
+                found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_while_the_notebooks_run_leaves_no_kernel_behind(tmp_path):
+    """Ctrl-C reaches the command and its fork server, not the kernels (each in a session of its own, as
+    jupyter_client starts them): they stop with their server."""
+    import signal
+    import subprocess
+    import sys
+    import uuid
+
+    marker = f"CC_TEST_RUN={uuid.uuid4()}"
+    paths = []
+    for n in range(3):
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [nbformat.v4.new_code_cell("wave = ''\ndata_dir = ''\nbuild_dir = ''",
+                                                    metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(f"open({str(tmp_path / f'started-{n}')!r}, 'w').close()\n"
+                                              "import time\ntime.sleep(60)")]
+        nbformat.write(nb, tmp_path / f"{n}.ipynb")
+        paths.append(str(tmp_path / f"{n}.ipynb"))
+    name, value = marker.split("=")
+    process = subprocess.Popen([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path / "build"),
+                                "notebooks", *paths], cwd=tmp_path, env={**os.environ, name: value},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "started-0").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_with_marker(marker)) >= 3  # the command, its server and at least one kernel
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) != 0
+        deadline = time.monotonic() + 10
+        while _with_marker(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _with_marker(marker) == [], "processes of the interrupted command are still running"
+    finally:
+        for pid in _with_marker(marker):
+            os.kill(pid, signal.SIGKILL)
