@@ -453,7 +453,7 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
                     # (A worker that dies takes the build down with an error, where multiprocessing.Pool would
                     # wait.)
                     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-                # Longest first: no long document starts last.
+                # Costliest first: no long layout starts last.
                 order = sorted(range(len(documents)), key=lambda n: -layout_cost(documents[n]))
                 laid = dict(zip(order, pool.map(layout, [documents[n] for n in order])))
                 answer = ("laid out", [laid[n] for n in range(len(documents))])
