@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print(f"error: {args.command}: interrupted; nothing was written", file=sys.stderr)
+        print(f"error: {args.command}: interrupted; the published report and tables are unchanged", file=sys.stderr)
         return 130
     except Exception as error:  # a genuine crash: one line, the traceback only on request
         _traceback_if_debugging()
