@@ -226,3 +226,27 @@ def test_a_kernel_has_one_client_for_all_its_notebooks(tmp_path, monkeypatch):
     finally:
         kernel.shutdown()
     assert not client.channels_running
+
+
+def test_readying_a_kernel_does_not_wait_for_its_output_to_fall_quiet(tmp_path, monkeypatch):
+    """jupyter_client's wait_for_ready ends by reading the output channel until nothing has come for 0.2 s; the
+    worker's client reads it once, to see that it is connected (nbclient reads only its own requests' output)."""
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from collaborative_citizen.notebooks import Kernel
+
+    reads = []
+    get_msg = AsyncZMQSocketChannel.get_msg
+
+    async def counted(self, *args, **kwargs):
+        reads.append(self)
+        return await get_msg(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", counted)
+    kernel = Kernel(tmp_path)
+    try:
+        client = kernel.manager.client()
+        assert sum(channel is client.iopub_channel for channel in reads) == 1
+        assert any(channel is client.shell_channel for channel in reads)
+    finally:
+        kernel.shutdown()

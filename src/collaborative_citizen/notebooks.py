@@ -1,8 +1,9 @@
 """Execute the report's parameterised notebooks with papermill, strictly and reproducibly.
 
 `run_notebook` runs one notebook in a kernel of its own. `run_notebooks` runs many at once: one worker thread per
-core, each keeping one kernel for all the notebooks it is given, so that a build pays for starting Python and
-importing pandas and matplotlib once per worker instead of twice per notebook (the command and its kernel).
+core, each keeping one kernel for all the notebooks it is given; the kernels are forked, ready, from one process
+that has imported what they need (kernel_fork.py), so a build pays for starting Python and importing pandas and
+matplotlib once, not twice per notebook (the command and its kernel).
 Between two notebooks the kernel's namespace is cleared; charts never depend on global matplotlib state
 (`charts._house_style`), and execution counts are renumbered, so an executed notebook is byte for byte what a
 fresh kernel gives. Kernels talk to their worker over Unix sockets in a private folder, not TCP ports: parallel
@@ -14,6 +15,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -209,9 +211,32 @@ def _one_client_manager():
                 super().start_channels(*args, **kwargs)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
-            if not self._ready:
-                await super().wait_for_ready(timeout=timeout)
-                self._ready = True
+            """As jupyter_client's, less its last step, which reads the output channel until it has been quiet
+            for 0.2 s: nbclient reads only the messages its own requests cause, and the kernel has answered."""
+            if self._ready:
+                return
+            limit = START_TIMEOUT if timeout is None else timeout
+            deadline = time.monotonic() + limit
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except queue.Empty:
+                    pass
+                else:
+                    if reply["msg_type"] == "kernel_info_reply":
+                        try:  # the output channel is connected: the request's status has come through
+                            await self.iopub_channel.get_msg(timeout=0.2)
+                        except queue.Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(reply)
+                            break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {limit:g} seconds")
+            self._ready = True
 
     class OneClientKernelManager(AsyncKernelManager):
         one_client = None
