@@ -63,6 +63,18 @@ def cmd_notebook(args) -> int:
 def cmd_notebooks(args) -> int:
     """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook. With
     --tables, the tables are computed first, while the kernels get ready."""
+    from .kernel_fork import ForkServer
+
+    # Started first: it takes two seconds to import what the kernels need.
+    server = ForkServer() if args.notebooks else None
+    try:
+        return _notebooks(args, server)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _notebooks(args, server) -> int:
     from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
     if not args.tables:  # (with --tables, after them: they need no date, and a failed build keeps them)
@@ -86,7 +98,8 @@ def cmd_notebooks(args) -> int:
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
 
-    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None)
+    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None,
+                           fork_server=server)
     if errors:
         raise NotebookError("\n".join(errors))
     if args.stamp:

@@ -33,10 +33,12 @@ class ForkServer:
     """The client end: starts the server at once (it imports while the caller gets on with its own work) and asks
     it for kernels, from any thread."""
 
-    def __init__(self, env: dict | None = None, preload: tuple[str, ...] = PRELOADED):
+    def __init__(self, preload: tuple[str, ...] = PRELOADED):
         ours, theirs = socket.socketpair()
+        # (Kernels draw without a display; matplotlib reads MPLBACKEND when it is imported, here.)
         self.process = subprocess.Popen([sys.executable, "-m", __name__, str(theirs.fileno()), *preload],
-                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env)
+                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                        env={**os.environ, "MPLBACKEND": "Agg"})
         theirs.close()
         self.socket = ours
         self.replies = ours.makefile("rb")

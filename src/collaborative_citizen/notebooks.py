@@ -295,12 +295,12 @@ def default_workers() -> int:
 
 
 def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int | None = None,
-                  done=None, meanwhile=None) -> list[str]:
+                  done=None, meanwhile=None, fork_server: ForkServer | None = None) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
     The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
     the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
-    raised)."""
+    raised). The kernels are forked from `fork_server` (started here if not given; stopped here)."""
     if not jobs:
         if meanwhile is not None:
             meanwhile()
@@ -366,7 +366,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
 
     count = max(1, min(workers or default_workers(), len(jobs)))
     # The kernels are forked from one process that imports what the notebooks need once, meanwhile.
-    server = ForkServer(env={**os.environ, "MPLBACKEND": "Agg"})
+    server = fork_server or ForkServer()
     # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
     # workers for their kernels, this thread for papermill) can see them half made.
     _one_client_manager()
