@@ -46,8 +46,8 @@ class ForkServer:
 
     def can_start(self, cmd: list[str]) -> bool:
         """Whether `cmd` starts the kernel this server forks: ipykernel, in the server's own Python."""
-        return len(cmd) > 3 and cmd[1:3] == ["-m", KERNEL_MODULE] and os.path.realpath(cmd[0]) == os.path.realpath(
-            sys.executable)
+        same_python = os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)
+        return len(cmd) > 3 and cmd[1:3] == ["-m", KERNEL_MODULE] and same_python
 
     def start_kernel(self, cmd: list[str], env: dict, cwd: str, timeout: float) -> "ForkedProcess":
         request = json.dumps({"argv": cmd[3:], "env": env, "cwd": str(cwd)}).encode("utf-8") + b"\n"
@@ -134,11 +134,11 @@ def forked_provisioner(manager, server: ForkServer):
         async def launch_kernel(self, cmd, **kwargs):
             if not server.can_start(cmd):
                 return await super().launch_kernel(cmd, **kwargs)
-            self.process = server.start_kernel(cmd, kwargs.get("env") or dict(os.environ),
-                                               kwargs.get("cwd") or os.getcwd(), timeout=SERVER_TIMEOUT)
+            self.cwd = kwargs.get("cwd") or os.getcwd()
+            self.process = server.start_kernel(cmd, kwargs.get("env") or dict(os.environ), self.cwd,
+                                               timeout=SERVER_TIMEOUT)
             # Its own session, as jupyter_client starts kernels: a signal to its group reaches it alone.
             self.pid = self.pgid = self.process.pid
-            self.cwd = kwargs.get("cwd", os.getcwd())
             return self.connection_info
 
     manager.kernel_id = manager.kernel_id or str(uuid.uuid4())
