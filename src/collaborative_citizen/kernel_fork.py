@@ -102,11 +102,8 @@ class ForkedProcess:
                 self.returncode = -self.signalled if self.signalled else 0
         return self.returncode
 
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
+    def wait(self) -> int:
         while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
             time.sleep(0.01)
         return self.returncode
 

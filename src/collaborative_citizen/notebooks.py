@@ -300,7 +300,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
     The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
     the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
-    raised). The kernels are forked from `fork_server` (started here if not given; stopped here)."""
+    raised). The kernels are forked from `fork_server`, or from one started (and stopped) here."""
     if not jobs:
         if meanwhile is not None:
             meanwhile()
@@ -367,6 +367,7 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
     count = max(1, min(workers or default_workers(), len(jobs)))
     # The kernels are forked from one process that imports what the notebooks need once, meanwhile.
     server = fork_server or ForkServer()
+    own_server = fork_server is None
     # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
     # workers for their kernels, this thread for papermill) can see them half made.
     _one_client_manager()
@@ -389,7 +390,8 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
         checked.set()
         for thread in threads:
             thread.join()
-        server.close()
+        if own_server:
+            server.close()
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
     errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
     if skipped:
