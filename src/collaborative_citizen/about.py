@@ -41,8 +41,9 @@ class SurveyAbout:
         """Unweighted and weighted composition of the sample on the main demographics."""
         weights = self.respondents.weights
         rows = []
-        for key in PROFILE:
-            variable = self.respondents.codebook.demographics[key]
+        demographics = self.respondents.codebook.demographics  # without those the wave did not collect
+        for key in (k for k in PROFILE if k in demographics):
+            variable = demographics[key]
             codes = self.respondents.codes(key)
             for answer in variable.answers:
                 mask = codes == answer.code
@@ -75,14 +76,22 @@ class SurveyAbout:
     def html(self) -> str:
         wave, numbers = self.wave, self.numbers()
         efficiency = Number(numbers["weighting_efficiency"], "weighting_efficiency")
+        base = numbers["wave"]["base"]
+        sample = f", {escape(wave.sample)}" if wave.sample else ""
         parts = ['<section class="about" id="about-the-survey">', "<h2>About the survey</h2>",
-                 f"<p>{escape(wave.agency)} interviewed {numbers['wave']['base']:,} {escape(wave.population)} "
-                 f"from {escape(wave.fieldwork_prose)} ({escape(wave.mode)}).</p>",
-                 "<p>Results are weighted so that the sample matches the population's profile. Weighting costs "
-                 f"precision: the weighting efficiency is {pct(efficiency)}, so the {numbers['wave']['base']:,} "
-                 f"interviews carry the statistical information of about {round(numbers['effective_base']):,} "
-                 "unweighted ones (the effective base). Percentages are weighted; every base shown is the "
-                 "unweighted number of people asked.</p>"]
+                 f"<p>{escape(wave.agency)} interviewed {base:,} {escape(wave.population)}{sample}{',' if sample else ''} "
+                 f"from {escape(wave.fieldwork_prose)} ({escape(wave.mode)}).</p>"]
+        if wave.weighted:
+            parts.append(f"<p>{escape(wave.weighting_text)} Weighting costs precision: the weighting "
+                         f"efficiency is {pct(efficiency)}, so the {base:,} interviews carry the statistical "
+                         f"information of about {round(numbers['effective_base']):,} unweighted ones (the effective "
+                         "base). Percentages are weighted; every base shown is the unweighted number of people "
+                         "asked.</p>")
+        else:
+            parts.append("<p>The results are not weighted: every respondent counts equally, and every base shown is "
+                         "the number of people asked.</p>")
+        if wave.notes and not wave.reconstructed:
+            parts.append(f'<p class="note wave-notes">{escape(wave.notes)}</p>')
         if wave.reconstructed:
             targets = numbers.get("targets", {})
             parts.append(

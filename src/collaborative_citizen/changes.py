@@ -60,12 +60,46 @@ def earlier_estimates(data_dir: Path, wave: Wave, codebook: Codebook) -> list[tu
     return sorted(sources, key=lambda s: (s[0].fieldwork_start, s[0].id))
 
 
-def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: Path) -> pd.DataFrame:
+NOT_ASKED_COLUMNS = ["wave", "question", "item", "last_asked"]
+
+
+def not_asked(asked: dict, wave: Wave, codebook: Codebook, sources) -> pd.DataFrame:
+    """Every codebook question, and every item of a grid this wave asked in part, that this wave did not ask, with
+    the latest earlier wave that did (empty when none did). A question none of the waves so far asked (one
+    added to the codebook for a later wave) is not listed."""
+    asked_in = {}
+    for other, figures in sources:
+        for question, item, _ in figures:
+            asked_in.setdefault((question, ""), []).append(other.id)
+            asked_in.setdefault((question, item), []).append(other.id)
+    rows = []
+    for question in codebook.questions.values():
+        if question.key not in asked:
+            last = asked_in.get((question.key, ""))
+            if last:
+                rows.append({"wave": wave.id, "question": question.key, "item": "", "last_asked": last[-1]})
+            continue
+        for item in question.items:
+            if item.key not in asked[question.key]:
+                last = asked_in.get((question.key, item.key))
+                rows.append({"wave": wave.id, "question": question.key, "item": item.key,
+                             "last_asked": last[-1] if last else ""})
+    return pd.DataFrame(rows, columns=NOT_ASKED_COLUMNS)
+
+
+def read_not_asked(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame(columns=NOT_ASKED_COLUMNS)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: Path,
+                 sources: list | None = None) -> pd.DataFrame:
     """One row per whole-sample figure of this wave and earlier wave that has it; `latest` marks the most recent
     earlier wave for each figure, the comparison commentary reports."""
     totals = table[table.breakdown == "total"]
     rows = []
-    sources = earlier_estimates(data_dir, wave, codebook)
+    sources = earlier_estimates(data_dir, wave, codebook) if sources is None else sources
     for other, figures in sources:
         source = "respondent data" if isinstance(other, Wave) else "published"
         note = design_note(wave, other)

@@ -28,14 +28,18 @@ def cmd_validate(args) -> int:
 def cmd_tables(args) -> int:
     from .tables import weighted_tables, write_results
 
-    from .changes import wave_changes, write_changes
+    from .changes import earlier_estimates, not_asked, wave_changes, write_changes
 
     respondents = _respondents(args)
     table = weighted_tables(respondents)
-    changes = wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir))
+    sources = earlier_estimates(Path(args.data_dir), respondents.wave, respondents.codebook)
+    changes = wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir), sources)
     out = Path(args.build_dir) / args.wave / "results.csv"
-    # changes.csv first: results.csv is what make checks, so it must appear only when both are written.
+    # changes.csv and not_asked.csv first: results.csv is what make checks, so it must appear only when all three
+    # are written.
     write_changes(changes, out.with_name("changes.csv"))
+    write_changes(not_asked(respondents.asked, respondents.wave, respondents.codebook, sources),
+                  out.with_name("not_asked.csv"))
     write_results(table, out)
     compared = sorted(set(changes.previous_wave)) if len(changes) else []
     print(f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"

@@ -1,7 +1,7 @@
 """The questionnaire as data: questions, answers, nets and how each is stored in a respondent file."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -95,6 +95,7 @@ class Answer:
     label: str
     label_source: str
     exclusive: bool = False
+    lower: int | None = None  # a band of a numeric variable (age): its lowest value; the band runs to the next's
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,34 @@ class Variable:
     max_answers: int | None = None
     split_variable: str | None = None
     groupings: dict = field(default_factory=dict)  # e.g. ways and aspects of a grid, key -> label
+    dont_know_in_base: bool = True  # False: those answering don't know are left out of the question's base
+
+    @property
+    def banded(self) -> bool:
+        """Whether the answers are bands of a numeric variable, with break points (`lower:` on each answer)."""
+        return bool(self.answers) and all(a.lower is not None for a in self.answers)
+
+    def band_of(self, values):
+        """The code of the band each value falls in (NaN below the first band or where the value is NaN)."""
+        import numpy as np
+
+        answers = sorted(self.answers, key=lambda a: a.lower)
+        lowers = np.array([a.lower for a in answers], dtype=float)
+        codes = np.array([a.code for a in answers], dtype=float)
+        values = np.asarray(values, dtype=float)
+        position = np.searchsorted(lowers, values, side="right") - 1
+        return np.where(np.isnan(values) | (position < 0), np.nan, codes[np.clip(position, 0, None)])
+
+    def band_labels(self, minimum: int | None) -> dict[str, str]:
+        """'16-24', '25-34' ... '65+': each band's label from the break points, the youngest starting at the
+        wave's minimum age."""
+        answers = sorted(self.answers, key=lambda a: a.lower)
+        labels = {}
+        for n, answer in enumerate(answers):
+            low = max(answer.lower, minimum) if n == 0 and minimum is not None else answer.lower
+            labels[answer.key] = (f"{low}+" if n == len(answers) - 1
+                                  else f"{low}-{answers[n + 1].lower - 1}")
+        return labels
 
     @property
     def codes(self) -> dict[int, Answer]:
@@ -178,6 +207,7 @@ class Codebook:
     questions: dict[str, Variable]
     demographics: dict[str, Variable]
     design: dict[str, Variable]
+    source: "Codebook | None" = None  # for a wave's view (for_wave): the codebook it was made from
 
     def __getitem__(self, key: str) -> Variable:
         for group in (self.questions, self.demographics, self.design):
@@ -188,6 +218,37 @@ class Codebook:
     @property
     def all_variables(self) -> dict[str, Variable]:
         return {**self.design, **self.demographics, **self.questions}
+
+    @property
+    def column_names(self) -> set[str]:
+        """Every respondent-file column the codebook knows: demographics, design variables, question variables."""
+        return {name for v in self.all_variables.values() for name in v.variables}
+
+    def for_wave(self, wave) -> "Codebook":
+        """The codebook as one wave's report sees it: the demographics it did not collect left out, banded
+        answers labelled for its minimum age (or as wave.yml's bands give), don't know left out of the answers
+        of a question whose base excludes it."""
+        demographics = {}
+        for key, variable in self.demographics.items():
+            if key in wave.not_collected:
+                continue
+            if variable.banded:
+                labels = {**variable.band_labels(wave.minimum_age), **wave.bands.get(key, {}).get("labels", {})}
+                variable = replace(variable, answers=tuple(replace(a, label=labels.get(a.key, a.label))
+                                                           for a in variable.answers))
+            demographics[key] = variable
+        questions = {}
+        for key, question in self.questions.items():
+            if not question.dont_know_in_base:
+                question = replace(question, answers=tuple(a for a in question.answers if a.key != "dont_know"),
+                                   nets=tuple(n for n in question.nets if "dont_know" not in n.answers))
+            questions[key] = question
+        return replace(self, demographics=demographics, questions=questions, source=self)
+
+    def original_label(self, variable: str, key: str) -> str:
+        """An answer's label as the codebook writes it (before a wave's view relabelled it)."""
+        base = self.source or self
+        return base[variable].label_of(key)
 
 
 def _answers(raw: list, where: str) -> tuple[Answer, ...]:
@@ -200,8 +261,12 @@ def _answers(raw: list, where: str) -> tuple[Answer, ...]:
             raise CodebookError(f"{field}: answer {key!r} needs label_source (expected published or assumed)")
         if isinstance(code, bool) or not isinstance(code, int):
             raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number (expected e.g. code: 1)")
+        lower = entry.get("lower")
+        if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int)):
+            raise CodebookError(f"{field}: answer {key!r}: lower {lower!r} is not a whole number (expected the "
+                                "band's lowest value, e.g. lower: 25)")
         answers.append(Answer(key=str(key), code=code, label=str(label),
-                              label_source=source, exclusive=bool(entry.get("exclusive", False))))
+                              label_source=source, exclusive=bool(entry.get("exclusive", False)), lower=lower))
     if not answers:
         raise CodebookError(f"{field}: no answers (expected a list of key, code, label, label_source)")
     for attr in ("key", "code"):
@@ -273,9 +338,19 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
     split = _mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
     if split is None and any(i.asked_of for i in items):
         raise CodebookError(f"{where}: items have asked_of but the question has no split_sample (expected split_sample: {{variable: ...}})")
+    in_base = raw.get("dont_know_in_base", True)
+    if not isinstance(in_base, bool):
+        raise CodebookError(f"{where}: dont_know_in_base: {in_base!r} (expected true or false)")
+    if not in_base and (qtype == "multi" or "dont_know" not in {a.key for a in answers}):
+        raise CodebookError(f"{where}: dont_know_in_base: false needs a dont_know answer of a single or grid "
+                            "question (expected the answer key dont_know)")
+    lowers = [a.lower for a in answers if a.lower is not None]
+    if lowers and (len(lowers) != len(answers) or lowers != sorted(set(lowers))):
+        raise CodebookError(f"{where}: lower: every band needs a lowest value, increasing in code order "
+                            "(expected e.g. 15, 25, 35)")
     variable = Variable(key=key, wording=str(raw["wording"]), kind=kind, type=qtype, answers=answers,
                         nets=_nets(raw.get("nets"), answers, where), items=items, max_answers=max_answers,
-                        split_variable=split, groupings=groupings)
+                        split_variable=split, groupings=groupings, dont_know_in_base=in_base)
     for name in variable.variables:
         if len(name) > MAX_VARIABLE_NAME:
             raise CodebookError(f"{where}: variable name {name} is too long for SPSS (expected at most {MAX_VARIABLE_NAME} characters)")

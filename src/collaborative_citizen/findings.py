@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -15,11 +16,10 @@ import pandas as pd
 
 from . import charts
 from .codebook import Codebook, Variable, load_codebook, load_yaml
-from .changes import read_changes
+from .changes import read_changes, read_not_asked
 from .tables import LOW_BASE, read_results
-from .loading import load_respondents
 from .statistics import ALPHA
-from .waves import Wave, available_waves, load_wave, wave_folder
+from .waves import Wave, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
 # A subgroup difference is worth a sentence when it is significant at ALPHA (statistics.py) ...
@@ -74,15 +74,6 @@ def sentence_case(text: str) -> str:
 def lower_first(text: str) -> str:
     """An answer label inside a sentence: "Being accessible" -> "being accessible"."""
     return text[:1].lower() + text[1:] if not text[1:2].isupper() else text
-
-
-def last_asked(data_dir: Path, wave: Wave, codebook: Codebook, question: str) -> str | None:
-    """The latest wave before this one whose respondent file has the question."""
-    found = None
-    for other in available_waves(data_dir):
-        if other.fieldwork_start < wave.fieldwork_start and load_respondents(other, codebook).asks(question):
-            found = other.id
-    return found
 
 
 def load_report_config(path: str | Path) -> dict:
@@ -145,6 +136,34 @@ def _markdown():
     return mistune.create_markdown(escape=False)
 
 
+class TemplateProblem(ValueError):
+    """A commentary template that cannot be rendered; the message names the template's file and line."""
+
+
+def template_problem(error: Exception, path: Path, finding: "Finding") -> str:
+    """'report/findings/04_x.md.j2, line 12: no number understand_preferences_always_often in this wave ...'."""
+    line = getattr(error, "lineno", None)
+    where = str(getattr(error, "filename", None) or path)
+    if line is None:
+        # jinja2 rewrites the traceback so that the template's own frames carry its file and line.
+        import traceback
+
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            if frame.filename.endswith(".j2"):
+                where, line = frame.filename, frame.lineno
+                break
+    message = str(getattr(error, "message", None) or error)
+    found = re.search(r"has no attribute '([^']+)'", message)
+    if isinstance(error, jinja2.UndefinedError) and found:
+        message = (f"no number {found.group(1)} in wave {finding.wave.id} (this wave did not ask it, or the key "
+                   "is misspelt; guard it with {% if '" + found.group(1) + "' in n %})")
+    try:
+        where = str(Path(where).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        pass
+    return f"{where}{f', line {line}' if line else ''}: {message}"
+
+
 @dataclass
 class Finding:
     number: int
@@ -159,6 +178,8 @@ class Finding:
     claims: list = field(default_factory=list)
     last_asked: str | None = None  # for a question this wave did not ask: the latest earlier wave that did
     chart: Chart | None = None
+    # Items of the question this wave did not ask: (item, the latest earlier wave that asked it, or "").
+    items_not_asked: list = field(default_factory=list)
 
     @classmethod
     def load(cls, number: int, wave: str, data_dir: str | Path = "data", build_dir: str | Path = "report/build",
@@ -168,16 +189,22 @@ class Finding:
         if number not in specs:
             raise KeyError(f"{report_config}: no finding {number} (findings: {sorted(specs)})")
         spec = specs[number]
-        codebook = load_codebook(data_dir / "codebook.yml")
         the_wave = load_wave(wave_folder(data_dir, wave))
+        codebook = load_codebook(data_dir / "codebook.yml").for_wave(the_wave)
         question = codebook.questions[spec["question"]]
-        results = read_results(Path(build_dir) / the_wave.id / "results.csv")
-        changes = read_changes(Path(build_dir) / the_wave.id / "changes.csv")
+        out = Path(build_dir) / the_wave.id
+        results = read_results(out / "results.csv")
+        changes = read_changes(out / "changes.csv")
+        # What this wave did not ask, with the wave that last did, as the tables step found it.
+        missing = read_not_asked(out / "not_asked.csv")
+        missing = missing[missing.question == question.key]
         table = results[results.question == question.key].reset_index(drop=True)
+        whole = missing[missing["item"] == ""]
         return cls(number=number, spec=spec, wave=the_wave, codebook=codebook, table=table, config=config,
                    template_dir=Path(report_config).parent / "findings", published=published_cells(the_wave),
                    changes_table=changes[changes.question == question.key].reset_index(drop=True),
-                   last_asked=None if len(table) else last_asked(data_dir, the_wave, codebook, question.key))
+                   last_asked=(whole.last_asked.iloc[0] or None) if len(whole) else None,
+                   items_not_asked=[(r.item, r.last_asked) for r in missing[missing["item"] != ""].itertuples()])
 
     @property
     def asked(self) -> bool:
@@ -259,12 +286,11 @@ class Finding:
         # internet access"), which is how a reader thinks of the difference.
         rows = rows.sort_values(["gap", "base_weighted", "breakdown", "group"], ascending=[False, True, True, True])
         rows = rows.drop_duplicates("breakdown").head(limit)
-        phrases = self.config.get("group_phrases", {})
         found = []
         for r in rows.itertuples():
             key = f"{self.key(answer, item)}_{r.breakdown}_{r.group}"
             difference = Difference(self.question.key, item, answer, r.breakdown, r.group,
-                                    phrases.get(r.breakdown, {}).get(r.group, f"{r.breakdown} {r.group}"),
+                                    self.group_phrase(r.breakdown, r.group),
                                     Number(float(r.pct), key), Number(float(r.pct_rest), f"{key}_rest"),
                                     float(r.p_vs_rest), int(r.base_unweighted))
             found.append(difference)
@@ -389,7 +415,10 @@ class Finding:
             return (f"Base: {wave.population}, split sample: " + "; ".join(halves)
                     + f". Fieldwork {wave.fieldwork_text}.")
         base = int(totals.base_unweighted.max())
-        return f"Base: {base:,} {wave.population}, {wave.fieldwork_text}"
+        line = f"Base: {base:,} {wave.population}, {wave.fieldwork_text}"
+        if not self.question.dont_know_in_base:
+            line += "; those answering don\u2019t know are not in the base"
+        return line
 
     def rounding_note(self) -> str | None:
         question = self.question
@@ -422,15 +451,25 @@ class Finding:
         """Every shown (not suppressed) group of one breakdown: (phrase, figure)."""
         t = self.table
         rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown == breakdown) & (t.flag != "suppressed")]
-        phrases = self.config.get("group_phrases", {}).get(breakdown, {})
-        return [(phrases.get(r.group, r.group), Number(float(r.pct), f"{self.key(answer, item)}_{breakdown}_{r.group}"))
+        return [(self.group_phrase(breakdown, r.group), Number(float(r.pct), f"{self.key(answer, item)}_{breakdown}_{r.group}"))
                 for r in rows.itertuples()]
+
+    def group_phrase(self, breakdown: str, group: str) -> str:
+        """How commentary names a group (report.yml's group_phrases), with the group's label as this wave has it:
+        'people aged 15-24' reads 'people aged 16-24' in a 16+ survey."""
+        phrase = self.config.get("group_phrases", {}).get(breakdown, {}).get(group, f"{breakdown} {group}")
+        variable = self.codebook.demographics.get(breakdown)
+        if variable is not None and self.codebook.source is not None:
+            ours, theirs = self.codebook.original_label(breakdown, group), variable.label_of(group)
+            if ours != theirs:
+                phrase = phrase.replace(ours, theirs)
+        return phrase
 
     def template_context(self) -> dict:
         question = self.question
         return {"n": self.numbers(), "notable": self.notable, "changes": self.changes, "ranked": self.ranked, "groups": self.groups,
                 "question": question, "wave": self.wave, "earlier": self.earlier, "label": question.label_of,
-                "item_label": lambda k: question.item(k).label,
+                "item_label": lambda k: question.item(k).label, "items": [i.key for i in self.items],
                 "base": int(self.table[self.table.breakdown == "total"].base_unweighted.max())}
 
     def commentary(self) -> list[str]:
@@ -440,8 +479,12 @@ class Finding:
         return self._bullets
 
     def _render_commentary(self) -> list[str]:
-        template = _commentary_templates(str(self.template_dir)).get_template(f"{self.spec['notebook']}.md.j2")
-        text = template.render(**self.template_context())
+        name = f"{self.spec['notebook']}.md.j2"
+        try:
+            template = _commentary_templates(str(self.template_dir)).get_template(name)
+            text = template.render(**self.template_context())
+        except jinja2.TemplateError as error:
+            raise TemplateProblem(template_problem(error, self.template_dir / name, self)) from None
         # A bullet is a line starting "- "; continuation lines are joined so templates can wrap freely.
         bullets, current = [], []
         for line in text.splitlines():
@@ -460,6 +503,14 @@ class Finding:
                 inner = render(bullet).strip()
                 html.append(inner.removeprefix("<p>").removesuffix("</p>"))
         return html
+
+    def not_asked_items_note(self) -> str:
+        """'Not asked in 2016: "Understand your preferences ..." (last asked in 2014).'"""
+        said = []
+        for item, last in self.items_not_asked:
+            label = f"\u201c{self.question.item(item).label}\u201d"
+            said.append(f"{label} (last asked in {last})" if last else label)
+        return f"Not asked in {self.wave.id}: " + "; ".join(said) + "."
 
     def not_asked_html(self) -> str:
         since = (f"It was last asked in {self.last_asked}; see that wave's report for its results."
@@ -487,6 +538,8 @@ class Finding:
                  f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
                  f'<p class="base">{escape(self.base_line())}</p>']
         parts += [f'<p class="note {kind}">{escape(text)}</p>' for kind, text in notes if text]
+        if self.items_not_asked:
+            parts.append(f'<p class="note not-asked">{escape(self.not_asked_items_note())}</p>')
         parts.append('<ul class="commentary">' + "".join(f"<li>{b}</li>" for b in bullets) + "</ul>")
         parts.append("</section>")
         return "\n".join(parts)

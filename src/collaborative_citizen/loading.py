@@ -12,6 +12,7 @@ import pandas as pd
 
 from .codebook import Codebook, Variable
 from .errors import DataValidationError
+from .preparation import Delivery, Rows, prepare
 from .waves import Wave
 
 # Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
@@ -64,11 +65,12 @@ class Respondents:
 
 def read_table(path: Path) -> pd.DataFrame:
     """The raw table of a respondent file, numeric codes only (value labels are the codebook's business)."""
-    return read_table_and_labels(path)[0]
+    return read_delivery(path).frame
 
 
-def read_table_and_labels(path: Path) -> tuple[pd.DataFrame, dict]:
-    """The raw table and, for a .sav file, its value labels by variable ({} for other formats)."""
+def read_delivery(path: Path) -> Delivery:
+    """The raw table and, for a .sav file, its value labels and SPSS user-missing values by variable. User-missing
+    values are kept as the values they are (pyreadstat's user_missing=True): wave.yml says what each means."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise DataValidationError([f"{path}: file not found (expected the respondent file wave.yml's data_file "
@@ -79,12 +81,16 @@ def read_table_and_labels(path: Path) -> tuple[pd.DataFrame, dict]:
     if path.stat().st_size == 0:
         raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
     labels: dict = {}
+    missing: dict = {}
     try:
         if suffix == ".sav":
             import pyreadstat
 
-            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
             labels = meta.variable_value_labels or {}
+            missing = {name: [(float(r["lo"]), float(r["hi"])) for r in ranges
+                              if isinstance(r.get("lo"), (int, float)) and isinstance(r.get("hi"), (int, float))]
+                       for name, ranges in (meta.missing_ranges or {}).items()}
         elif suffix == ".csv":
             frame = pd.read_csv(path)
         else:
@@ -97,7 +103,7 @@ def read_table_and_labels(path: Path) -> tuple[pd.DataFrame, dict]:
                                    f"(expected {FORMATS[suffix]})"]) from None
     if len(frame) == 0:
         raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
-    return frame, labels
+    return Delivery(frame=frame, labels=labels, missing={k: v for k, v in missing.items() if v})
 
 
 def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> list[str]:
@@ -117,6 +123,10 @@ def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> l
         if entry is None or not mapping:
             continue
         ours = {float(a.code): a.label for a in entry.answers}
+        # A recoded variable's file codes are compared with the codebook codes they are read as.
+        recode = wave.recode.get(name) or wave.recode.get(entry.key) or {}
+        mapping = {float(recode.get(int(c) if float(c).is_integer() else c, c)): t for c, t in mapping.items()
+                   if not recode or (int(c) if float(c).is_integer() else c) in recode}
         differ = [(code, text, ours[float(code)]) for code, text in sorted(mapping.items())
                   if float(code) in ours and _plain(text) != _plain(ours[float(code)])]
         if differ:
@@ -143,72 +153,67 @@ def _rows(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask) + 1
 
 
-def _report(problems: list[str], prefix: str, rows: np.ndarray, message) -> None:
-    """Add one line per offending row, then a count for the rest."""
-    for row in rows[:ROWS_LISTED]:
-        problems.append(f"{prefix}, row {row}: {message(row)}")
-    if len(rows) > ROWS_LISTED:
-        problems.append(f"{prefix}: {len(rows) - ROWS_LISTED} more rows with the same problem")
-
-
-def _numeric(frame: pd.DataFrame, name: str, file: str, problems: list[str]) -> np.ndarray | None:
+def _numeric(frame: pd.DataFrame, name: str, rows: Rows, problems: list[str]) -> np.ndarray | None:
     values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
     bad = _rows(np.isnan(values) & frame[name].notna().to_numpy())
     if len(bad):
         raw = frame[name].to_numpy()
-        _report(problems, f"{file}: variable {name}", bad,
-                lambda r: f"value {raw[r - 1]!r} is not a number (expected a numeric code)")
+        rows.report(problems, name, bad, lambda r: f"value {raw[r - 1]!r} is not a number (expected a numeric code)")
         return None
     return values
 
 
-def _check_single(values: np.ndarray, entry: Variable, name: str, asked: np.ndarray, file: str,
+def _check_single(values: np.ndarray, entry: Variable, name: str, asked: np.ndarray, rows: Rows,
                   problems: list[str]) -> None:
     codes = np.array(sorted(entry.codes), dtype=float)
-    prefix = f"{file}: variable {name}"
     unknown = _rows(~np.isnan(values) & ~np.isin(values, codes))
     valid = ", ".join(str(int(c)) for c in codes)
-    _report(problems, prefix, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (expected one of "
-                                                 f"{valid})")
+    rows.report(problems, name, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (expected one of "
+                                                   f"{valid})")
     unanswered = _rows(asked & np.isnan(values))
-    _report(problems, prefix, unanswered, lambda r: "no answer recorded (expected a code for every respondent "
-                                                   "asked, don't know included)")
+    rows.report(problems, name, unanswered, lambda r: "no answer recorded (expected a code for every respondent "
+                                                     "asked, don't know included, or a user-missing value that "
+                                                     "wave.yml places)")
 
 
-def _check_multi(frame: pd.DataFrame, entry: Variable, file: str, problems: list[str]) -> None:
+def _check_multi(frame: pd.DataFrame, entry: Variable, rows: Rows, excluded: dict, problems: list[str]) -> None:
     columns = {}
+    out = np.zeros(len(frame), dtype=bool)
     for answer in entry.answers:
         name = entry.answer_variable(answer.key)
-        values = _numeric(frame, name, file, problems)
+        values = _numeric(frame, name, rows, problems)
         if values is None:
             return
         bad = _rows(~np.isnan(values) & ~np.isin(values, (0.0, 1.0)))
-        _report(problems, f"{file}: variable {name}", bad,
-                lambda r, v=values: f"value {v[r - 1]:g} (expected 0, not chosen, or 1, chosen)")
+        rows.report(problems, name, bad, lambda r, v=values: f"value {v[r - 1]:g} (expected 0, not chosen, or 1, "
+                                                             "chosen; a recode in wave.yml if the file codes 1/2)")
         columns[answer.key] = np.where(values == 1.0, 1, 0)
+        out |= excluded.get(name, False)
     chosen = np.column_stack(list(columns.values()))
     count = chosen.sum(axis=1)
-    prefix = f"{file}: question {entry.key}"
-    _report(problems, prefix, _rows(count > entry.max_answers),
-            lambda r: f"{count[r - 1]} answers chosen (expected at most {entry.max_answers})")
-    _report(problems, prefix, _rows(count == 0), lambda r: "no answer chosen (expected at least one; don't know is an answer)")
+    rows.report(problems, entry.key, _rows(count > entry.max_answers),
+                lambda r: f"{count[r - 1]} answers chosen (expected at most {entry.max_answers})", subject="question")
+    rows.report(problems, entry.key, _rows((count == 0) & ~out),
+                lambda r: "no answer chosen (expected at least one; don't know is an answer)", subject="question")
     for answer in entry.answers:
         if answer.exclusive:
             clash = _rows((columns[answer.key] == 1) & (count > 1))
-            _report(problems, f"{file}: variable {entry.answer_variable(answer.key)}", clash,
-                    lambda r, a=answer: f"{a.key} chosen together with other answers (expected it alone)")
+            rows.report(problems, entry.answer_variable(answer.key), clash,
+                        lambda r, a=answer: f"{a.key} chosen together with other answers (expected it alone)")
 
 
 def asked_questions(frame: pd.DataFrame, codebook: Codebook, wave: Wave) -> dict[str, tuple[str, ...]]:
     """Which questions (and grid items) the wave asked. A wave.yml `questions` list is a contract: every listed
-    question must be in the file. Without it, a question whose variables are all absent was not asked, and a
-    grid item whose variable is absent was not asked."""
+    question (and, where it lists them, every listed grid item) must be in the file. Without it, a question whose
+    variables are all absent was not asked, and a grid item whose variable is absent was not asked."""
     present = set(frame.columns)
     asked = {}
     for question in codebook.questions.values():
         if wave.questions is not None:
             if question.key in wave.questions:
-                asked[question.key] = tuple(i.key for i in question.items) or ("",)
+                listed = wave.items_asked.get(question.key)
+                asked[question.key] = (tuple(i.key for i in question.items if listed is None or i.key in listed)
+                                       or ("",))
             continue
         if question.type == "grid":
             items = tuple(i.key for i in question.items if i.variable in present)
@@ -227,29 +232,36 @@ def _variables_needed(entry: Variable, asked: dict) -> list[str]:
     return entry.variables if entry.key in asked else []
 
 
-def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, asked: dict | None = None) -> list[str]:
-    """Every way the table breaks the codebook, one line each; an empty list when it is valid."""
+def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, asked: dict | None = None,
+             names: dict | None = None, excluded: dict | None = None) -> list[str]:
+    """Every way the table breaks the codebook, one line each; an empty list when it is valid. `names` gives the
+    file's own name of a renamed variable, `excluded` the respondents a user-missing value left out of a base."""
     problems: list[str] = []
+    excluded = excluded or {}
     asked = asked_questions(frame, codebook, wave) if asked is None else asked
-    entries = [v for v in codebook.all_variables.values() if v.kind != "question" or v.key in asked]
+    entries = [v for v in codebook.all_variables.values()
+               if (v.kind != "question" or v.key in asked) and v.key not in wave.not_collected]
     needed = [wave.respondent_id, wave.weight] + [name for v in entries for name in _variables_needed(v, asked)]
     split_needed = {v.split_variable for v in entries
                     if v.split_variable and any(i.asked_of for i in v.items if i.key in asked.get(v.key, ()))}
     needed += [s for s in split_needed if s not in needed]
+    ids = frame[wave.respondent_id].to_numpy() if wave.respondent_id in frame.columns else None
+    rows = Rows(file, ids, names or {})
     for name in needed:
         if name not in frame.columns:
             problems.append(f"{file}: variable {name}: missing from the file (expected by the codebook; name it in "
-                            "wave.yml's variable_map if the file calls it something else)")
+                            "wave.yml's variable_map if the file calls it something else, or leave it out of "
+                            "wave.yml's questions, or list a demographic under not_collected)")
     present = set(frame.columns)
 
     if wave.respondent_id in present:
-        ids = frame[wave.respondent_id]
-        missing = _rows(ids.isna().to_numpy())
-        _report(problems, f"{file}: variable {wave.respondent_id}", missing,
-                lambda r: "respondent id missing (expected an id on every row)")
-        duplicated = ids.notna() & ids.duplicated(keep=False)
+        id_rows = Rows(file, None, {})
+        ids_series = frame[wave.respondent_id]
+        id_rows.report(problems, wave.respondent_id, _rows(ids_series.isna().to_numpy()),
+                       lambda r: "respondent id missing (expected an id on every row)")
+        duplicated = ids_series.notna() & ids_series.duplicated(keep=False)
         first_row = {}
-        for row, value in zip(_rows(duplicated.to_numpy()), ids[duplicated]):
+        for row, value in zip(_rows(duplicated.to_numpy()), ids_series[duplicated]):
             if value in first_row:
                 problems.append(f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
                                 f"{_show(value)} (expected each id once; first at row {first_row[value]})")
@@ -258,27 +270,27 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
 
     if wave.weight in present:
         weights = pd.to_numeric(frame[wave.weight], errors="coerce").to_numpy(dtype=float)
-        prefix = f"{file}: variable {wave.weight}"
         positive = "(expected a positive number)"
-        _report(problems, prefix, _rows(np.isnan(weights)), lambda r: f"weight missing {positive}")
-        _report(problems, prefix, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}")
-        _report(problems, prefix, _rows(weights == 0), lambda r: f"weight is zero {positive}")
-        _report(problems, prefix, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative {positive}")
+        name = wave.weight
+        rows.report(problems, name, _rows(np.isnan(weights)), lambda r: f"weight missing {positive}")
+        rows.report(problems, name, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}")
+        rows.report(problems, name, _rows(weights == 0), lambda r: f"weight is zero {positive}")
+        rows.report(problems, name, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative {positive}")
         valid = weights[np.isfinite(weights) & (weights > 0)]
         if wave.weighted and len(weights) > 1 and len(valid) == len(weights) and np.all(valid == valid[0]):
             # A weight variable that was never filled in: the report would call unweighted figures weighted.
-            problems.append(f"{prefix}: every respondent has the same weight, {_show(float(valid[0]))} (expected "
-                            "weights that vary, as wave.yml says the data is weighted; write `weighted: false` "
-                            "there if it is not)")
+            problems.append(f"{file}: variable {name}: every respondent has the same weight, "
+                            f"{_show(float(valid[0]))} (expected weights that vary, as wave.yml says the data is "
+                            "weighted; write `weighted: false` there if it is not)")
 
     everyone = np.ones(len(frame), dtype=bool)
     halves = {}
     for entry in entries:
-        names = _variables_needed(entry, asked)
-        if not names or any(name not in present for name in names):
+        names_needed = _variables_needed(entry, asked)
+        if not names_needed or any(name not in present for name in names_needed):
             continue
         if entry.type == "multi":
-            _check_multi(frame, entry, file, problems)
+            _check_multi(frame, entry, rows, excluded, problems)
             continue
         split = None
         if entry.split_variable and entry.split_variable in present:
@@ -287,9 +299,9 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
                 split = pd.to_numeric(frame[entry.split_variable], errors="coerce").to_numpy(dtype=float)
                 halves[entry.split_variable] = split
         for item_or_self, name in zip(entry.items or [None], entry.variables):
-            if name not in names:
+            if name not in names_needed:
                 continue
-            values = _numeric(frame, name, file, problems)
+            values = _numeric(frame, name, rows, problems)
             if values is None:
                 continue
             asked_rows = everyone
@@ -297,42 +309,44 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
                 half = codebook[entry.split_variable].answer(item_or_self.asked_of)
                 asked_rows = split == half.code
                 outside = _rows(~asked_rows & ~np.isnan(split) & ~np.isnan(values))
-                _report(problems, f"{file}: variable {name}", outside,
-                        lambda r: f"answered by a respondent outside half {half.key} (expected no answer: only "
-                                  f"half {half.key} was asked)")
-            _check_single(values, entry, name, asked_rows, file, problems)
+                rows.report(problems, name, outside,
+                            lambda r: f"answered by a respondent outside half {half.key} (expected no answer: only "
+                                      f"half {half.key} was asked)")
+            if name in excluded:
+                asked_rows = asked_rows & ~excluded[name]
+            _check_single(values, entry, name, asked_rows, rows, problems)
     return problems
 
 
 def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -> Respondents:
-    """Read and validate a wave's respondent file; raises DataValidationError listing every problem."""
+    """Read the wave's respondent file, prepare it as wave.yml says (in memory) and validate it; raises
+    DataValidationError listing every problem. The respondents' codebook is the wave's view of it
+    (Codebook.for_wave): demographics it did not collect left out, bands labelled for its minimum age."""
     if path is None and wave.data_file is None:
         raise DataValidationError([f"{wave.folder / 'wave.yml'}: this wave has no respondent data file"])
     path = Path(path or wave.data_file)
-    raw, labels = read_table_and_labels(path)
-    frame = apply_variable_map(raw, wave, path)
+    codebook = codebook.source or codebook  # another wave's view of it, when comparing waves
+    delivery = read_delivery(path)
+    prepared = prepare(delivery, wave, codebook, str(path))
+    frame = prepared.frame
     asked = asked_questions(frame, codebook, wave)
-    problems = validate(frame, codebook, wave, str(path), asked)
+    problems = prepared.problems + validate(frame, codebook, wave, str(path), asked, prepared.names,
+                                            prepared.excluded)
     if problems:
         raise DataValidationError(problems)
-    warnings = label_warnings(labels, codebook, wave, str(path))
+    warnings = label_warnings(delivery.labels, codebook, wave, str(path)) + prepared.notes
     keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns
                                                 if c not in (wave.respondent_id, wave.weight)]
     data = frame[keep].copy()
     for column in data.columns:
         if column != wave.respondent_id:
             data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
-    return Respondents(wave=wave, codebook=codebook, data=data.reset_index(drop=True), source=path, asked=asked,
-                       warnings=warnings)
-
-
-def apply_variable_map(frame: pd.DataFrame, wave: Wave, path: Path) -> pd.DataFrame:
-    """Rename the file's own variable names to the codebook's, as wave.yml's variable_map says: agencies
-    rename variables between waves."""
-    if not wave.variable_map:
-        return frame
-    absent = [(ours, theirs) for ours, theirs in wave.variable_map.items() if theirs not in frame.columns]
-    if absent:
-        raise DataValidationError([f"{wave.folder / 'wave.yml'}: variable_map: {ours}: {path.name} has no variable "
-                                   f"{theirs!r} (expected one of the file's variables)" for ours, theirs in absent])
-    return frame.rename(columns={theirs: ours for ours, theirs in wave.variable_map.items()})
+    # A question whose base leaves out don't know: those answers become "not in the base" for its tables.
+    for question in codebook.questions.values():
+        if question.dont_know_in_base or question.key not in asked:
+            continue
+        code = question.answer("dont_know").code
+        for name in _variables_needed(question, asked):
+            data.loc[data[name] == code, name] = np.nan
+    return Respondents(wave=wave, codebook=codebook.for_wave(wave), data=data.reset_index(drop=True), source=path,
+                       asked=asked, warnings=warnings)

@@ -42,8 +42,8 @@ from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, co
 from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
-from .waves import WaveError, is_plain_id, load_wave, wave_folder
-from .changes import read_changes
+from .waves import WaveError, available_waves, is_plain_id, load_wave, wave_folder
+from .changes import read_changes, read_not_asked
 from .statistics import ALPHA
 from .wording import points
 
@@ -162,7 +162,18 @@ def build_date(root: Path) -> tuple[dt.datetime, str]:
         raise PublishError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from None
 
 
-def provenance(paths: Paths, wave, codebook_path: Path) -> dict:
+def codebook_digest(path: Path, wave, asked: set) -> str:
+    """SHA-256 of the codebook entries this wave's report used (the questions it asked, the demographics it
+    collected, the design variables), in a canonical form: a question added for a later wave leaves it as it was."""
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
+    used = {"questions": {k: v for k, v in (raw.get("questions") or {}).items() if k in asked},
+            "demographics": {k: v for k, v in (raw.get("demographics") or {}).items() if k not in wave.not_collected},
+            "design": raw.get("design") or {}}
+    text = json.dumps(used, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def provenance(paths: Paths, wave, codebook_path: Path, asked: set) -> dict:
     date, source = build_date(paths.root)
     commit = _git(paths.root, "rev-parse", "HEAD")
     status = _git(paths.root, "status", "--porcelain")
@@ -175,7 +186,7 @@ def provenance(paths: Paths, wave, codebook_path: Path) -> dict:
     return {"date": date, "date_iso": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "date_text": f"{date.day} {date:%B %Y}", "date_source": source,
             "data_file": paths.show(wave.data_file), "data_sha256": sha256(wave.data_file),
-            "codebook": paths.show(codebook_path), "codebook_sha256": sha256(codebook_path),
+            "codebook": paths.show(codebook_path), "codebook_sha256": codebook_digest(codebook_path, wave, asked),
             "commit": commit or "unknown", "dirty": bool(status), "versions": versions}
 
 
@@ -220,7 +231,8 @@ def methods_context(results, about: dict, codebook, config) -> dict:
     involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
                     & (total.answer == "hardly_ever_never")]
     targets = about.get("targets", {})
-    labels = [a for q in codebook.questions.values() for a in q.answers]
+    # The questions this wave asked: one added to the codebook for a later wave changes nothing here.
+    labels = [a for q in codebook.questions.values() if q.key in set(total.question) for a in q.answers]
     return {
         "n": n, "neff": round_half_up(neff), "deff": n / neff,
         "efficiency": Figure(float(about["weighting_efficiency"]), "methods.weighting_efficiency"),
@@ -303,6 +315,9 @@ class PartBuilder:
         children = []
         for finding in self.config["findings"]:
             n = finding["number"]
+            summary = self.paths.out / "findings" / f"F{n}.json"
+            if summary.is_file() and read_json(summary).get("asked") is False:
+                continue  # not asked in this wave: Methods lists it with the wave that last asked it
             path = self.paths.out / "notebooks" / f"{finding['notebook']}.ipynb"
             code, html = notebook_output(path)
             title = heading_text(html) or finding["title"]
@@ -350,33 +365,55 @@ class PartBuilder:
         return []
 
     def part_changes(self, part, spec):
-        """'What changed since <previous wave>': the significant changes since the latest earlier wave, largest
-        first, from changes.csv. Absent when no earlier wave has respondent data to test against."""
+        """'What changed since <earlier waves>': for each earlier wave with respondent data, the figures it was the
+        latest to ask and those of them that changed significantly, largest first, from changes.csv. Absent when
+        no earlier wave has respondent data to test against."""
         changes = self.inputs["changes"]
         tested = changes[changes.latest & (changes.previous_source == "respondent data")]
         if tested.empty:
             return None
-        previous = sorted(set(tested.previous_wave))[-1]
-        part.title = f"{spec.get('title', 'What changed since')} {previous}"
         codebook = self.inputs["codebook"]
-        significant = tested[tested.significant == "True"].copy()
-        significant["size"] = significant.change_pp.abs()
-        rows = []
-        for r in significant.sort_values(["size", "question", "item", "answer"], ascending=[False, True, True, True]).itertuples():
-            question = codebook.questions[r.question]
-            key = f"changes.{r.question}.{r.item}.{r.answer}"
-            rows.append({"question": question.wording, "item": question.item(r.item).label if r.item else "",
-                         "answer": question.label_of(r.answer), "now": Figure(float(r.pct), key),
-                         "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
-                         "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value)})
-        notes = sorted(set(tested.design_note) - {""})
-        self.add(part, self.render("changes.html.j2", part, rows=rows, previous=previous, notes=notes,
-                                   compared=len(tested), lead=spec.get("lead", "")))
+        order = {w: n for n, w in enumerate(self.inputs["wave_order"])}
+        previous_waves = sorted(set(tested.previous_wave), key=lambda w: (order.get(w, -1), w), reverse=True)
+        named = sorted(previous_waves, key=lambda w: (order.get(w, -1), w))
+        since = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        part.title = f"{spec.get('title', 'What changed since')} {since}"
+        groups = []
+        for previous in previous_waves:
+            these = tested[tested.previous_wave == previous]
+            significant = these[these.significant == "True"].copy()
+            significant["size"] = significant.change_pp.abs()
+            rows = []
+            for r in significant.sort_values(["size", "question", "item", "answer"],
+                                             ascending=[False, True, True, True]).itertuples():
+                question = codebook.questions[r.question]
+                key = f"changes.{r.question}.{r.item}.{r.answer}"
+                rows.append({"question": question.wording, "item": question.item(r.item).label if r.item else "",
+                             "answer": question.label_of(r.answer), "now": Figure(float(r.pct), key),
+                             "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
+                             "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value)})
+            notes = sorted(set(these.design_note) - {""})
+            groups.append({"previous": previous, "compared": len(these), "rows": rows, "note": "; ".join(notes)})
+        self.add(part, self.render("changes.html.j2", part, groups=groups, lead=spec.get("lead", "")))
         return []
 
     def part_colophon(self, part, spec):
         self.add(part, self.render("colophon.html.j2", part))
         return []
+
+
+def not_asked_list(frame: pd.DataFrame, codebook, titles: dict) -> list[dict]:
+    """Every question or grid item this wave did not ask, by finding, with the wave that last asked it."""
+    found = []
+    for r in frame.itertuples():
+        question = codebook.questions.get(r.question)
+        if question is None:
+            continue
+        what = titles.get(r.question, question.wording)
+        if r.item:
+            what = f"{what}: \u201c{question.item(r.item).label}\u201d"
+        found.append({"what": what, "last_asked": r.last_asked})
+    return found
 
 
 def reconstruction_choices(wave) -> dict:
@@ -428,14 +465,15 @@ def report_inputs(paths: Paths) -> ReportInputs:
     config = read_config(paths)
     wave = load_wave(wave_folder(paths.data, paths.wave))
     codebook_path = paths.data / "codebook.yml"
-    codebook = load_codebook(codebook_path)
+    codebook = load_codebook(codebook_path).for_wave(wave)
     if wave.data_file is None:
         raise PublishError(f"{wave.folder / 'wave.yml'}: wave {wave.id} has no respondent data to report on")
     results_path = paths.out / "results.csv"
     if not results_path.is_file():
         raise PublishError(f"{results_path}: missing (run the tables step first)")
+    results = read_results(results_path)
     return ReportInputs(config=config, wave=wave, codebook=codebook, results_path=results_path,
-                        results=read_results(results_path), build=provenance(paths, wave, codebook_path),
+                        results=results, build=provenance(paths, wave, codebook_path, set(results.question)),
                         title=f"{config['title']} {wave.year}",
                         titles={f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]})
 
@@ -449,7 +487,9 @@ def build_html(paths: Paths) -> dict:
     about = read_json(paths.out / "about.json")
     wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about["wave"]["base"]),
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
-                 "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed}
+                 "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed, "sample": wave.sample,
+                 "weighted": wave.weighted, "weighting": wave.weighting_text, "notes": wave.notes,
+                 "preparation": wave.preparation}
     figures = figures_context(paths, config)
     # Only the essays this wave's report shows are rendered: another wave may lack the figures they cite.
     kinds = {p.get("essay_kind") for p in active_parts(config, wave.id) if p.get("kind") == "essays"}
@@ -458,8 +498,10 @@ def build_html(paths: Paths) -> dict:
     inputs = {
         "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": {**methods_context(results, about, codebook, config), **reconstruction_choices(wave)},
+        "methods": {**methods_context(results, about, codebook, config), **reconstruction_choices(wave),
+                    "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles)},
         "changes": read_changes(paths.out / "changes.csv"),
+        "wave_order": [w.id for w in available_waves(paths.data)],
         "tables": lambda cols: question_tables(results, codebook, cols, titles),
     }
     parts = PartBuilder(paths, config, inputs).build()

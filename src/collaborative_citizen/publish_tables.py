@@ -21,6 +21,8 @@ def columns(codebook: Codebook, breakdowns: list[dict]) -> list[dict]:
     """Total, then every group of each breakdown: {breakdown, group, label, heading}."""
     cols = [{"breakdown": "total", "group": "total", "label": "Total", "heading": ""}]
     for entry in breakdowns:
+        if entry["key"] not in codebook.demographics:
+            continue  # a demographic this wave did not collect has no column
         names = entry.get("groups") or {}
         for answer in codebook[entry["key"]].answers:
             cols.append({"breakdown": entry["key"], "group": answer.key, "heading": entry.get("label", entry["key"]),

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import yaml
 
-from .codebook import load_yaml
+from .codebook import load_yaml, load_yaml_unique
 
 REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
             "respondent_id", "weight")
-OPTIONAL = ("year", "population_short", "commissioned_by", "questions", "variable_map", "weighted", "reconstructed",
-            "notes")
+OPTIONAL = ("year", "population_short", "commissioned_by", "sample", "weighting", "questions", "variable_map",
+            "user_missing", "recode", "bands", "not_collected", "weighted", "reconstructed", "notes")
+# What a user-missing value may stand for besides a codebook answer: answered, but left out of the base.
+NOT_IN_BASE = "not_in_base"
+WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
 GEOGRAPHIES = ("GB", "UK")
 # A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b'), hidden or empty.
 WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -47,7 +50,49 @@ class Wave:
     reconstructed: bool = False
     notes: str = ""
     weighted: bool = True  # False: the weight variable is all ones and the report's figures are unweighted
+    sample: str = ""  # where the respondents came from ("members of an online research panel ...")
+    weighting: dict = field(default_factory=dict)  # method, variables (codebook keys), targets
+    # How the delivered file is read (applied in memory, the file is never rewritten):
+    items_asked: dict = field(default_factory=dict)  # grid question -> the items asked, where wave.yml lists them
+    user_missing: dict = field(default_factory=dict)  # SPSS user-missing value -> answer key or NOT_IN_BASE
+    recode: dict = field(default_factory=dict)  # codebook variable or question -> {file value: codebook code}
+    bands: dict = field(default_factory=dict)  # derived demographic -> {"from": file variable, "labels": {...}}
+    not_collected: tuple[str, ...] = ()  # demographics this wave did not collect
 
+    @property
+    def weighting_text(self) -> str:
+        """How this wave's weights were made, as wave.yml's `weighting` says (a general sentence without it)."""
+        weighting = self.weighting or {}
+        variables = [v.replace("_", " ") for v in weighting.get("variables", ())]
+        method = {"raking": "by raking (iterative proportional fitting)", "cell": "by cell weighting",
+                  "calibration": "by calibration", "design": "from the design's selection probabilities"}.get(
+            weighting.get("method", ""), "")
+        said = "Results are weighted so that the sample matches the population's profile"
+        if variables:
+            said += " by " + (", ".join(variables[:-1]) + " and " + variables[-1] if len(variables) > 1 else variables[0])
+        if method:
+            said += f", {method}"
+        if weighting.get("targets"):
+            said += f", to {weighting['targets']}"
+        return said + "."
+
+    @property
+    def preparation(self) -> list[str]:
+        """What wave.yml says is done to the delivered file before it is read, in plain words (the colophon)."""
+        steps = []
+        if self.variable_map:
+            steps.append(f"{len(self.variable_map)} of the file's variables renamed to the codebook's names")
+        for value, meaning in sorted(self.user_missing.items()):
+            steps.append(f"user-missing value {_plain_number(value)} read as "
+                         + ("not in the base" if meaning == NOT_IN_BASE else f"the answer {meaning}"))
+        for name, mapping in sorted(self.recode.items()):
+            steps.append(f"{name} recoded (" + ", ".join(f"{_plain_number(k)} to {_plain_number(v)}"
+                                                           for k, v in mapping.items()) + ")")
+        for name, spec in sorted(self.bands.items()):
+            steps.append(f"{name} banded from {spec['from']}")
+        if self.not_collected:
+            steps.append("not collected: " + ", ".join(self.not_collected))
+        return steps
     @property
     def fieldwork_text(self) -> str:
         """'31 January - 6 February 2014', the form a base line uses."""
@@ -86,6 +131,105 @@ def check_wave_id(wave_id: str) -> str:
     return wave_id
 
 
+def _plain_number(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _number_key(key, where: str):
+    """A file value as wave.yml writes it (98, 2.5); YAML may give an int, a float or a quoted string."""
+    if isinstance(key, bool):
+        raise WaveError(f"{where}: {key!r} is not a number (expected a value of the file, e.g. 98)")
+    try:
+        value = float(key)
+    except (TypeError, ValueError):
+        raise WaveError(f"{where}: {key!r} is not a number (expected a value of the file, e.g. 98)") from None
+    return int(value) if value.is_integer() else value
+
+
+def _questions(value, path: Path) -> tuple[tuple[str, ...] | None, dict]:
+    """`questions:` lists codebook question keys; a grid may be given as `key: [items asked]`."""
+    if value is None:
+        return None, {}
+    where = f"{path}: questions"
+    if not isinstance(value, list):
+        raise WaveError(f"{where}: expected a list of codebook question keys (a grid may be `key: [items]`)")
+    keys, items = [], {}
+    for entry in value:
+        if isinstance(entry, str):
+            keys.append(entry)
+        elif isinstance(entry, dict) and len(entry) == 1:
+            (key, asked), = entry.items()
+            if not (isinstance(asked, list) and asked and all(isinstance(i, str) for i in asked)):
+                raise WaveError(f"{where}: {key}: expected the list of items asked, e.g. {key}: [item_a, item_b]")
+            keys.append(str(key))
+            items[str(key)] = tuple(asked)
+        else:
+            raise WaveError(f"{where}: {entry!r} (expected a codebook question key, or key: [items asked])")
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise WaveError(f"{where}: {', '.join(duplicated)} listed twice (expected each question once)")
+    return tuple(keys), items
+
+
+def _preparation(raw: dict, path: Path) -> dict:
+    """The fields saying how to read the delivered file, checked for shape (the codebook checks meaning)."""
+    found = {}
+    user_missing = raw.get("user_missing") or {}
+    if not isinstance(user_missing, dict):
+        raise WaveError(f"{path}: user_missing: expected value: meaning pairs, e.g. 98: dont_know, 99: {NOT_IN_BASE}")
+    found["user_missing"] = {}
+    for value, meaning in user_missing.items():
+        if not isinstance(meaning, str) or not meaning:
+            raise WaveError(f"{path}: user_missing: {value}: {meaning!r} (expected a codebook answer key such as "
+                            f"dont_know, or {NOT_IN_BASE})")
+        found["user_missing"][_number_key(value, f"{path}: user_missing")] = meaning
+    recode = raw.get("recode") or {}
+    if not isinstance(recode, dict):
+        raise WaveError(f"{path}: recode: expected variable: {{file value: codebook code}} entries")
+    found["recode"] = {}
+    for name, mapping in recode.items():
+        where = f"{path}: recode: {name}"
+        if not isinstance(mapping, dict) or not mapping:
+            raise WaveError(f"{where}: expected file value: codebook code pairs, e.g. {{1: 1, 2: 0}}")
+        found["recode"][str(name)] = {_number_key(k, where): _number_key(v, where) for k, v in mapping.items()}
+    bands = raw.get("bands") or {}
+    if not isinstance(bands, dict):
+        raise WaveError(f"{path}: bands: expected demographic: {{from: file variable}} entries")
+    found["bands"] = {}
+    for name, spec in bands.items():
+        where = f"{path}: bands: {name}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("from"), str):
+            raise WaveError(f"{where}: expected {{from: <the file's numeric variable>}}, e.g. {{from: QAGE}}")
+        unknown = sorted(set(spec) - {"from", "labels"})
+        if unknown:
+            raise WaveError(f"{where}: {', '.join(unknown)}: unknown field (expected from and, optionally, labels)")
+        labels = spec.get("labels") or {}
+        if not isinstance(labels, dict):
+            raise WaveError(f"{where}: labels: expected answer key: label pairs")
+        found["bands"][str(name)] = {"from": spec["from"], "labels": {str(k): str(v) for k, v in labels.items()}}
+    not_collected = raw.get("not_collected") or []
+    if not (isinstance(not_collected, list) and all(isinstance(v, str) for v in not_collected)):
+        raise WaveError(f"{path}: not_collected: expected a list of codebook demographics, e.g. [internet_access]")
+    found["not_collected"] = tuple(not_collected)
+    weighting = raw.get("weighting") or {}
+    if isinstance(weighting, str):
+        weighting = {"method": weighting}
+    if not isinstance(weighting, dict):
+        raise WaveError(f"{path}: weighting: expected method, variables and targets")
+    unknown = sorted(set(weighting) - {"method", "variables", "targets"})
+    if unknown:
+        raise WaveError(f"{path}: weighting: {', '.join(unknown)}: unknown field (expected method, variables, targets)")
+    if weighting and weighting.get("method") not in WEIGHTING_METHODS:
+        raise WaveError(f"{path}: weighting: method: {weighting.get('method')!r} (expected one of "
+                        f"{', '.join(WEIGHTING_METHODS)})")
+    variables = weighting.get("variables") or []
+    if not (isinstance(variables, list) and all(isinstance(v, str) for v in variables)):
+        raise WaveError(f"{path}: weighting: variables: expected a list of codebook demographics")
+    found["weighting"] = {"method": weighting.get("method", ""), "variables": tuple(variables),
+                          "targets": str(weighting.get("targets", "")).strip()} if weighting else {}
+    return found
+
+
 def _date(value, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
@@ -110,7 +254,7 @@ def load_wave(folder: str | Path) -> Wave:
     if not path.is_file():
         raise WaveError(f"{path}: no wave description (expected wave.yml in {folder})")
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8"))
+        raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
@@ -147,16 +291,19 @@ def load_wave(folder: str | Path) -> Wave:
     weighted = raw.get("weighted", True)
     if not isinstance(weighted, bool):
         raise WaveError(f"{path}: weighted: {weighted!r} (expected true or false)")
-    questions = raw.get("questions")
-    if questions is not None and not (isinstance(questions, list) and all(isinstance(q, str) for q in questions)):
-        raise WaveError(f"{path}: questions: expected a list of codebook question keys")
+    questions, items_asked = _questions(raw.get("questions"), path)
+    preparation = _preparation(raw, path)
+    if preparation["weighting"].get("method") == "none" and weighted:
+        raise WaveError(f"{path}: weighting: method none, but weighted is not false (expected `weighted: false` "
+                        "for an unweighted wave)")
     return Wave(
         id=str(raw["id"]), folder=folder, title=_text(raw, "title", path), year=int(raw.get("year", end.year)),
         fieldwork_start=start, fieldwork_end=end, population=_text(raw, "population", path),
         population_short=str(raw.get("population_short", raw["population"])), geography=geography,
         minimum_age=minimum_age, agency=_text(raw, "agency", path), mode=_text(raw, "mode", path),
         data_file=folder / _text(raw, "data_file", path), respondent_id=_text(raw, "respondent_id", path),
-        weight=_text(raw, "weight", path), questions=tuple(questions) if questions else None,
+        weight=_text(raw, "weight", path), questions=questions, items_asked=items_asked,
+        sample=str(raw.get("sample", "")).strip(), **preparation,
         variable_map={str(k): str(v) for k, v in variable_map.items()},
         reconstructed=bool(raw.get("reconstructed", False)), notes=str(raw.get("notes", "")).strip(),
         weighted=weighted,
