@@ -75,7 +75,7 @@ def test_code_not_in_codebook_names_file_variable_and_row(tmp_path, raw_frame, c
     frame.loc[4, "fairness"] = 7
     found = problems(tmp_path, frame, codebook)
     assert len(found) == 1
-    assert found[0].endswith("respondents.csv: variable fairness, row 5: code 7 is not in the codebook "
+    assert found[0].endswith("respondents.csv: variable fairness, row 5, respondent 140005: code 7 is not in the codebook "
                              "(expected one of 1, 2, 3, 4)")
 
 
@@ -85,7 +85,7 @@ def test_too_many_answers_to_a_multi_question(tmp_path, raw_frame, codebook):
     for answer in ("whole_community", "available_to_everyone", "paid_from_taxes"):
         frame.loc[9, f"meaning_{answer}"] = 1
     found = problems(tmp_path, frame, codebook)
-    assert any("question meaning, row 10: 3 answers chosen (expected at most 2)" in p for p in found), found
+    assert any("question meaning, row 10, respondent 140010: 3 answers chosen (expected at most 2)" in p for p in found), found
 
 
 def test_split_sample_item_answered_outside_its_half(tmp_path, raw_frame, codebook):
@@ -94,7 +94,7 @@ def test_split_sample_item_answered_outside_its_half(tmp_path, raw_frame, codebo
     frame.loc[row, "dignity_outcome_dignity_as_important"] = 1
     found = problems(tmp_path, frame, codebook)
     assert found == [f"{tmp_path}/data/waves/2014/respondents.csv: variable dignity_outcome_dignity_as_important, "
-                     f"row {row + 1}: answered by a respondent outside half A (expected no answer: only half A was asked)"]
+                     f"row {row + 1}, respondent {int(frame.resp_id[row])}: answered by a respondent outside half A (expected no answer: only half A was asked)"]
 
 
 @pytest.mark.parametrize("value, message", [(np.nan, "weight missing"), (0.0, "weight is zero"),
@@ -103,7 +103,7 @@ def test_bad_weights(tmp_path, raw_frame, codebook, value, message):
     frame = raw_frame.copy()
     frame.loc[2, "weight"] = value
     found = problems(tmp_path, frame, codebook, suffix=".parquet")
-    assert found == [f"{tmp_path}/data/waves/2014/respondents.parquet: variable weight, row 3: {message} "
+    assert found == [f"{tmp_path}/data/waves/2014/respondents.parquet: variable weight, row 3, respondent 140003: {message} "
                      "(expected a positive number)"]
 
 
@@ -155,9 +155,9 @@ def test_invalid_data_exits_2_with_one_line_per_problem_and_no_traceback(tmp_pat
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("error: ") for line in lines[:2])
-    assert any(line.endswith("variable fairness, row 5: code 7 is not in the codebook (expected one of 1, 2, 3, 4)")
+    assert any(line.endswith("variable fairness, row 5, respondent 140005: code 7 is not in the codebook (expected one of 1, 2, 3, 4)")
                for line in lines)
-    assert any(line.endswith("variable weight, row 9: weight is zero (expected a positive number)") for line in lines)
+    assert any(line.endswith("variable weight, row 9, respondent 140009: weight is zero (expected a positive number)") for line in lines)
     assert lines[2] == "tables: 2 problem(s) in the input; nothing was written"
     assert not (tmp_path / "build" / "2014" / "results.csv").exists()
 

@@ -86,9 +86,13 @@ def test_the_2015_report_lists_what_it_did_not_ask(built_2015):
     f1 = json.loads((built_2015 / "findings" / "F1.json").read_text())
     assert f1["asked"] is False and f1["last_asked"] == "2014"
     html = (built_2015 / "collaborative-citizen-2015.html").read_text()
-    assert html.count("This question was not asked in the The Collaborative Citizen 2015 survey") == 0
-    assert len(re.findall(r"was not asked in the .{0,60}2015 survey", html)) == 6
-    assert "It was last asked in 2014" in html
+    # No stub page per finding it did not ask: one list, in Methods, with the wave that last asked each.
+    assert 'class="finding not-asked"' not in html and 'id="finding-1"' not in html
+    listed = re.search(r'<ul class="not-asked">(.*?)</ul>', html, re.S).group(1)
+    entries = re.findall(r"<li>(.*?)</li>", listed, re.S)
+    assert len(entries) == 7 and all("(last asked in 2014)" in e for e in entries), entries
+    assert any("The end result matters much more" in e for e in entries)  # the item of finding 3 it dropped
+    assert sum(e.startswith("Finding ") for e in entries) == 7
 
 
 def test_the_2015_report_compares_with_2014_and_says_how_the_surveys_differ(built_2015):
@@ -106,8 +110,9 @@ def test_the_2015_report_compares_with_2014_and_says_how_the_surveys_differ(buil
 def test_the_2014_report_ignores_later_waves():
     changes = read_changes(BUILD / "2014" / "changes.csv")
     assert set(changes.previous_wave) <= {"2010"}
-    assert [w.id for w in available_waves(DATA)] == ["2014", "2015"]
-    assert [w.id for w in published_waves(DATA)] == ["2010"]
+    # Other waves may be in the tree (a researcher's new one): the test assumes only the two shipped.
+    assert {"2014", "2015"} <= {w.id for w in available_waves(DATA)}
+    assert "2010" in [w.id for w in published_waves(DATA)]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -247,11 +247,13 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
     needed += [s for s in split_needed if s not in needed]
     ids = frame[wave.respondent_id].to_numpy() if wave.respondent_id in frame.columns else None
     rows = Rows(file, ids, names or {})
+    demographics = set(codebook.demographics)
     for name in needed:
         if name not in frame.columns:
+            also = (" or list it under not_collected if this wave did not collect it" if name in demographics
+                    else "")
             problems.append(f"{file}: variable {name}: missing from the file (expected by the codebook; name it in "
-                            "wave.yml's variable_map if the file calls it something else, or leave it out of "
-                            "wave.yml's questions, or list a demographic under not_collected)")
+                            f"wave.yml's variable_map if the file calls it something else{also})")
     present = set(frame.columns)
 
     if wave.respondent_id in present:
@@ -330,8 +332,11 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
     prepared = prepare(delivery, wave, codebook, str(path))
     frame = prepared.frame
     asked = asked_questions(frame, codebook, wave)
-    problems = prepared.problems + validate(frame, codebook, wave, str(path), asked, prepared.names,
-                                            prepared.excluded)
+    found = validate(frame, codebook, wave, str(path), asked, prepared.names, prepared.excluded)
+    # A variable_map entry naming a variable the file lacks is reported once, against wave.yml.
+    unread = {ours for ours, theirs in wave.variable_map.items() if theirs not in delivery.frame.columns}
+    found = [p for p in found if not any(p.startswith(f"{path}: variable {name}: missing") for name in unread)]
+    problems = prepared.problems + found
     if problems:
         raise DataValidationError(problems)
     warnings = label_warnings(delivery.labels, codebook, wave, str(path)) + prepared.notes

@@ -96,7 +96,7 @@ def check_wave_against_codebook(wave: Wave, codebook: Codebook, columns) -> list
             problems.append(f"{where}: variable_map: {ours}: not a codebook variable{_nearest(ours, known)} "
                             "(expected codebook variable: file variable)")
         elif theirs not in columns:
-            problems.append(f"{where}: variable_map: {ours}: the file has no variable {theirs!r}"
+            problems.append(f"{where}: variable_map: {ours}: {wave.data_file.name} has no variable {theirs!r}"
                             f"{_nearest(theirs, columns)} (expected one of the file's variables)")
     questions = codebook.questions
     for key in wave.questions or ():
