@@ -38,6 +38,10 @@ GRADE_RECODE = {1: 4, 2: 3, 3: 2, 4: 1}
 DONT_KNOW, REFUSED = 98, 99
 
 
+def refused_age_count(frame: pd.DataFrame) -> int:
+    return int((frame.QAGE == REFUSED).sum())
+
+
 def _grid_map() -> dict:
     ways = ["public_services_together", "cross_sector_partnerships", "charities", "businesses"]
     aspects = ["quality", "cost_effectiveness", "accountability"]
@@ -75,6 +79,8 @@ def write_delivery(folder: Path, codebook_path: Path, wave_2014: Path) -> dict:
     for n, key in enumerate(meaning, 1):
         out[f"Q1_{n}"] = np.where(rows[f"meaning_{key}"] == 1, 1, 2)
     fairness = rows["fairness"].astype(int).to_numpy().copy()
+    # Opinion moved: one in four who chose equality of opportunity now choose the same services for everyone.
+    fairness[(fairness == 1) & (np.arange(N) % 4 == 0)] = 2
     fairness[fairness == 4] = DONT_KNOW
     fairness[rng.choice(N, 20, replace=False)] = REFUSED
     out["Q2"] = fairness

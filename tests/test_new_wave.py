@@ -1,83 +1,242 @@
-"""A researcher adds a wave by dropping its data file and a description into data/waves/<id>/ and running
-`make report WAVE=<id>`. Here a 2016 wave (the 2014 respondents with some answers changed) is added in a
-scratch copy of data/, built end to end, and compared with the waves before it."""
+"""A researcher's recurring job: a new wave arrives from the agency. Here an online panel's delivery
+(agency_delivery.py: agency names and codes, SPSS user-missing values, 1/2 multi-answer indicators, exact ages, a
+string id, no internet-access variable, a grid item dropped, a question new) is added to a temporary copy of the
+project with a wave.yml alone, plus a codebook entry, a report.yml entry, a commentary template and a notebook
+for the new question's finding, and built with `make report WAVE=2016`. The 2014 and 2015 reports are built
+before and after, and must not change by a byte."""
+import hashlib
+import html as html_module
 import json
+import os
 import re
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 
+import nbformat
 import numpy as np
-import pyreadstat
+import pandas as pd
 import pytest
 import yaml
 
-from conftest import DATA, ROOT
+import agency_delivery
+from conftest import ROOT
 
-WAVE = "2016"
+WAVE = agency_delivery.WAVE
+EARLIER = ("2014", "2015")
+NINTH = "09_trust_in_local_services"
+
+
+def _copy_project(target):
+    """The project's sources, without anything built; the environment is the checkout's own."""
+    target.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, target / name)
+    ignore = shutil.ignore_patterns("build", "__pycache__", "*.failed.ipynb")
+    for name in ("notebooks", "report", "src"):
+        shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    (target / "data" / "waves").mkdir(parents=True)
+    shutil.copy2(ROOT / "data" / "codebook.yml", target / "data" / "codebook.yml")
+    shutil.copytree(ROOT / "data" / "published", target / "data" / "published")
+    for wave in EARLIER:
+        shutil.copytree(ROOT / "data" / "waves" / wave, target / "data" / "waves" / wave)
+    (target / ".venv").symlink_to(ROOT / ".venv")
+
+
+def _make(project, wave):
+    env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"}
+    return subprocess.run(["make", "-s", "report", f"WAVE={wave}"], cwd=project, capture_output=True, text=True,
+                          env=env)
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _add_ninth_finding(project):
+    """What the README's 'Adding a question and a finding' says to do, step by step."""
+    codebook = project / "data" / "codebook.yml"
+    entry = yaml.safe_dump({agency_delivery.NEW_QUESTION: agency_delivery.NEW_QUESTION_ENTRY}, sort_keys=False)
+    codebook.write_text(codebook.read_text() + "\n" + "".join(f"  {line}\n" for line in entry.splitlines()))
+    config_path = project / "report" / "report.yml"
+    config = config_path.read_text()
+    finding = (f"  - number: 9\n    notebook: {NINTH}\n    title: Trust in local services\n"
+               f"    question: {agency_delivery.NEW_QUESTION}\n    chart: {{type: bars}}\n")
+    config = config.replace("\n# The published report", "\n" + finding + "\n# The published report", 1)
+    config_path.write_text(config)
+    (project / "report" / "findings" / f"{NINTH}.md.j2").write_text(
+        "- {{ n.trust | share_phrase | sentence }} ({{ n.trust | pct }}) trust the public services in their area\n"
+        "  a great deal or a fair amount.\n")
+    notebook = nbformat.read(ROOT / "notebooks" / "08_readiness_to_collaborate.ipynb", as_version=4)
+    notebook.cells[0].source = "# Finding 9: Trust in local services\n\n" + notebook.cells[0].source.split("\n\n", 1)[1]
+    notebook.cells[1].source = notebook.cells[1].source.replace("finding = 8", "finding = 9")
+    nbformat.write(notebook, project / "notebooks" / f"{NINTH}.ipynb")
 
 
 @pytest.fixture(scope="module")
-def new_wave(tmp_path_factory):
-    root = tmp_path_factory.mktemp("new-wave")
-    data = root / "data"
-    (data / "waves").mkdir(parents=True)
-    shutil.copy(DATA / "codebook.yml", data / "codebook.yml")
-    shutil.copytree(DATA / "waves" / "2014", data / "waves" / "2014")
-    shutil.copytree(DATA / "published", data / "published")
-    frame, _ = pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
-    frame["resp_id"] = frame["resp_id"] + 20_000
-    # One in four who chose equality of opportunity now choose universal provision.
-    moved = (frame["fairness"] == 1) & (np.arange(len(frame)) % 4 == 0)
-    frame.loc[moved, "fairness"] = 2
-    folder = data / "waves" / WAVE
-    folder.mkdir()
-    frame.to_csv(folder / "respondents.csv", index=False)
-    description = {"id": WAVE, "title": "The Collaborative Citizen 2016", "year": 2016,
-                   "fieldwork": {"start": "2016-02-01", "end": "2016-02-07"},
-                   "population": "adults aged 15+ in Great Britain", "geography": "GB", "minimum_age": 15,
-                   "agency": "Ipsos MORI",
-                   "mode": "face-to-face, in respondents' homes", "data_file": "respondents.csv",
-                   "respondent_id": "resp_id", "weight": "weight"}
-    (folder / "wave.yml").write_text(yaml.safe_dump(description))
-    made = subprocess.run(["make", "-s", "report", f"WAVE={WAVE}", f"DATA_DIR={data}",
-                           f"BUILD_ROOT={root / 'build'}", f"FIGURES_DIR={root / 'figures'}"],
-                          cwd=ROOT, capture_output=True, text=True)
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("agency-wave")
+    project = root / "project"
+    _copy_project(project)
+    before = {}
+    for wave in EARLIER:
+        made = _make(project, wave)
+        assert made.returncode == 0, made.stdout + made.stderr
+        before[wave] = _snapshot(project / "report" / "build" / wave)
+    _add_ninth_finding(project)
+    folder = project / "data" / "waves" / WAVE
+    delivered = agency_delivery.write_delivery(folder, ROOT / "data" / "codebook.yml", ROOT / "data" / "waves" / "2014")
+    data_file = folder / agency_delivery.DATA_FILE
+    digest = hashlib.sha256(data_file.read_bytes()).hexdigest()
+    made = _make(project, WAVE)
     assert made.returncode == 0, made.stdout + made.stderr
-    return root, made.stdout
+    after = {}
+    for wave in EARLIER:
+        again = _make(project, wave)
+        assert again.returncode == 0, again.stdout + again.stderr
+        after[wave] = _snapshot(project / "report" / "build" / wave)
+    out = project / "report" / "build" / WAVE
+    html = (out / f"collaborative-citizen-{WAVE}.html").read_text()
+    return {"project": project, "out": out, "html": html, "text": _text(html), "frame": delivered["frame"],
+            "output": made.stdout + made.stderr, "digest": digest, "data_file": data_file, "before": before,
+            "after": after}
 
 
-def test_make_report_builds_the_new_wave(new_wave):
-    root, output = new_wave
-    build = root / "build" / WAVE
-    for name in (f"collaborative-citizen-{WAVE}.html", f"collaborative-citizen-{WAVE}.pdf", "results.csv",
-                 f"collaborative-citizen-{WAVE}-tables.xlsx"):
-        assert (build / name).is_file(), name
-    # One progress line per step: tables, nine notebooks, HTML, PDF, workbook.
-    lines = output.strip().splitlines()
-    assert len(lines) == 13 and all(re.match(r"^[a-z ]+: 2016: ", line) for line in lines), output
+def _text(html):
+    html = re.sub(r"<(svg|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_the_new_numbers_and_the_change_since_earlier_waves(new_wave):
-    root, _ = new_wave
-    f2 = json.loads((root / "build" / WAVE / "findings" / "F2.json").read_text())
-    numbers = f2["numbers"]
-    assert numbers["equal_opportunity"] < numbers["equal_opportunity_2014"] - 5
-    assert numbers["same_for_everyone"] > numbers["same_for_everyone_2014"] + 5
-    assert numbers["equal_opportunity_2010"] == 50
-    chart = ET.parse(ROOT / f2["figure"]["svg"]).getroot()
-    bars = [e.get("id") for e in chart.iter() if e.get("id", "").startswith("bar-")]
-    # This wave and 2014 for every answer, 2010 for the two answers it published.
-    assert len(bars) == 4 + 4 + 2
-    bullets = " ".join(re.sub(r"<[^>]+>", "", b) for b in f2["bullets"])
-    assert re.search(r"Support for equality of opportunity is down \d+ points since 2014", bullets)
-    f3 = json.loads((root / "build" / WAVE / "findings" / "F3.json").read_text())
-    assert "Agreement that dignity matters as much as outcomes shows no significant change since 2014" in \
-        " ".join(re.sub(r"<[^>]+>", "", b) for b in f3["bullets"])
+def _unescape(text):
+    return html_module.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
-def test_a_wave_of_real_data_carries_no_reconstruction_notes(new_wave):
-    root, _ = new_wave
-    html = (root / "build" / WAVE / f"collaborative-citizen-{WAVE}.html").read_text()
-    assert 'class="note reconstruction"' not in html
-    assert "\u2020" not in re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
+def _weighted_share(frame, column, chosen, base_excludes):
+    values = frame[column].to_numpy(dtype=float)
+    weights = frame["WGT"].to_numpy(dtype=float)
+    base = ~np.isin(values, base_excludes)
+    return 100 * weights[base & np.isin(values, chosen)].sum() / weights[base].sum()
+
+
+def test_the_delivery_builds_from_wave_yml_alone_and_is_never_rewritten(built):
+    assert hashlib.sha256(built["data_file"].read_bytes()).hexdigest() == built["digest"]
+    assert sorted(p.name for p in built["data_file"].parent.iterdir()) == [agency_delivery.DATA_FILE, "wave.yml"]
+    # The unmapped question-like variable is a note, not an error.
+    assert "Q10" in built["output"] and "warning:" in built["output"]
+    colophon = built["html"][built["html"].index('id="colophon"'):]
+    assert built["digest"] in colophon
+    assert "user-missing value 99 read as not in the base" in colophon and "age_band banded from QAGE" in colophon
+
+
+def test_published_numbers_equal_a_weighted_mean_computed_here(built):
+    frame = built["frame"]
+    f2 = json.loads((built["out"] / "findings" / "F2.json").read_text())
+    # 99 (refused) is out of the base; 98 (don't know) is an answer in it.
+    expected = _weighted_share(frame, "Q2", [2], [agency_delivery.REFUSED])
+    assert f2["numbers"]["same_for_everyone"] == pytest.approx(expected, abs=1e-6)
+    assert f2["numbers"]["dont_know"] == pytest.approx(
+        _weighted_share(frame, "Q2", [agency_delivery.DONT_KNOW], [agency_delivery.REFUSED]), abs=1e-6)
+    f1 = json.loads((built["out"] / "findings" / "F1.json").read_text())
+    assert f1["numbers"]["whole_community"] == pytest.approx(_weighted_share(frame, "Q1_1", [1], []), abs=1e-6)
+    # The new question leaves don't know (5) out of its base, and its base line says so.
+    f9 = json.loads((built["out"] / "findings" / "F9.json").read_text())
+    assert f9["numbers"]["trust"] == pytest.approx(_weighted_share(frame, "Q9", [1, 2], [5]), abs=1e-6)
+    assert "dont_know" not in f9["numbers"]
+    assert f9["bases"]["total"] == int((frame.Q9 != 5).sum())
+    assert "don\u2019t know are not in the base" in f9["base_line"]
+
+
+def test_age_bands_follow_the_wave_and_the_demographic_not_collected_is_gone(built):
+    text, html = built["text"], built["html"]
+    assert "16-24" in text and "15-24" not in text
+    results = pd.read_csv(built["out"] / "results.csv", dtype=str, keep_default_na=False)
+    assert "internet_access" not in set(results.breakdown)
+    ages = pd.cut(built["frame"].QAGE.where(built["frame"].QAGE != agency_delivery.REFUSED),
+                  [15, 24, 34, 44, 54, 64, 200])
+    total = results[(results.question == "fairness") & (results.answer == "equal_opportunity")]
+    youngest = total[(total.breakdown == "age_band") & (total.group == "15-24")]
+    asked = (built["frame"].Q2 != agency_delivery.REFUSED).to_numpy()
+    assert int(youngest.base_unweighted.iloc[0]) == int(((ages.cat.codes == 0).to_numpy() & asked).sum())
+    assert "internet access" not in text.lower()
+    appendix = html[html.index('id="appendix"'):html.index('id="colophon"')]
+    assert ">Internet<" not in appendix and ">Age<" in appendix
+
+
+def test_methods_describe_this_wave(built):
+    methods = built["text"][built["text"].index(" Methods "):]
+    assert "online, self-completion" in methods and "online research panel" in methods
+    assert "raking" in methods and "region" in methods and "ONS mid-2015" in methods
+    assert "face-to-face sample" not in built["text"]
+    assert "A test delivery" in methods  # wave.yml's notes
+
+
+def test_the_dropped_item_is_shown_beside_its_finding_and_listed_once(built):
+    html = built["html"]
+    finding = html[html.index('id="finding-4"'):html.index('id="finding-5"')]
+    assert "Not asked in 2016: \u201cUnderstand your preferences as well as your needs\u201d (last asked in 2015)" \
+        in finding
+    listed = re.search(r'<ul class="not-asked">(.*?)</ul>', html, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", listed, re.S) == [
+        "Finding 4: Do the people who run services understand and involve us?: \u201cUnderstand your preferences "
+        "as well as your needs\u201d (last asked in 2015)"]
+
+
+def test_what_changed_matches_changes_csv_row_by_row(built):
+    changes = pd.read_csv(built["out"] / "changes.csv", dtype=str, keep_default_na=False)
+    tested = changes[(changes.latest == "True") & (changes.previous_source == "respondent data")]
+    assert set(tested.previous_wave) == {"2014", "2015"}  # three waves with respondent data
+    html = built["html"]
+    part = html[html.index('id="changes"'):html.index('id="methods"')]
+    assert "What changed since 2014 and 2015" in part
+    codebook = yaml.safe_load((built["project"] / "data" / "codebook.yml").read_text())["questions"]
+    for previous in ("2015", "2014"):
+        these = tested[tested.previous_wave == previous]
+        section = part.split(f'id="changes-{previous}"')[1].split('<h2 ')[0]
+        assert re.search(rf"\b{len(these)} figures? of this survey w\w+ last asked in {previous}\b", _text(section))
+        significant = these[these.significant == "True"]
+        rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>.*?(\d+)%.*?</td><td>.*?(\d+)%.*?</td>\s*"
+                          r"<td>([+-]\d+)</td><td>([\d.]+)</td></tr>", section, re.S)
+        assert len(rows) == len(significant), (previous, rows)
+        for r in significant.itertuples():
+            question = codebook[r.question]
+            what = next(i["label"] for i in question.get("items", []) if i["key"] == r.item) if r.item else \
+                question["wording"]
+            answer = next((a["label"] for a in question["answers"] if a["key"] == r.answer), None) or \
+                next(n["label"] for n in question.get("nets", []) if n["key"] == r.answer)
+            now, before = (f"{int(np.floor(float(v) + 0.5))}" for v in (r.pct, r.previous_pct))
+            match = [row for row in rows if _unescape(row[0]) == what and _unescape(row[1]) == answer
+                     and row[2:4] == (now, before) and row[5] == f"{float(r.p_value):.3f}"]
+            assert len(match) == 1, (r.question, r.item, r.answer, rows)
+    # Opinion on fairness moved since 2014 (the delivery moved it), and 2015 never asked it.
+    fairness = tested[(tested.question == "fairness") & (tested.answer == "same_for_everyone")]
+    assert list(fairness.previous_wave) == ["2014"] and list(fairness.significant) == ["True"]
+
+
+def test_the_new_finding_is_in_this_report_only(built):
+    assert 'id="finding-9"' in built["html"]
+    earlier = (built["project"] / "report" / "build" / "2014" / "collaborative-citizen-2014.html").read_text()
+    assert 'id="finding-9"' not in earlier and "Trust in local services" not in earlier
+
+
+def test_earlier_reports_are_byte_identical_before_and_after(built):
+    for wave in EARLIER:
+        before, after = built["before"][wave], built["after"][wave]
+        assert before.keys() == after.keys()
+        assert [name for name in before if before[name] != after[name]] == []
+
+
+def test_a_template_using_a_number_the_wave_lacks_names_its_file_and_line(built, tmp_path, monkeypatch):
+    from collaborative_citizen.findings import Finding, TemplateProblem
+
+    project = built["project"]
+    report = tmp_path / "report"
+    shutil.copytree(project / "report", report, ignore=shutil.ignore_patterns("build"))
+    template = report / "findings" / "04_understanding_and_engagement.md.j2"
+    template.write_text(template.read_text() + "- {{ n.understand_preferences_always_often | pct }} again.\n")
+    monkeypatch.chdir(project)
+    finding = Finding.load(4, WAVE, data_dir="data", build_dir="report/build", report_config=report / "report.yml")
+    with pytest.raises(TemplateProblem) as caught:
+        finding.commentary()
+    lines = template.read_text().count("\n")
+    assert str(caught.value).startswith(f"{template}, line {lines}: no number understand_preferences_always_often "
+                                        f"in wave {WAVE}"), caught.value
