@@ -60,7 +60,8 @@ export MPLBACKEND := Agg
 
 # What each step reads, so that a changed input re-runs the steps that depend on it and nothing else.
 WAVE_INPUTS := $(DATA_DIR)/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
-TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py codebook.py waves.py loading.py statistics.py tables.py)
+TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py errors.py codebook.py waves.py preparation.py loading.py statistics.py \
+	tables.py)
 NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
 FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py
 ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
@@ -134,7 +135,7 @@ $(BUILD)/results.csv: $(NOTEBOOKS_DONE)
 	@:
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
-PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
+PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx

@@ -38,6 +38,14 @@ GRADE_RECODE = {1: 4, 2: 3, 3: 2, 4: 1}
 DONT_KNOW, REFUSED = 98, 99
 
 
+def with_new_question(codebook_text: str) -> str:
+    """The codebook with the new question's entry added (unchanged when a researcher has added it already)."""
+    if NEW_QUESTION in (yaml.safe_load(codebook_text).get("questions") or {}):
+        return codebook_text
+    entry = yaml.safe_dump({NEW_QUESTION: NEW_QUESTION_ENTRY}, sort_keys=False)
+    return codebook_text + "\n" + "".join(f"  {line}\n" for line in entry.splitlines())
+
+
 def refused_age_count(frame: pd.DataFrame) -> int:
     return int((frame.QAGE == REFUSED).sum())
 

@@ -14,9 +14,7 @@ from conftest import DATA
 @pytest.fixture()
 def delivery(tmp_path):
     codebook_path = tmp_path / "codebook.yml"
-    entry = yaml.safe_dump({agency_delivery.NEW_QUESTION: agency_delivery.NEW_QUESTION_ENTRY}, sort_keys=False)
-    codebook_path.write_text((DATA / "codebook.yml").read_text() + "\n"
-                             + "".join(f"  {line}\n" for line in entry.splitlines()))
+    codebook_path.write_text(agency_delivery.with_new_question((DATA / "codebook.yml").read_text()))
     folder = tmp_path / "waves" / agency_delivery.WAVE
     made = agency_delivery.write_delivery(folder, DATA / "codebook.yml", DATA / "waves" / "2014")
     return folder, load_codebook(codebook_path), made["frame"]

@@ -13,6 +13,7 @@ import nbformat
 
 from .fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
 from .publish_text import PublishError
+from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragment
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -63,75 +64,15 @@ _SVG_CRUFT = [
     (re.compile(r'\s+xmlns(?::\w+)?="[^"]*"'), ""),
     (re.compile(r"\bxlink:href="), "href="),
 ]
-# Inert markup: whatever an input file carries, the report runs no code, opens no frames and fetches nothing.
-_ACTIVE = r"script|iframe|object|embed|applet|frame|frameset|noscript|template"
-_UNSAFE = [
-    (re.compile(rf"<({_ACTIVE})\b.*?</\1\s*>", re.S | re.I), ""),
-    (re.compile(rf"</?({_ACTIVE}|link|base|meta|form)\b[^>]*>", re.I), ""),
-]
-# A start tag, with quoted attribute values that may hold '>'; and one attribute of it.
-_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^'">])*>""")
-_ATTRIBUTE = re.compile(r"""([\s/]+)([^\s"'>/=]+)(\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
-# Attributes that hold a URL (or, for SVG animation, the value an attribute is set to).
-_URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "poster", "background", "srcset", "data",
-                   "values", "to", "from", "by", "ping", "lowsrc", "dynsrc", "codebase", "cite", "longdesc"}
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028\u2029\u205f\u3000\ufeff]+")
 ID = r'(?<![\w-])id="([^"]+)"'
 
 
-def _attribute_value(raw: str | None) -> str:
-    if not raw:
-        return ""
-    value = raw.split("=", 1)[1].strip()
-    if value[:1] in ("'", '"'):
-        value = value[1:-1]
-    return unescape(value)
-
-
-def _safe_attribute(name: str, value: str) -> bool:
-    name = name.lower()
-    if name.startswith("on"):
-        return False
-    if name == "style" and re.search(r"expression\(|javascript:|behavior:|url\(", _INVISIBLE.sub("", value.lower())):
-        return False
-    if name == "http-equiv":
-        return False
-    if name in _URL_ATTRIBUTES or name.endswith(":href"):
-        # Browsers ignore whitespace and control characters inside a scheme: "java\tscript:" is javascript:.
-        compact = _INVISIBLE.sub("", value).lower()
-        scheme = _SCHEME.match(compact)
-        if scheme is None:
-            # A link may lead to "#a-heading" or to a download beside the report; nothing is loaded from a file.
-            return name == "href" and not compact.startswith("//")
-        if scheme.group(1) == "data":
-            return compact.startswith("data:image/") and name in ("src", "href", "xlink:href")
-        return scheme.group(1) in ("http", "https")  # kept visible for check_document to report as network use
-    return True
-
-
-def _clean_tag(match: re.Match) -> str:
-    tag = match.group(0)
-    head = re.match(r"<[a-zA-Z][^\s/>]*", tag).group(0)
-    rest = tag[len(head):]
-
-    def one(attribute: re.Match) -> str:
-        name, raw = attribute.group(2), attribute.group(3)
-        return attribute.group(0) if _safe_attribute(name, _attribute_value(raw)) else ""
-    return head + _ATTRIBUTE.sub(one, rest)
-
-
 def clean_fragment(html: str) -> str:
-    """Remove what could run or load: script-like elements (repeatedly, so that removing one cannot assemble
-    another), event handlers, script and data URLs. Text stays text."""
+    """A part as the report may show it: matplotlib's XML furniture removed, then parsed and written out with
+    only the report's own elements and attributes (sanitise.py), so that nothing from an input can run or load."""
     for pattern, replacement in _SVG_CRUFT:
         html = pattern.sub(replacement, html)
-    previous = None
-    while previous != html:
-        previous = html
-        for pattern, replacement in _UNSAFE:
-            html = pattern.sub(replacement, html)
-    return _TAG.sub(_clean_tag, html)
+    return sanitise_fragment(html)
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
@@ -232,6 +173,7 @@ def check_document(html: str) -> list[str]:
     if missing:
         problems.append("characters outside the embedded fonts (add them to fonts.FONT_UNICODES and vendor the "
                         f"fonts again): {' '.join(f'U+{ord(c):04X}' for c in missing)}")
+    problems += document_problems(html)
     without_css_comments = re.sub(r"/\*.*?\*/", "", html, flags=re.S)
     for url in re.findall(r"https?://[^\s\"'<>)]*", without_css_comments, flags=re.I):
         problems.append(f"the report refers to the network: {url}")
@@ -307,5 +249,5 @@ def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
                            "it shows)")
     exporter = report_exporter(template_name="collaborative", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    html, _ = exporter.from_notebook_node(notebook, resources={"report": page})
+    html, _ = exporter.from_notebook_node(notebook, resources={"report": {**page, "csp": CONTENT_SECURITY_POLICY}})
     return html
