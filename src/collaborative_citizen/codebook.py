@@ -22,8 +22,9 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str):
-    """yaml.safe_load, with libyaml's parser when there is one."""
-    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+    """yaml.safe_load, with libyaml's parser when there is one, as strict as load_yaml_unique: every YAML file
+    the project reads refuses duplicate keys and alias bombs."""
+    return load_yaml_unique(text)
 
 
 class _UniqueKeyLoader(SAFE_LOADER):
@@ -49,14 +50,57 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+# Dates stay text: the fields that hold one check it themselves, with a message naming the field.
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+# A document whose aliases expand to more nodes than this is refused before it is built: an "alias bomb" of a
+# few lines expands to billions and takes the machine's memory (the codebook has about 2,000 nodes).
+MAX_YAML_NODES = 200_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document would have with every alias expanded, counted without expanding them."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+            continue
+        if key in on_path:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself (expected no recursion)",
+                                                    node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def load_yaml_unique(text: str):
-    """Parse YAML refusing duplicate keys (yaml.ConstructorError names the key and both lines)."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse YAML refusing duplicate keys (yaml.ConstructorError names the key and both lines) and documents whose
+    aliases expand beyond MAX_YAML_NODES; dates are kept as text."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"its aliases expand to more than {MAX_YAML_NODES:,} values (expected a plain file; "
+                "an alias bomb?)", node.start_mark)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+def yaml_problem(error: yaml.YAMLError) -> str:
     """'line 12: duplicate key 'label' (...)' from a PyYAML error, without its multi-line layout."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
@@ -366,7 +410,7 @@ def load_codebook(path: str | Path) -> Codebook:
     except (OSError, UnicodeDecodeError) as error:
         raise CodebookError(f"{path}: cannot be read ({error})") from None
     except yaml.YAMLError as error:
-        problem = _yaml_problem(error)
+        problem = yaml_problem(error)
         raise CodebookError(f"{path}: {problem}" + ("" if "duplicate key" in problem else " (expected valid YAML)")) from None
     if not isinstance(raw, dict):
         raise CodebookError(f"{path}: is empty or not a mapping (expected sections questions, demographics, design)")

@@ -12,10 +12,11 @@ from html import escape
 from pathlib import Path
 
 import jinja2
+import yaml
 import pandas as pd
 
 from . import charts
-from .codebook import Codebook, Variable, load_codebook, load_yaml
+from .codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
 from .changes import read_changes, read_not_asked
 from .tables import LOW_BASE, read_results
 from .statistics import ALPHA
@@ -77,7 +78,10 @@ def lower_first(text: str) -> str:
 
 
 def load_report_config(path: str | Path) -> dict:
-    return load_yaml(Path(path).read_text(encoding="utf-8"))
+    try:
+        return load_yaml(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: {yaml_problem(error)} (expected valid YAML)") from None
 
 
 def published_cells(wave: Wave) -> set[tuple[str, str, str]]:

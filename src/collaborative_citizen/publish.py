@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
-from .codebook import CodebookError, load_codebook, load_yaml
+from .codebook import CodebookError, load_codebook, load_yaml, yaml_problem
 from .errors import DataValidationError
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
@@ -109,8 +109,10 @@ def read_config(paths: Paths) -> dict:
     path = paths.report / "report.yml"
     try:
         config = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise PublishError(f"{path}: cannot be read ({error})") from None
+    except OSError as error:
+        raise PublishError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        raise PublishError(f"{path}: {yaml_problem(error)} (expected valid YAML)") from None
     for key in ("title", "findings", "parts"):
         if key not in config:
             raise PublishError(f"{path}: missing {key!r}")

@@ -63,6 +63,9 @@ _SVG_CRUFT = [
     (re.compile(r"<metadata\b.*?</metadata>\s*", re.S), ""),
     (re.compile(r'\s+xmlns(?::\w+)?="[^"]*"'), ""),
     (re.compile(r"\bxlink:href="), "href="),
+    # matplotlib's one style rule for its SVG, which report.css gives every inline chart instead: a <style>
+    # element is not allowed in the report's parts, where it could only have come from an input.
+    (re.compile(r'<style type="text/css">\*\{stroke-linejoin: round; stroke-linecap: butt\}</style>\s*'), ""),
 ]
 ID = r'(?<![\w-])id="([^"]+)"'
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook
-from .tables import LOW_BASE, SUPPRESS_BASE
+from .tables import FORMULA_START, LOW_BASE, SUPPRESS_BASE
 from .wording import round_half_up
 
 # The thresholds of results.csv's `flag` column, in words for the key.
@@ -137,6 +137,12 @@ def write_workbook(blocks: list[dict], cols: list[dict], notes: list[str], date,
                 cell.alignment = right
                 if isinstance(cell.value, float):
                     cell.number_format = "0.0"
+    for worksheet in book.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    # A label beginning "=" (or +, -, @) is text: openpyxl would write it as a formula.
+                    cell.data_type = "s"
     book.properties.creator = "collaborative_citizen.publish"
     book.properties.created = book.properties.modified = date
     buffer = io.BytesIO()

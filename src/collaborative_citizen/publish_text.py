@@ -13,7 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 import mistune
 import yaml
 
-from .codebook import load_yaml
+from .codebook import load_yaml, yaml_problem
 from .wording import Number, in_n_text, round_half_up
 
 
@@ -106,7 +106,7 @@ def load_essays(folder: Path) -> list[Essay]:
         try:
             meta, body = split_front_matter(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            raise PublishError(f"{path}: front matter is not valid YAML ({error})") from None
+            raise PublishError(f"{path}: front matter: {yaml_problem(error)} (expected valid YAML between the --- lines)") from None
         if not isinstance(meta, dict) or "kind" not in meta:
             continue
         missing = [k for k in REQUIRED if not meta.get(k)]
@@ -210,13 +210,31 @@ def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
     except jinja2.TemplateSyntaxError as error:
         raise PublishError(f"{essay.path}: line {error.lineno + _body_line(essay)}: {error.message}") from None
     except jinja2.UndefinedError as error:
-        raise PublishError(f"{essay.path}: {error.message}") from None
+        raise PublishError(f"{essay.path}:{_template_line(error, essay)} {error.message}") from None
     except PublishError as error:
         raise PublishError([f"{essay.path}: {p}" for p in error.problems]) from None
+    except jinja2.exceptions.SecurityError as error:
+        raise PublishError(f"{essay.path}:{_template_line(error, essay)} {error} (expected text with {{{{ }}}} "
+                           "placeholders: an essay may not call methods or reach into objects)") from None
+    except (jinja2.TemplateError, TypeError) as error:
+        said = ("an essay cannot include or import other files" if "loader" in str(error)
+                else " ".join(str(error).split()))
+        raise PublishError(f"{essay.path}:{_template_line(error, essay)} {said} (expected text with {{{{ }}}} "
+                           "placeholders)") from None
     markdown = mistune.create_markdown(renderer=EssayRenderer(heading_offset), plugins=["strikethrough", "table"])
     essay.body = holes.fill(markdown(text))
     essay.notes = citations.notes
     return essay
+
+
+def _template_line(error: Exception, essay: Essay) -> str:
+    """' line 12:' for the essay's own line where jinja2's traceback names it, '' otherwise."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename == "<template>" and frame.lineno:
+            return f" line {frame.lineno + _body_line(essay)}:"
+    return ""
 
 
 def _body_line(essay: Essay) -> int:

@@ -17,20 +17,20 @@ HTML_TAGS = {"a", "abbr", "article", "aside", "blockquote", "br", "caption", "co
              "details", "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5",
              "h6", "header", "hr", "i", "li", "main", "nav", "ol", "p", "section", "small", "span", "strong",
              "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "b", "q", "cite"}
-# matplotlib's SVG: shapes, text and clip paths; its <style> holds only matplotlib's own rules.
+# matplotlib's SVG: shapes, text and clip paths (its one <style> rule is in report.css).
 SVG_TAGS = {"svg", "g", "defs", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text",
-            "tspan", "clipPath", "title", "desc", "use", "style"}
+            "tspan", "clipPath", "title", "desc", "use"}
 TAGS = HTML_TAGS | SVG_TAGS
 GLOBAL_ATTRIBUTES = {"class", "id", "lang", "title", "role", "aria-label", "aria-labelledby", "aria-describedby",
                      "aria-hidden", "tabindex", "data-running", "data-cite", "data-key", "data-finding", "style"}
 ATTRIBUTES = {
     "a": {"href"}, "th": {"scope", "colspan", "rowspan"}, "td": {"colspan", "rowspan"}, "col": {"span"},
-    "ol": {"start"}, "details": {"open"}, "style": {"type"},
+    "ol": {"start"}, "details": {"open"},
     "svg": {"viewBox", "version", "width", "height", "preserveAspectRatio"},
     **{tag: {"x", "y", "width", "height", "d", "transform", "clip-path", "fill", "stroke", "stroke-width", "x1",
              "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry", "points", "href", "dx", "dy", "text-anchor",
              "font-size", "opacity"}
-       for tag in SVG_TAGS - {"svg", "style", "title", "desc"}},
+       for tag in SVG_TAGS - {"svg", "title", "desc"}},
 }
 # Where a link may lead: a heading of the report or a download beside it; nothing is ever loaded.
 LOCAL_LINK = re.compile(r"^(#[\w.:-]*|[\w][\w.-]*\.(csv|xlsx|pdf|html))$")
@@ -56,12 +56,12 @@ def _attribute_filter(tag: str, name: str, value: str) -> str | None:
 def sanitise_fragment(html: str) -> str:
     """The fragment parsed and written out with only the report's own elements and attributes."""
     return nh3.clean(html, tags=TAGS, attributes={"*": GLOBAL_ATTRIBUTES, **ATTRIBUTES},
-                     attribute_filter=_attribute_filter, clean_content_tags={"script"}, strip_comments=True,
+                     attribute_filter=_attribute_filter, clean_content_tags={"script", "style"}, strip_comments=True,
                      link_rel=None, url_schemes=set(), generic_attribute_prefixes=set())
 
 
 # The document around the parts: nbconvert's page and the report's head.
-DOCUMENT_TAGS = TAGS | {"html", "head", "body", "meta", "title"}
+DOCUMENT_TAGS = TAGS | {"html", "head", "body", "meta", "title", "style"}
 DOCUMENT_ATTRIBUTES = {"html": {"lang"}, "meta": {"charset", "name", "content", "http-equiv"}}
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
                            "base-uri 'none'; form-action 'none'")
@@ -74,6 +74,7 @@ def document_problems(html: str) -> list[str]:
     problems = []
     document = tinyhtml5.parse(html)
     policy = False
+    styles_seen = 0
     for element in document.iter():
         if not isinstance(element.tag, str):
             continue  # a comment
@@ -81,6 +82,9 @@ def document_problems(html: str) -> list[str]:
         if tag not in DOCUMENT_TAGS:
             problems.append(f"element <{tag}> is not allowed in the report")
             continue
+        if tag == "style" and styles_seen:
+            problems.append("a second <style> element (only the report's own style sheet, in the head, is allowed)")
+        styles_seen += tag == "style"
         allowed = GLOBAL_ATTRIBUTES | ATTRIBUTES.get(tag, set()) | DOCUMENT_ATTRIBUTES.get(tag, set())
         for name, value in element.attrib.items():
             name = name.rsplit("}", 1)[-1]

@@ -348,12 +348,34 @@ def weighted_tables_reference(respondents: Respondents) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+# A text cell a spreadsheet would take for a formula (=, +, -, @) or a control sequence (tab, carriage return).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_spreadsheet_text(value):
+    """Text that a spreadsheet would run as a formula, with the apostrophe that makes it text; anything else as it
+    is (numbers, including negative ones, are not text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_results(table: pd.DataFrame, path: Path) -> None:
-    """Write results.csv atomically, so a failed build never leaves half a table behind."""
+    """Write results.csv atomically, so a failed build never leaves half a table behind. Text cells that a
+    spreadsheet would read as a formula are written as text."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".csv.partial")
-    table.to_csv(partial, index=False, float_format="%.10g", lineterminator="\n")
-    partial.replace(path)
+    text = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
+    if text:
+        table = table.copy()
+        for column in text:
+            table[column] = table[column].map(as_spreadsheet_text)
+    try:
+        table.to_csv(partial, index=False, float_format="%.10g", lineterminator="\n")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OSError(f"{path}: could not be written ({error.strerror or error})") from None
 
 
 def read_results(path: Path) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .codebook import load_yaml, load_yaml_unique
+from .codebook import load_yaml, load_yaml_unique, yaml_problem
 
 REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
             "respondent_id", "weight")
@@ -239,6 +239,20 @@ def _date(value, where: str) -> dt.date:
         raise WaveError(f"{where}: {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def _data_file(folder: Path, name: str, path: Path) -> Path:
+    """The respondent file: a file inside the wave's folder, links resolved (a wave never reads from elsewhere)."""
+    candidate = folder / name
+    inside = folder.resolve()
+    resolved = candidate.resolve()
+    if Path(name).is_absolute() or not resolved.is_relative_to(inside) or resolved == inside:
+        where = "a link to somewhere" if candidate.is_symlink() else "somewhere"
+        raise WaveError(f"{path}: data_file: {name!r} leads {where} outside the wave's folder {folder} (expected "
+                        "the name of a file in that folder, e.g. respondents.sav)")
+    if resolved.exists() and not resolved.is_file():
+        raise WaveError(f"{path}: data_file: {name!r} is not a file (expected the respondent file in {folder})")
+    return candidate
+
+
 def _text(raw: dict, key: str, path: Path) -> str:
     value = raw[key]
     if not isinstance(value, (str, int)) or str(value).strip() == "":
@@ -256,10 +270,10 @@ def load_wave(folder: str | Path) -> Wave:
     try:
         raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" line {where.line + 1}" if where else ""
-        raise WaveError(f"{path}:{line} not valid YAML ({getattr(error, 'problem', error)}) (expected field: value "
-                        "lines, as in data/waves/2015/wave.yml)") from None
+        raise WaveError(f"{path}: {yaml_problem(error)}: not valid YAML (expected field: value lines, each field "
+                        "once, as in data/waves/2015/wave.yml)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise WaveError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected fields such as id, title, fieldwork (see README, Adding a new survey wave)")
     unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
@@ -301,7 +315,8 @@ def load_wave(folder: str | Path) -> Wave:
         fieldwork_start=start, fieldwork_end=end, population=_text(raw, "population", path),
         population_short=str(raw.get("population_short", raw["population"])), geography=geography,
         minimum_age=minimum_age, agency=_text(raw, "agency", path), mode=_text(raw, "mode", path),
-        data_file=folder / _text(raw, "data_file", path), respondent_id=_text(raw, "respondent_id", path),
+        data_file=_data_file(folder, _text(raw, "data_file", path), path),
+        respondent_id=_text(raw, "respondent_id", path),
         weight=_text(raw, "weight", path), questions=questions, items_asked=items_asked,
         sample=str(raw.get("sample", "")).strip(), **preparation,
         variable_map={str(k): str(v) for k, v in variable_map.items()},
@@ -347,7 +362,7 @@ def published_waves(data_dir: str | Path) -> list[PublishedWave]:
         try:
             raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise WaveError(f"{path}: not valid YAML ({error}) (expected field: value lines)") from None
+            raise WaveError(f"{path}: {yaml_problem(error)} (expected field: value lines)") from None
         for key in ("id", "year", "population", "mode", "source", "figures"):
             if key not in raw:
                 raise WaveError(f"{path}: {key}: missing (required field) (expected id, year, population, mode, "
