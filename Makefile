@@ -4,6 +4,9 @@
 # Both create the Python environment (.venv) first when it is missing or pyproject.toml has changed.
 
 WAVE ?= 2014
+# The wave id is data, never make syntax: its text is taken as written (WAVE='$$(shell ...)' runs nothing) and
+# checked below before anything uses it.
+override WAVE := $(value WAVE)
 PYTHON ?= python3
 # Steps that do not depend on each other (the workbook and the HTML step) run side by side, one job per core;
 # `make -j1 ...` on the command line still runs one step at a time.
@@ -17,8 +20,11 @@ BUILD_ROOT ?= report/build
 FIGURES_DIR ?= figures
 
 # WAVE names one folder of $(DATA_DIR)/waves: letters, digits, '-', '_' and '.', never a path or empty.
-WAVE_REST := $(WAVE)
-$(foreach c,a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 	0 1 2 3 4 5 6 7 8 9 - _ .,$(eval WAVE_REST := $(subst $(c),,$(WAVE_REST))))
+WAVE_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
+	0 1 2 3 4 5 6 7 8 9 - _ .
+# What is left of $(1) once every character of $(2) is taken out (call's arguments are not expanded again).
+strip_chars = $(if $(2),$(call strip_chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+WAVE_REST := $(call strip_chars,$(WAVE),$(WAVE_CHARS))
 ifneq ($(strip $(WAVE_REST))$(filter .% -% _%,$(WAVE))$(if $(WAVE),,empty)$(filter-out 1,$(words $(WAVE))),)
 $(error error: WAVE='$(WAVE)': not a plain wave id (expected letters, digits, '-', '_' or '.', starting with a letter or digit, naming a folder of $(DATA_DIR)/waves))
 endif
@@ -43,12 +49,14 @@ PUBLISH := $(PY) -m collaborative_citizen.publish --data-dir $(DATA_DIR) --build
 # place; nothing happens when the two are already identical.
 define promote
 set -e; if ! diff -rq '$(1)' '$(2)' >/dev/null 2>&1; then \
-	rm -rf '$(2).new' '$(2).old'; mkdir -p '$(dir $(2))'; cp -R '$(1)' '$(2).new'; \
+	rm -rf '$(2).new' '$(2).old'; mkdir -p '$(dir $(2))'; \
+	cp -R '$(1)' '$(2).new' || { rm -rf '$(2).new'; echo "error: $(2): could not be published (the copy failed; the last report is unchanged)" >&2; exit 2; }; \
 	if [ -e '$(2)' ]; then mv '$(2)' '$(2).old'; fi; mv '$(2).new' '$(2)'; rm -rf '$(2).old'; fi
 endef
 # $(call publish_file,<work file>,<published folder>): one file, copied beside its target and renamed.
 define publish_file
-set -e; mkdir -p '$(2)'; cp '$(1)' '$(2)/.$(notdir $(1)).new'; mv '$(2)/.$(notdir $(1)).new' '$(2)/$(notdir $(1))'
+set -e; mkdir -p '$(2)'; cp '$(1)' '$(2)/.$(notdir $(1)).new' || { rm -f '$(2)/.$(notdir $(1)).new'; exit 2; }; \
+	mv '$(2)/.$(notdir $(1)).new' '$(2)/$(notdir $(1))'
 endef
 
 # Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller.

@@ -1,3 +1,6 @@
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,30 @@ def respondents(wave, codebook):
 @pytest.fixture(scope="session")
 def table(respondents):
     return weighted_tables(respondents)
+
+
+def copy_project(target: Path, waves=("2014", "2015")) -> Path:
+    """The project's sources and data (the given waves), without anything built, in `target`, for a build that
+    edits inputs a test may not touch in the checkout; the environment is the checkout's own (a link)."""
+    target.mkdir(parents=True)
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, target / name)
+    ignore = shutil.ignore_patterns("build", "__pycache__", "*.failed.ipynb")
+    for name in ("notebooks", "report", "src"):
+        shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    (target / "data" / "waves").mkdir(parents=True)
+    shutil.copy2(ROOT / "data" / "codebook.yml", target / "data" / "codebook.yml")
+    shutil.copytree(ROOT / "data" / "published", target / "data" / "published")
+    for wave in waves:
+        shutil.copytree(ROOT / "data" / "waves" / wave, target / "data" / "waves" / wave)
+    (target / ".venv").symlink_to(ROOT / ".venv")
+    # The copy's pyproject.toml must not look newer than the environment: make would reinstall the package from
+    # the copy, and the checkout's environment would then run the copy's code.
+    os.utime(target / "pyproject.toml", (0, 0))
+    return target
+
+
+def make_report(project: Path, wave: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"}
+    return subprocess.run(["make", "-s", "report", f"WAVE={wave}"], cwd=project, capture_output=True, text=True,
+                          env=env)

@@ -7,10 +7,8 @@ before and after, and must not change by a byte."""
 import hashlib
 import html as html_module
 import json
-import os
 import re
 import shutil
-import subprocess
 
 import nbformat
 import numpy as np
@@ -19,33 +17,11 @@ import pytest
 import yaml
 
 import agency_delivery
-from conftest import ROOT
+from conftest import ROOT, copy_project, make_report as _make
 
 WAVE = agency_delivery.WAVE
 EARLIER = ("2014", "2015")
 NINTH = "09_trust_in_local_services"
-
-
-def _copy_project(target):
-    """The project's sources, without anything built; the environment is the checkout's own."""
-    target.mkdir()
-    for name in ("Makefile", "pyproject.toml"):
-        shutil.copy2(ROOT / name, target / name)
-    ignore = shutil.ignore_patterns("build", "__pycache__", "*.failed.ipynb")
-    for name in ("notebooks", "report", "src"):
-        shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    (target / "data" / "waves").mkdir(parents=True)
-    shutil.copy2(ROOT / "data" / "codebook.yml", target / "data" / "codebook.yml")
-    shutil.copytree(ROOT / "data" / "published", target / "data" / "published")
-    for wave in EARLIER:
-        shutil.copytree(ROOT / "data" / "waves" / wave, target / "data" / "waves" / wave)
-    (target / ".venv").symlink_to(ROOT / ".venv")
-
-
-def _make(project, wave):
-    env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"}
-    return subprocess.run(["make", "-s", "report", f"WAVE={wave}"], cwd=project, capture_output=True, text=True,
-                          env=env)
 
 
 def _snapshot(folder):
@@ -77,8 +53,7 @@ def _add_ninth_finding(project):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("agency-wave")
-    project = root / "project"
-    _copy_project(project)
+    project = copy_project(root / "project", EARLIER)
     before = {}
     for wave in EARLIER:
         made = _make(project, wave)

@@ -10,7 +10,7 @@ from pathlib import Path
 # pandas and papermill are imported by the commands that use them: the notebooks command starts its kernels
 # sooner without them.
 from .codebook import CodebookError, load_codebook
-from .errors import DataValidationError, NotebookError
+from .errors import DataValidationError, InputError, NotebookError, check_source_date_epoch, os_error_line
 from .waves import WaveError, is_plain_id, load_wave, wave_folder
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
               f"with a letter or digit, naming a folder of {Path(args.data_dir) / 'waves'})", file=sys.stderr)
         return EXIT_INVALID
     try:
+        check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         return args.func(args)
     except DataValidationError as error:
         _traceback_if_debugging()
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.command}: {len(error.problems)} problem(s) in the input{more}; nothing was written",
               file=sys.stderr)
         return EXIT_INVALID
-    except (CodebookError, WaveError, NotebookError) as error:
+    except (CodebookError, WaveError, NotebookError, InputError) as error:
         _traceback_if_debugging()
         for line in str(error).splitlines() or [type(error).__name__]:
             print(f"error: {line}", file=sys.stderr)
@@ -184,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"error: {args.command}: interrupted; the published report and tables are unchanged", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk, a folder that cannot be written: the file, and what the system said
+        _traceback_if_debugging()
+        print(f"error: {os_error_line(error)} ({args.command}; the published report and tables are unchanged)",
+              file=sys.stderr)
+        return EXIT_INVALID
     except Exception as error:  # a genuine crash: one line, the traceback only on request
         _traceback_if_debugging()
         where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""

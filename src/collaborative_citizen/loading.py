@@ -92,9 +92,11 @@ def read_delivery(path: Path) -> Delivery:
                               if isinstance(r.get("lo"), (int, float)) and isinstance(r.get("hi"), (int, float))]
                        for name, ranges in (meta.missing_ranges or {}).items()}
         elif suffix == ".csv":
-            frame = pd.read_csv(path)
+            frame = read_csv_delivery(path)
         else:
             frame = pd.read_parquet(path)
+    except DataValidationError:
+        raise
     except Exception as error:  # each reader raises its own types; the message is what matters
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if "expected number of rows" in first_line:
@@ -104,6 +106,39 @@ def read_delivery(path: Path) -> Delivery:
     if len(frame) == 0:
         raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
     return Delivery(frame=frame, labels=labels, missing={k: v for k, v in missing.items() if v})
+
+
+def read_csv_delivery(path: Path) -> pd.DataFrame:
+    """A comma-separated file, with the dialect problems agencies' exports have named for what they are: another
+    delimiter, a column twice, the header repeated as data; blank rows at the end are dropped."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) == 1 and any(d in header[0] for d in ";\t|"):
+        delimiter = next(d for d in ";\t|" if d in header[0])
+        shown = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[delimiter]
+        raise DataValidationError([f"{path}: the header row is separated by {shown}, not commas (expected a "
+                                   "comma-separated file; export it again with commas, or as .sav)"])
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise DataValidationError([f"{path}: column {name!r} appears {header.count(name)} times in the header row "
+                                   "(expected each variable once)" for name in duplicated])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    blank = frame.isna().all(axis=1).to_numpy()
+    trailing = len(frame) - (np.flatnonzero(~blank)[-1] + 1 if (~blank).any() else 0)
+    if trailing:
+        frame = frame.iloc[:len(frame) - trailing]
+    repeated = [n + 1 for n, row in enumerate(frame.itertuples(index=False)) if list(row) == header]
+    if repeated:
+        raise DataValidationError([f"{path}: row {row} repeats the header row (expected one header, then one row "
+                                   "per respondent)" for row in repeated[:ROWS_LISTED]])
+    # Numbers as numbers; text (a string id, a value written as a word) stays text for the checks to quote.
+    for column in frame.columns:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        if numbers.notna().sum() == frame[column].notna().sum():
+            frame[column] = numbers
+    return frame
 
 
 def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> list[str]:
@@ -274,6 +309,15 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
         weights = pd.to_numeric(frame[wave.weight], errors="coerce").to_numpy(dtype=float)
         positive = "(expected a positive number)"
         name = wave.weight
+        raw = frame[wave.weight].to_numpy()
+        text = np.isnan(weights) & frame[wave.weight].notna().to_numpy()
+        if text.any():
+            comma = text & pd.Series(raw).astype(str).str.fullmatch(r"\s*-?\d+,\d+\s*").to_numpy()
+            rows.report(problems, name, _rows(comma), lambda r: f"weight {raw[r - 1]!r} has a decimal comma "
+                                                                "(expected a decimal point, e.g. 1.25)")
+            rows.report(problems, name, _rows(text & ~comma), lambda r: f"weight {raw[r - 1]!r} is not a number "
+                                                                        f"{positive}")
+            weights = np.where(text, 1.0, weights)  # reported above; not again as missing
         rows.report(problems, name, _rows(np.isnan(weights)), lambda r: f"weight missing {positive}")
         rows.report(problems, name, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}")
         rows.report(problems, name, _rows(weights == 0), lambda r: f"weight is zero {positive}")

@@ -262,10 +262,12 @@ class NotebookJob:
 def check_source_date_epoch() -> None:
     """Charts stamp SOURCE_DATE_EPOCH into their SVG; a value that is not a number leaves the kernels unable to
     answer, which would otherwise surface as a kernel start-up timeout per notebook."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None and not epoch.strip().isdigit():
-        raise NotebookError(f"SOURCE_DATE_EPOCH={epoch!r}: not a whole number of seconds since 1970 (expected e.g. "
-                            "1391126400, or unset to use the last commit's date)")
+    from .errors import InputError, check_source_date_epoch as check
+
+    try:
+        check(os.environ.get("SOURCE_DATE_EPOCH"))
+    except InputError as error:
+        raise NotebookError(str(error)) from None
 
 
 def _quiet_papermill() -> None:

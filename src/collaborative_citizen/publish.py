@@ -33,7 +33,7 @@ import yaml
 from markupsafe import Markup
 
 from .codebook import CodebookError, load_codebook, load_yaml, yaml_problem
-from .errors import DataValidationError
+from .errors import DataValidationError, InputError, check_source_date_epoch, os_error_line
 from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
                            stylesheet)
@@ -445,8 +445,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target, then rename: a reader (or a failed build) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OSError(error.errno, f"could not be written ({error.strerror or error})", str(path)) from None
 
 
 @dataclass
@@ -625,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                   build=Path(args.build_dir), wave=args.wave,
                   cache=Path(args.cache_dir) if args.cache_dir else None)
     try:
+        check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
         with pdf_layouter(paths) if "pdf" in args.command else nullcontext() as layouter:
             for command in args.command:
@@ -634,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in error.problems:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
-    except (CodebookError, WaveError) as error:
+    except (CodebookError, WaveError, InputError) as error:
         _traceback_if_debugging()
         for line in str(error).splitlines() or [type(error).__name__]:
             print(f"error: {line}", file=sys.stderr)
@@ -642,6 +647,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"error: publish {' '.join(args.command)}: interrupted; the previous report is unchanged", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk, a folder that cannot be written: the file, and what the system said
+        _traceback_if_debugging()
+        print(f"error: {os_error_line(error)} (publish {' '.join(args.command)}; the previous report is unchanged)",
+              file=sys.stderr)
+        return EXIT_INVALID
     except Exception as error:  # a genuine crash: one line, the traceback only with DEBUG=1
         _traceback_if_debugging()
         where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""

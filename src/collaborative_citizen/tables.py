@@ -375,7 +375,7 @@ def write_results(table: pd.DataFrame, path: Path) -> None:
         partial.replace(path)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        raise OSError(f"{path}: could not be written ({error.strerror or error})") from None
+        raise OSError(error.errno, f"could not be written ({error.strerror or error})", str(path)) from None
 
 
 def read_results(path: Path) -> pd.DataFrame:
