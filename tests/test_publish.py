@@ -256,3 +256,19 @@ def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
     # Some column of the 2014 tables has a base under 100: bracketed, its figures in italics.
     assert re.search(r'<td class="low">\(\d{2}\)</td>', appendix)
     assert "\u2020" not in appendix  # the dagger marks published figures, nothing else
+
+
+def test_no_public_file_carries_a_suppressed_value(report_dir, report_html):
+    results = pd.read_csv(report_dir / "results.csv", dtype=str, keep_default_na=False)
+    hidden = results[results.flag == "suppressed"]
+    assert len(hidden) > 0
+    for column in ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest", "p_vs_rest",
+                   "p_vs_rest_adjusted"):
+        assert (hidden[column] == "").all(), column
+    # The full table is for analysts, outside the published folder.
+    assert not list(report_dir.rglob("*unsuppressed*"))
+    changes = pd.read_csv(report_dir / "changes.csv", dtype=str, keep_default_na=False)
+    assert {"p_value", "p_adjusted", "significant"} <= set(changes.columns)
+    workbook = load_workbook(report_dir / f"{NAME}-tables.xlsx")
+    values = [c.value for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
+    assert "*" in values

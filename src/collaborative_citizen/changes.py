@@ -19,7 +19,7 @@ from .tables import question_cells, write_results
 from .waves import Wave, available_waves, published_waves
 
 COLUMNS = ["wave", "previous_wave", "question", "item", "answer", "pct", "previous_pct", "change_pp", "p_value",
-           "significant", "latest", "previous_source", "design_note"]
+           "p_adjusted", "significant", "latest", "previous_source", "design_note"]
 
 
 def design_note(current, earlier) -> str:
@@ -116,7 +116,8 @@ def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: 
                 previous, p_value = float(before), math.nan
             rows.append({"wave": wave.id, "previous_wave": other.id, "question": r.question, "item": r.item,
                          "answer": r.answer, "pct": r.pct, "previous_pct": previous, "change_pp": r.pct - previous,
-                         "p_value": p_value, "significant": bool(p_value < ALPHA) if not math.isnan(p_value) else "",
+                         "p_value": p_value, "p_adjusted": math.nan,
+                         "significant": bool(p_value < ALPHA) if not math.isnan(p_value) else "",
                          "latest": False, "previous_source": source, "design_note": note})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if not frame.empty:
@@ -138,6 +139,6 @@ def read_changes(path: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.read_csv(path, dtype={"wave": str, "previous_wave": str, "item": str, "significant": str,
                                      "design_note": str}, keep_default_na=False,
-                        na_values={c: [""] for c in ("pct", "previous_pct", "change_pp", "p_value")})
+                        na_values={c: [""] for c in ("pct", "previous_pct", "change_pp", "p_value", "p_adjusted")})
     frame["latest"] = frame.latest.astype(str) == "True"
     return frame

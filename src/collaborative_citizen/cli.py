@@ -28,19 +28,23 @@ def cmd_validate(args) -> int:
 def cmd_tables(args) -> int:
     from .tables import weighted_tables, write_results
 
+    from . import publication_rules
     from .changes import earlier_estimates, not_asked, wave_changes, write_changes
 
     respondents = _respondents(args)
-    table = weighted_tables(respondents)
+    table = publication_rules.apply(weighted_tables(respondents))
     sources = earlier_estimates(Path(args.data_dir), respondents.wave, respondents.codebook)
-    changes = wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir), sources)
+    changes = publication_rules.apply_to_changes(
+        wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir), sources))
     out = Path(args.build_dir) / args.wave / "results.csv"
+    # The full table, suppressed cells included, is for analysts only: it is kept outside what is published.
+    write_results(table, Path(args.build_dir).parent / "analysis" / args.wave / "results-unsuppressed.csv")
     # changes.csv and not_asked.csv first: results.csv is what make checks, so it must appear only when all three
     # are written.
     write_changes(changes, out.with_name("changes.csv"))
     write_changes(not_asked(respondents.asked, respondents.wave, respondents.codebook, sources),
                   out.with_name("not_asked.csv"))
-    write_results(table, out)
+    write_results(publication_rules.suppress(table), out)
     compared = sorted(set(changes.previous_wave)) if len(changes) else []
     print(f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"
           + (f", compared with {', '.join(compared)}" if compared else "") + f" -> {out}")

@@ -42,6 +42,7 @@ class Difference:
     rest: Number
     p_value: float
     base: int
+    p_adjusted: float = math.nan
 
     @property
     def higher(self) -> bool:
@@ -54,7 +55,8 @@ class Difference:
     def as_json(self) -> dict:
         return {"question": self.question, "item": self.item, "answer": self.answer, "breakdown": self.breakdown,
                 "group": self.group, "pct": round(float(self.pct), 6), "pct_rest": round(float(self.rest), 6),
-                "p_value": round(float(self.p_value), 8), "base_unweighted": self.base}
+                "p_value": round(float(self.p_value), 8), "p_adjusted": round(float(self.p_adjusted), 8),
+                "base_unweighted": self.base}
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Change:
     now: Number
     p_value: float  # NaN when the earlier figure cannot be tested (published without a base)
     design_note: str  # how the two waves' designs differ, "" when they do not
+    p_adjusted: float = math.nan  # adjusted for every change tested (publication_rules.py)
 
     @property
     def testable(self) -> bool:
@@ -111,7 +114,8 @@ class Change:
 
     @property
     def significant(self) -> bool:
-        return self.testable and self.p_value < ALPHA
+        """Significant once adjusted for every change tested, as a reviewer would count it."""
+        return self.testable and self.p_adjusted < ALPHA
 
     @property
     def up(self) -> bool:
@@ -277,14 +281,16 @@ class Finding:
         rows = t[(t.answer == answer) & (t["item"] == item) & t.latest]
         key = self.key(answer, item)
         return [Change(r.previous_wave, Number(float(r.previous_pct), f"{key}_{r.previous_wave}"),
-                       Number(float(r.pct), key), float(r.p_value), r.design_note) for r in rows.itertuples()]
+                       Number(float(r.pct), key), float(r.p_value), r.design_note, float(r.p_adjusted))
+                for r in rows.itertuples()]
 
     def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
         """Groups that differ significantly from the rest on this answer, largest difference first, at most one
         group per breakdown (in a two-group breakdown both groups are the same comparison)."""
         t = self.table
+        # Both bases at least MIN_BASE (no flag), significant once adjusted for every subgroup test of the wave.
         rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown != "total")
-                 & (t.base_unweighted >= MIN_BASE) & (t.p_vs_rest < ALPHA)].copy()
+                 & (t.base_unweighted >= MIN_BASE) & (t.flag == "") & (t.p_vs_rest_adjusted < ALPHA)].copy()
         rows["gap"] = (rows.pct - rows.pct_rest).abs().round(9)
         # In a two-group breakdown both groups give the same test; describe the smaller one ("people without
         # internet access"), which is how a reader thinks of the difference.
@@ -296,7 +302,7 @@ class Finding:
             difference = Difference(self.question.key, item, answer, r.breakdown, r.group,
                                     self.group_phrase(r.breakdown, r.group),
                                     Number(float(r.pct), key), Number(float(r.pct_rest), f"{key}_rest"),
-                                    float(r.p_vs_rest), int(r.base_unweighted))
+                                    float(r.p_vs_rest), int(r.base_unweighted), float(r.p_vs_rest_adjusted))
             found.append(difference)
             if difference not in self.claims:
                 self.claims.append(difference)

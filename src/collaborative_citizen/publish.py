@@ -44,6 +44,7 @@ from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError,
 from .tables import read_results
 from .waves import WaveError, available_waves, is_plain_id, load_wave, wave_folder
 from .changes import read_changes, read_not_asked
+from . import publication_rules
 from .statistics import ALPHA
 from .wording import points
 
@@ -242,6 +243,8 @@ def methods_context(results, about: dict, codebook, config) -> dict:
         "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
         "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
         "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
+        "subgroup_tests": publication_rules.subgroup_family_size(results),
+        "exact_cells": int((results.ci_method == "beta").sum()),
         "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
         "suppressed_cells": int((results.flag == "suppressed").sum()),
         "targets_total": targets.get("total", 0), "targets_met": targets.get("met", 0),
@@ -393,7 +396,8 @@ class PartBuilder:
                 rows.append({"question": question.wording, "item": question.item(r.item).label if r.item else "",
                              "answer": question.label_of(r.answer), "now": Figure(float(r.pct), key),
                              "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
-                             "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value)})
+                             "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value),
+                             "p_adjusted": float(r.p_adjusted)})
             notes = sorted(set(these.design_note) - {""})
             groups.append({"previous": previous, "compared": len(these), "rows": rows, "note": "; ".join(notes)})
         self.add(part, self.render("changes.html.j2", part, groups=groups, lead=spec.get("lead", "")))

@@ -13,9 +13,9 @@ from .loading import Respondents
 from .statistics import (DomainSums, compare_with_rest, estimate_share, intervals_from_shares, shares_from_sums,
                          z_tests)
 
-# Unweighted bases below these are flagged (read with caution) and suppressed (never shown to readers).
-LOW_BASE = 100
-SUPPRESS_BASE = 50
+# Bases below these are flagged (read with caution) and suppressed (never shown to readers): publication_rules.py
+# applies them to the unweighted and the effective base; the engine's own flag uses the unweighted base only.
+from .publication_rules import LOW_BASE, SUPPRESS_BASE  # noqa: E402
 
 COLUMNS = ["wave", "question", "item", "answer", "answer_type", "breakdown", "group", "pct", "se",
            "ci_low", "ci_high", "base_unweighted", "base_weighted", "base_effective", "flag",
@@ -379,9 +379,11 @@ def write_results(table: pd.DataFrame, path: Path) -> None:
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"wave": str, "item": str, "group": str}, keep_default_na=False,
-                       na_values={c: [""] for c in ("pct", "se", "ci_low", "ci_high", "pct_rest", "z_vs_rest",
-                                                   "p_vs_rest", "base_weighted", "base_effective")})
+    return pd.read_csv(path, dtype={"wave": str, "item": str, "group": str, "ci_method": str},
+                       keep_default_na=False,
+                       na_values={c: [""] for c in ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest",
+                                                   "p_vs_rest", "p_vs_rest_adjusted", "base_weighted",
+                                                   "base_effective")})
 
 
 def lookup(table: pd.DataFrame, question: str, answer: str, item: str = "", breakdown: str = "total",
