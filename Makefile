@@ -83,7 +83,7 @@ EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # outside $(BUILD), which is copied into the published folder.)
 NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
-.PHONY: all report tables notebooks test bench reconstruct clean env FORCE
+.PHONY: all report html preview tables notebooks test bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
 FORCE:
 
@@ -160,6 +160,16 @@ $(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CO
 $(REPORT_HTML) $(REPORT_PDF) &: $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
 	@$(PUBLISH) html pdf --wave $(WAVE) --cache-dir $(WORK_ROOT)/cache/$(WAVE)/pdf-parts
+
+# The HTML alone, in the work tree (make preview rebuilds it on every save): the notebooks as needed, then the
+# HTML step. Nothing is published; `make report` then adds the PDF and the workbook and publishes them all.
+html: $(NOTEBOOKS_DONE) | $(ENV)
+	@$(PUBLISH) html --wave $(WAVE)
+
+# A live preview of the wave's report on 127.0.0.1 (README, "Previewing while you write"); Ctrl-C stops it.
+preview: | $(ENV)
+	@MAKEFLAGS= $(PY) -m collaborative_citizen.preview --wave $(WAVE) --build-dir $(WORK_ROOT)/build \
+		DATA_DIR=$(DATA_DIR) BUILD_ROOT=$(BUILD_ROOT)
 
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))

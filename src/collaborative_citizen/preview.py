@@ -1,0 +1,209 @@
+"""`make preview`: the wave's report served on 127.0.0.1 and rebuilt on every save, the open page reloading itself.
+
+The HTML is rebuilt by make (`make html`), so a saved essay re-renders the HTML only and a saved notebook
+re-runs that notebook first, exactly as `make report` would; the PDF and the workbook are left to `make report`.
+The reload script exists only in what this server sends: it is added to each response (with a
+Content-Security-Policy that lets that one script, and nothing else, run), never written to a file. A failed
+build keeps the last good page on screen with the error above it, and prints the same lines as `make report`."""
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+# What the Makefile reads: a change under any of these rebuilds (build outputs excluded).
+WATCHED = ("report", "notebooks", "src", "Makefile")
+IGNORED = re.compile(r"(^|/)(build|__pycache__|\.ipynb_checkpoints)(/|$)|\.pyc$|~$|\.sw.$")
+POLL_SECONDS = 0.25
+
+RELOAD_SCRIPT = """<script nonce="{nonce}">
+(function () {{
+  var seen = null;
+  function banner(lines) {{
+    var box = document.getElementById("preview-error");
+    if (!lines.length) {{ if (box) box.remove(); return; }}
+    if (!box) {{
+      box = document.createElement("pre");
+      box.id = "preview-error";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:sticky;top:0;z-index:9;margin:0;padding:1em;white-space:pre-wrap;" +
+        "background:#7a0019;color:#fff;font:14px/1.4 monospace";
+      document.body.insertBefore(box, document.body.firstChild);
+    }}
+    box.textContent = "The last build failed; this is the last good page.\\n" + lines.join("\\n");
+  }}
+  function poll() {{
+    fetch("/__preview/state", {{cache: "no-store"}}).then(function (r) {{ return r.json(); }}).then(function (s) {{
+      if (seen !== null && s.version !== seen) {{ location.reload(); return; }}
+      seen = s.version;
+      banner(s.errors);
+    }}).catch(function () {{}}).then(function () {{ setTimeout(poll, 300); }});
+  }}
+  poll();
+}})();
+</script>"""
+
+
+class Preview:
+    """Watches the inputs, rebuilds the HTML with make, and serves it."""
+
+    def __init__(self, wave: str, make_args: list[str], build: Path, root: Path, quiet: bool = False):
+        self.wave, self.make_args, self.build, self.root = wave, make_args, build, root
+        self.page = build / f"collaborative-citizen-{wave}.html"
+        self.version = 0
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.quiet = quiet
+
+    def inputs(self) -> dict[str, float]:
+        found = {}
+        data_dir = Path(self._make_value("DATA_DIR", "data"))
+        roots = [self.root / name for name in WATCHED] + [data_dir if data_dir.is_absolute() else self.root / data_dir]
+        for top in roots:
+            if top.is_file():
+                found[str(top)] = top.stat().st_mtime
+                continue
+            for folder, folders, files in os.walk(top):
+                folders[:] = [f for f in folders if not IGNORED.search(f"{folder}/{f}")]
+                for name in files:
+                    path = f"{folder}/{name}"
+                    if not IGNORED.search(path):
+                        try:
+                            found[path] = os.stat(path).st_mtime
+                        except FileNotFoundError:
+                            continue
+        return found
+
+    def _make_value(self, name: str, default: str) -> str:
+        for arg in self.make_args:
+            if arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
+        return default
+
+    def rebuild(self) -> None:
+        started = time.monotonic()
+        self.process = subprocess.Popen(["make", "-s", "html", f"WAVE={self.wave}", *self.make_args], cwd=self.root,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        start_new_session=True, env={**os.environ, "MAKEFLAGS": ""})
+        out, err = self.process.communicate()
+        code, self.process = self.process.returncode, None
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        if code != 0 and not errors:
+            errors = [line for line in err.splitlines() if line.strip()][-3:] or [f"error: make exited {code}"]
+        with self.lock:
+            self.errors = errors if code != 0 else []
+            self.version += 1
+        for line in errors if code != 0 else []:
+            print(line, file=sys.stderr, flush=True)
+        if code == 0 and not self.quiet:
+            print(f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s", flush=True)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def state(self) -> dict:
+        with self.lock:
+            return {"version": self.version, "errors": list(self.errors)}
+
+    def served_page(self) -> bytes:
+        """The built page with the reload script, and a policy that lets that one script (and its polling) run."""
+        html = self.page.read_text(encoding="utf-8") if self.page.is_file() else (
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Preview</title></head><body><main>"
+            "<p>No report yet: waiting for the first build.</p></main></body></html>")
+        nonce = secrets.token_urlsafe(16)
+        policy = (f"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
+                  f"script-src 'nonce-{nonce}'; connect-src 'self'")
+        html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>',
+                      f'<meta http-equiv="Content-Security-Policy" content="{policy}">', html, count=1)
+        if "Content-Security-Policy" not in html:
+            html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
+        return html.replace("</body>", RELOAD_SCRIPT.format(nonce=nonce) + "</body>", 1).encode("utf-8")
+
+
+def _handler(preview: Preview):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            path = self.path.split("?", 1)[0]
+            if path in ("/", f"/{preview.page.name}"):
+                self._send(preview.served_page(), "text/html; charset=utf-8")
+            elif path == "/__preview/state":
+                self._send(json.dumps(preview.state()).encode(), "application/json")
+            else:
+                # The downloads beside the report (results.csv, the workbook): files of the build folder only.
+                target = (preview.build / path.lstrip("/")).resolve()
+                if target.is_file() and target.is_relative_to(preview.build.resolve()):
+                    self._send(target.read_bytes(), "application/octet-stream")
+                else:
+                    self.send_error(404)
+
+        def _send(self, body: bytes, kind: str):
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass  # the terminal is for the build's own lines
+
+    return Handler
+
+
+def serve(preview: Preview, port: int = 0) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"preview: {preview.wave}: serving http://127.0.0.1:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        seen = preview.inputs()
+        preview.rebuild()
+        while True:
+            time.sleep(POLL_SECONDS)
+            now = preview.inputs()
+            if now != seen:
+                seen = now
+                preview.rebuild()
+                seen = preview.inputs()  # what the build itself touched is not a new change
+    except KeyboardInterrupt:
+        print(f"preview: {preview.wave}: stopped", flush=True)
+    finally:
+        preview.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m collaborative_citizen.preview", description=__doc__)
+    parser.add_argument("--wave", default="2014")
+    parser.add_argument("--build-dir", default="report/build/.work/build", help="the make work tree's build folder")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("make_args", nargs="*", help="variables passed on to make (DATA_DIR=..., BUILD_ROOT=...)")
+    args = parser.parse_args(argv)
+    from .waves import is_plain_id
+
+    if not is_plain_id(args.wave):
+        print(f"error: --wave {args.wave!r}: not a plain wave id", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    preview = Preview(args.wave, args.make_args, Path(args.build_dir) / args.wave, Path.cwd())
+    serve(preview, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""`make preview` on a temporary copy of the project: it serves the report with a reload script that no built file
+carries, rebuilds on a saved essay, shows a failed build's error above the last good page, and leaves no process
+behind after Ctrl-C."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import copy_project
+
+WAVE = "2014"
+
+
+def _session_processes(session: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode("utf-8")
+
+
+def _wait(condition, timeout=120.0, every=0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("preview") / "project", (WAVE,))
+    log = open(project.parent / "preview.log", "w+")
+    process = subprocess.Popen(["make", "-s", "preview", f"WAVE={WAVE}"], cwd=project, stdout=log,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               env={**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"})
+
+    def served():
+        log.seek(0)
+        found = re.search(r"serving (http://127\.0\.0\.1:\d+/)", log.read())
+        return found and found.group(1)
+    try:
+        url = _wait(served, timeout=60)
+        _wait(lambda: json.loads(_get(url + "__preview/state"))["version"] >= 1)
+        yield {"url": url, "project": project, "process": process, "log": log}
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_page_is_served_with_a_reload_script_no_built_file_has(preview):
+    page = _get(preview["url"])
+    assert "__preview/state" in page and "script-src 'nonce-" in page
+    built = preview["project"] / "report" / "build"
+    for path in built.rglob("*.html"):
+        assert "__preview" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_saved_essay_is_served_and_a_broken_one_keeps_the_last_good_page(preview):
+    url, essay = preview["url"], preview["project"] / "report" / "commentary" / "response-unwin.md"
+    original = essay.read_text()
+    essay.write_text(original + "\nA sentence written while the preview ran.\n")
+    _wait(lambda: "A sentence written while the preview ran." in _get(url))
+    essay.write_text(original + "\n{{ no_such_number }}\n")
+    state = _wait(lambda: (s := json.loads(_get(url + "__preview/state")))["errors"] and s)
+    assert state["errors"][0].startswith("error: report/commentary/response-unwin.md: line ")
+    assert "'no_such_number' is undefined" in state["errors"][0]
+    assert "A sentence written while the preview ran." in _get(url)  # the last good page
+    preview["log"].seek(0)
+    assert state["errors"][0] in preview["log"].read()  # the terminal says the same
+    essay.write_text(original)
+    _wait(lambda: not json.loads(_get(url + "__preview/state"))["errors"])
+
+
+def test_ctrl_c_stops_everything_it_started(preview):
+    process = preview["process"]
+    os.killpg(process.pid, signal.SIGINT)  # as the terminal sends it
+    process.wait(timeout=30)
+    _wait(lambda: not _session_processes(process.pid), timeout=30)
+    with pytest.raises(OSError):
+        _get(preview["url"])
