@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .statistics import _beta_continued_fraction
+from .statistics import _beta_continued_fraction, _t_quantile_upper
 
 # The exact interval replaces the logit one where fewer than this many effective respondents are on the smaller
 # side of the share (n* min(p, 1 - p)): there the logit interval is unreliable or, at 0% and 100%, empty.
@@ -65,10 +65,15 @@ def needs_exact_interval(share: float, se: float, kish: float) -> bool:
     return effective_n(share, se, kish) * min(share, 1.0 - share) < EXACT_BELOW
 
 
-def korn_graubard(share: float, se: float, kish: float, level: float = 0.95) -> tuple[float, float]:
-    """The beta interval of a share (0-1) with linearised SE `se` and Kish effective base `kish`."""
+def korn_graubard(share: float, se: float, kish: float, level: float = 0.95, rows: int | None = None,
+                  df: int | None = None) -> tuple[float, float]:
+    """The beta interval of a share (0-1) with linearised SE `se` and Kish effective base `kish`. Under a complex
+    design R scales n* by (t(rows - 1) / t(df))^2, the t quantiles of the domain's rows and of its design
+    degrees of freedom (PSUs minus strata); give both to do the same (for a weights-only design they agree)."""
     n = effective_n(share, se, kish)
     alpha = 1.0 - level
+    if rows is not None and df is not None and rows > 1 and df > 0 and rows - 1 != df:
+        n *= (_t_quantile_upper(alpha / 2, float(rows - 1)) / _t_quantile_upper(alpha / 2, float(df))) ** 2
     low = 0.0 if share <= 0.0 else beta_quantile(alpha / 2, n * share, n * (1.0 - share) + 1.0)
     high = 1.0 if share >= 1.0 else beta_quantile(1.0 - alpha / 2, n * share + 1.0, n * (1.0 - share))
     return low, high

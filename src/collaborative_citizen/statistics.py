@@ -362,7 +362,7 @@ def _expit(x: float) -> float:
 
 
 def estimate_share(
-    indicator: Any, weights: Any, domain: Any = None, level: float = 0.95
+    indicator: Any, weights: Any, domain: Any = None, level: float = 0.95, design=None
 ) -> ShareEstimate:
     """Weighted share of respondents with ``indicator == 1`` in a domain, with SE and CI.
 
@@ -388,6 +388,10 @@ def estimate_share(
     Pass full-sample arrays rather than pre-filtered ones: the SE uses N/(N-1) with N the
     whole sample, as survey does for a domain.
 
+    With ``design`` (a sample_design.SampleDesign: strata, clusters, fpc) the SE is R's for
+    ``svydesign(ids = ~psu, strata = ~stratum, weights = ~w, fpc = ~fpc, nest = TRUE)`` and the
+    interval's degrees of freedom are the domain's PSUs minus strata (survey's degf()).
+
     Edge cases: a share of exactly 0 or 1 has SE 0 and the CI is reported as (share, share),
     because the logit interval is undefined there. A domain with no answered respondents (or
     only zero weights) gives NaN share, SE and CI.
@@ -402,6 +406,11 @@ def estimate_share(
     share, se, w_d = _domain_share(y, w, mask)
     # survey's degf() counts only rows with non-zero weight; zero-weight rows still count in N.
     df = int(np.count_nonzero(w_d)) - 1
+    if design is not None:
+        from .sample_design import design_share
+
+        share, se = design_share(y, w, mask, design)
+        df = design.degf(w, mask)
     ci_low, ci_high = _logit_ci(share, se, df, level)
     return ShareEstimate(
         share=share,
@@ -435,7 +444,7 @@ class GroupComparison:
 
 
 def compare_with_rest(
-    indicator: Any, weights: Any, group: Any, domain: Any = None
+    indicator: Any, weights: Any, group: Any, domain: Any = None, design=None
 ) -> GroupComparison:
     """Two-sided z test of a group's share against the rest of the domain.
 
@@ -452,6 +461,10 @@ def compare_with_rest(
 
     ``z`` and ``p_value`` are NaN when either side is empty or has SE 0 (a share of 0 or 1),
     where the normal approximation says nothing useful.
+
+    Under a clustered ``design`` the two sides share PSUs and are not independent: the variance of
+    the difference is that of the difference of their linearised variables, as ``svycontrast``
+    gives on ``svyby(..., covmat = TRUE)``.
     """
     w = _as_weights(weights)
     y = _as_indicator(indicator, w.size)
@@ -459,9 +472,26 @@ def compare_with_rest(
     base = ~np.isnan(y)
     if domain is not None:
         base &= _as_mask(domain, w.size, "domain")
+    if design is not None:
+        return _design_comparison(y, w, base & g, base & ~g, design)
     p_g, se_g, _ = _domain_share(y, w, base & g)
     p_r, se_r, _ = _domain_share(y, w, base & ~g)
     return _z_test(p_g, se_g, p_r, se_r)
+
+
+def _design_comparison(y, w, group, rest, design) -> GroupComparison:
+    from .sample_design import design_share
+
+    p_g, se_g = design_share(y, w, group, design)
+    p_r, se_r = design_share(y, w, rest, design)
+    difference = p_g - p_r
+    if math.isnan(difference) or se_g == 0.0 or se_r == 0.0:
+        return GroupComparison(p_g, p_r, difference, math.nan, math.nan)
+    z_diff = np.zeros(len(w))
+    z_diff[group] = w[group] * (y[group] - p_g) / w[group].sum()
+    z_diff[rest] -= w[rest] * (y[rest] - p_r) / w[rest].sum()
+    z = difference / math.sqrt(design.variance_of_total(z_diff))
+    return GroupComparison(p_g, p_r, difference, z, math.erfc(abs(z) / math.sqrt(2.0)))
 
 
 def compare_independent(current: ShareEstimate, earlier: ShareEstimate) -> GroupComparison:
