@@ -84,3 +84,63 @@ def test_one_psu_per_respondent_and_one_stratum_is_the_weights_only_design():
     design = SampleDesign.from_columns(None, np.arange(len(SAMPLE)), None, "fail")
     clustered = estimate_share(y, w, domain=(SAMPLE.grp == "g2").to_numpy(), design=design)
     assert clustered.se == pytest.approx(plain.se, rel=1e-12) and math.isclose(clustered.share, plain.share)
+
+
+def _design_wave_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rule survey_design_reference.R states: strata of regions, PSUs of twelve in file order."""
+    stratum = np.select([frame.region <= 3, frame.region <= 6, frame.region <= 9], ["North", "Midlands", "South"],
+                        "Nations")
+    psu = np.empty(len(frame), dtype=object)
+    for name in np.unique(stratum):
+        where = np.flatnonzero(stratum == name)
+        psu[where] = [f"{name[:2].upper()}{k // 12 + 1:02d}" for k in range(len(where))]
+    return pd.DataFrame({"stratum": stratum, "psu": psu})
+
+
+def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    import pyreadstat
+    import yaml
+
+    from conftest import DATA, ROOT
+
+    frame, _ = pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
+    committed = pd.read_csv(HERE / "survey_design_wave.csv")
+    assert committed[["stratum", "psu"]].equals(_design_wave_columns(frame))
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "published", data / "published")
+    shutil.copy(DATA / "codebook.yml", data / "codebook.yml")
+    folder = data / "waves" / "2017"
+    folder.mkdir(parents=True)
+    frame = pd.concat([frame, _design_wave_columns(frame)], axis=1)
+    frame.to_csv(folder / "respondents.csv", index=False)
+    description = yaml.safe_load((DATA / "waves" / "2014" / "wave.yml").read_text())
+    description.update(id="2017", title="A clustered wave", data_file="respondents.csv", reconstructed=False,
+                       fieldwork={"start": "2017-02-01", "end": "2017-02-08"},
+                       sample_design={"strata": "stratum", "clusters": "psu", "lonely_psu": "adjust"})
+    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False))
+    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--data-dir", str(data), "--build-dir",
+                           str(tmp_path / "build"), "tables", "--wave", "2017"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    from collaborative_citizen.tables import read_results
+
+    results = read_results(tmp_path / "build" / "2017" / "results.csv")
+    keys = {1: "equal_opportunity", 2: "same_for_everyone", 3: "most_in_need", 4: "dont_know"}
+    groups = {"total": ("total", "total"), "1": ("sex", "male"), "2": ("sex", "female")}
+    reference = pd.read_csv(HERE / "survey_design_wave_reference.csv", dtype={"domain": str})
+    for r in reference.itertuples():
+        breakdown, group = groups[r.domain]
+        row = results[(results.question == "fairness") & (results.answer == keys[r.code])
+                      & (results.breakdown == breakdown) & (results.group == group)].iloc[0]
+        assert row.pct / 100 == pytest.approx(r.mean, abs=TOLERANCE)
+        assert row.se / 100 == pytest.approx(r.se, abs=TOLERANCE)
+        if row.ci_method == "logit":
+            assert (row.ci_low / 100, row.ci_high / 100) == pytest.approx((r.ci_low, r.ci_high), abs=TOLERANCE)
+        if r.domain != "total":
+            assert row.z_vs_rest == pytest.approx(r.z, abs=TOLERANCE)
+    # Methods says so; the design effect of clustering shows in the new column.
+    assert (results[results.breakdown == "total"].deff.dropna() > 0).all()

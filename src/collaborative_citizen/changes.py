@@ -37,6 +37,14 @@ def _published_estimate(pct: float, base) -> ShareEstimate | None:
                          float(base), float(base))
 
 
+def _scaled(estimate: ShareEstimate, design_factor: float | None) -> ShareEstimate:
+    """An earlier wave's estimate with its agency's design factor applied, as its own tables have it."""
+    if not design_factor:
+        return estimate
+    return ShareEstimate(estimate.share, estimate.se * design_factor, estimate.ci_low, estimate.ci_high,
+                         estimate.base_unweighted, estimate.base_weighted, estimate.base_effective)
+
+
 def earlier_estimates(data_dir: Path, wave: Wave, codebook: Codebook) -> list[tuple[object, dict]]:
     """[(earlier wave, {(question, item, answer): ShareEstimate or published pct})], oldest first."""
     sources = []
@@ -48,8 +56,9 @@ def earlier_estimates(data_dir: Path, wave: Wave, codebook: Codebook) -> list[tu
         for question in codebook.questions.values():
             if respondents.asks(question.key):
                 for cell in question_cells(respondents, question):
-                    figures[(cell.question, cell.item, cell.answer)] = estimate_share(cell.indicator,
-                                                                                      respondents.weights)
+                    figures[(cell.question, cell.item, cell.answer)] = _scaled(
+                        estimate_share(cell.indicator, respondents.weights, design=respondents.design),
+                        respondents.design_factor)
         sources.append((other, figures))
     for other in published_waves(data_dir):
         if other.fieldwork_start >= wave.fieldwork_start:

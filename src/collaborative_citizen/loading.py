@@ -33,6 +33,8 @@ class Respondents:
     source: Path
     asked: dict  # question key -> item keys asked ("" for a question without items)
     warnings: list = field(default_factory=list)  # what deserves a look but does not stop the build
+    design: object = None  # a sample_design.SampleDesign when wave.yml declares strata or clusters
+    design_factor: float | None = None  # an agency's design factor, when that is all it gives
 
     def asks(self, question: str) -> bool:
         return question in self.asked
@@ -397,5 +399,50 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
         code = question.answer("dont_know").code
         for name in _variables_needed(question, asked):
             data.loc[data[name] == code, name] = np.nan
+    design = sample_design_of(wave, frame.reset_index(drop=True), str(path))
     return Respondents(wave=wave, codebook=codebook.for_wave(wave), data=data.reset_index(drop=True), source=path,
-                       asked=asked, warnings=warnings)
+                       asked=asked, warnings=warnings, design=design,
+                       design_factor=wave.sample_design.get("design_factor"))
+
+
+def sample_design_of(wave: Wave, frame: pd.DataFrame, file: str):
+    """The design wave.yml declares, from the file's own variables; one line per problem."""
+    from .sample_design import SampleDesign
+
+    spec = wave.sample_design
+    if not spec.get("strata") and not spec.get("clusters"):
+        return None
+    problems = []
+    columns = {}
+    for key in ("strata", "clusters", "fpc"):
+        name = spec.get(key)
+        if not name:
+            continue
+        if name not in frame.columns:
+            problems.append(f"{wave.folder / 'wave.yml'}: sample_design: {key}: the file has no variable {name!r}")
+            continue
+        values = frame[name]
+        missing = np.flatnonzero(values.isna().to_numpy()) + 1
+        for row in missing[:ROWS_LISTED]:
+            problems.append(f"{file}: variable {name}, row {row}: no {key} recorded (expected a value on every row)")
+        columns[key] = values.to_numpy()
+    if "fpc" in columns:
+        fpc = pd.to_numeric(pd.Series(columns["fpc"]), errors="coerce").to_numpy()
+        if np.isnan(fpc).any() or (fpc <= 0).any():
+            problems.append(f"{file}: variable {spec['fpc']}: population PSUs per stratum must be positive numbers")
+        columns["fpc"] = fpc
+    if problems:
+        raise DataValidationError(problems)
+    design = SampleDesign.from_columns(columns.get("strata"), columns.get("clusters"), columns.get("fpc"),
+                                       spec.get("lonely_psu", "fail"))
+    lonely = design.lonely_strata()
+    if lonely and design.lonely_psu == "fail":
+        raise DataValidationError([f"{file}: variable {spec.get('strata')}: stratum {', '.join(map(str, lonely))} "
+                                   "has only one PSU (expected two or more, or lonely_psu in wave.yml's "
+                                   "sample_design: remove, certainty, adjust or average, as R's survey.lonely.psu)"])
+    if design.fpc is not None:
+        counts = design.psu_counts()[design.strata]
+        if (design.fpc < counts).any():
+            problems = [f"{file}: variable {spec['fpc']}: fewer population PSUs than sampled ones in a stratum"]
+            raise DataValidationError(problems)
+    return design

@@ -51,10 +51,13 @@ def design_effects(table: pd.DataFrame) -> np.ndarray:
 def _exact_intervals(table: pd.DataFrame) -> pd.DataFrame:
     method = np.full(len(table), "logit", dtype=object)
     low, high = table.ci_low.to_numpy().copy(), table.ci_high.to_numpy().copy()
+    # Under a complex design R scales n* by the ratio of t quantiles of the domain's rows and design df.
+    rows = table["_rows"].tolist() if "_rows" in table else [None] * len(table)
+    dfs = table["_df"].tolist() if "_df" in table else [None] * len(table)
     for row, (p, se, kish) in enumerate(zip((table.pct / 100).tolist(), (table.se / 100).tolist(),
                                             table.base_effective.tolist())):
         if needs_exact_interval(p, se, kish):
-            a, b = korn_graubard(p, se, kish)
+            a, b = korn_graubard(p, se, kish, rows=rows[row], df=dfs[row])
             low[row], high[row], method[row] = 100 * a, 100 * b, "beta"
     return table.assign(ci_low=low, ci_high=high, ci_method=method)
 

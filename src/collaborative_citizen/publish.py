@@ -499,7 +499,7 @@ def build_html(paths: Paths) -> dict:
                  "population": wave.population, "agency": wave.agency, "mode": wave.mode,
                  "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed, "sample": wave.sample,
                  "weighted": wave.weighted, "weighting": wave.weighting_text, "notes": wave.notes,
-                 "preparation": wave.preparation}
+                 "preparation": wave.preparation, "design": wave.design_text}
     figures = figures_context(paths, config)
     # Only the essays this wave's report shows are rendered: another wave may lack the figures they cite.
     kinds = {p.get("essay_kind") for p in active_parts(config, wave.id) if p.get("kind") == "essays"}

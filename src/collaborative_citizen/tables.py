@@ -88,7 +88,32 @@ def weighted_tables(respondents: Respondents) -> pd.DataFrame:
     The numbers are those of :func:`estimate_share` and :func:`compare_with_rest` called cell by cell
     (``weighted_tables_reference`` does exactly that), but computed from sums: for each answer variable and
     breakdown, one ``np.bincount`` over (answer category, group) accumulates the count, the weight and the
-    squared weight of every cell at once, so the cost grows linearly with the number of respondents."""
+    squared weight of every cell at once, so the cost grows linearly with the number of respondents.
+
+    A wave with strata or clusters is computed cell by cell under its design (sample_design.py); one with only a
+    design factor has its standard errors, intervals and tests scaled by it."""
+    if respondents.design is not None:
+        return weighted_tables_reference(respondents, design=respondents.design)
+    table = _weights_only_tables(respondents)
+    if respondents.design_factor:
+        table = _with_design_factor(table, respondents.design_factor)
+    return table
+
+
+def _with_design_factor(table: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """Every SE times the agency's design factor; intervals and group tests follow from the larger SEs."""
+    table = table.copy()
+    table["se"] = table.se * factor
+    low, high = intervals_from_shares(table.pct.to_numpy() / 100, table.se.to_numpy() / 100,
+                                      table.base_unweighted.to_numpy())
+    table["ci_low"], table["ci_high"] = 100 * low, 100 * high
+    table["z_vs_rest"] = table.z_vs_rest / factor
+    table["p_vs_rest"] = [math.erfc(abs(z) / math.sqrt(2.0)) if not math.isnan(z) else math.nan
+                          for z in table.z_vs_rest.tolist()]
+    return table
+
+
+def _weights_only_tables(respondents: Respondents) -> pd.DataFrame:
     weights = _checked_weights(respondents)
     n_total = len(respondents)
     groups = _group_codes(respondents)
@@ -321,9 +346,11 @@ def _cell_sums(chosen: np.ndarray, count, nonzero, w, w2, n_groups: int):
     return own, rest
 
 
-def weighted_tables_reference(respondents: Respondents) -> pd.DataFrame:
+def weighted_tables_reference(respondents: Respondents, design=None) -> pd.DataFrame:
     """The tables computed cell by cell with estimate_share and compare_with_rest: slow (it masks the whole
-    sample once per cell), kept as the definition the fast engine is tested against."""
+    sample once per cell), kept as the definition the fast engine is tested against, and the engine for a wave
+    with strata or clusters (`design`), where each cell also records its rows and design degrees of freedom
+    for the exact-type interval (`_rows`, `_df`)."""
     weights = respondents.weights
     groups = breakdowns(respondents)
     rows = []
@@ -332,7 +359,7 @@ def weighted_tables_reference(respondents: Respondents) -> pd.DataFrame:
             continue
         for cell in question_cells(respondents, question):
             for breakdown, group, mask in groups:
-                estimate = estimate_share(cell.indicator, weights, domain=mask)
+                estimate = estimate_share(cell.indicator, weights, domain=mask, design=design)
                 row = {"wave": respondents.wave.id, "question": cell.question, "item": cell.item,
                        "answer": cell.answer, "answer_type": cell.answer_type, "breakdown": breakdown,
                        "group": group, "pct": 100 * estimate.share, "se": 100 * estimate.se,
@@ -341,11 +368,14 @@ def weighted_tables_reference(respondents: Respondents) -> pd.DataFrame:
                        "base_effective": estimate.base_effective, "flag": base_flag(estimate.base_unweighted),
                        "pct_rest": np.nan, "z_vs_rest": np.nan, "p_vs_rest": np.nan}
                 if breakdown != "total" and estimate.base_unweighted > 0:
-                    comparison = compare_with_rest(cell.indicator, weights, group=mask)
+                    comparison = compare_with_rest(cell.indicator, weights, group=mask, design=design)
                     row.update(pct_rest=100 * comparison.share_rest, z_vs_rest=comparison.z,
                                p_vs_rest=comparison.p_value)
+                if design is not None:
+                    domain = mask & ~np.isnan(cell.indicator)
+                    row.update(_rows=int(domain.sum()), _df=design.degf(weights, domain))
                 rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS + (["_rows", "_df"] if design is not None else []))
 
 
 # A text cell a spreadsheet would take for a formula (=, +, -, @) or a control sequence (tab, carriage return).

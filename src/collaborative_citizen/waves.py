@@ -15,7 +15,7 @@ from .codebook import load_yaml, load_yaml_unique, yaml_problem
 REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
             "respondent_id", "weight")
 OPTIONAL = ("year", "population_short", "commissioned_by", "sample", "weighting", "questions", "variable_map",
-            "user_missing", "recode", "bands", "not_collected", "weighted", "reconstructed", "notes")
+            "user_missing", "recode", "bands", "not_collected", "sample_design", "weighted", "reconstructed", "notes")
 # What a user-missing value may stand for besides a codebook answer: answered, but left out of the base.
 NOT_IN_BASE = "not_in_base"
 WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
@@ -58,6 +58,31 @@ class Wave:
     recode: dict = field(default_factory=dict)  # codebook variable or question -> {file value: codebook code}
     bands: dict = field(default_factory=dict)  # derived demographic -> {"from": file variable, "labels": {...}}
     not_collected: tuple[str, ...] = ()  # demographics this wave did not collect
+    # Strata, clusters (PSUs), fpc (file variables) and lonely_psu, or a design_factor alone: sample_design.py.
+    sample_design: dict = field(default_factory=dict)
+
+    @property
+    def design_text(self) -> str:
+        """How the standard errors treat the sample's design, for Methods."""
+        design = self.sample_design
+        if design.get("design_factor"):
+            return (f"Standard errors are those of a weighted design multiplied by the agency's design factor of "
+                    f"{design['design_factor']:g}, which allows for clustering and stratification the file does not "
+                    "describe.")
+        parts = [p for p, key in (("stratified", "strata"), ("clustered", "clusters")) if design.get(key)]
+        if not parts:
+            return ("Standard errors are those of a weighted design without clusters or strata, linearised as in "
+                    "R's survey package.")
+        said = " and ".join(parts)
+        fpc = " with a finite population correction" if design.get("fpc") else ""
+        lonely = {"adjust": "a stratum with a single PSU is centred at the overall mean",
+                  "remove": "a stratum with a single PSU adds no variance",
+                  "certainty": "a stratum with a single PSU is taken with certainty",
+                  "average": "a stratum with a single PSU is given the average variance of the others"}.get(
+            design.get("lonely_psu", ""), "")
+        return (f"Standard errors allow for the {said} design{fpc}, linearised as in R's survey package, with "
+                "degrees of freedom from the number of PSUs less the number of strata"
+                + (f"; {lonely}" if lonely else "") + ".")
 
     @property
     def weighting_text(self) -> str:
@@ -227,7 +252,35 @@ def _preparation(raw: dict, path: Path) -> dict:
         raise WaveError(f"{path}: weighting: variables: expected a list of codebook demographics")
     found["weighting"] = {"method": weighting.get("method", ""), "variables": tuple(variables),
                           "targets": str(weighting.get("targets", "")).strip()} if weighting else {}
+    found["sample_design"] = _sample_design(raw.get("sample_design"), path)
     return found
+
+
+def _sample_design(value, path: Path) -> dict:
+    if not value:
+        return {}
+    where = f"{path}: sample_design"
+    if not isinstance(value, dict):
+        raise WaveError(f"{where}: expected strata, clusters, fpc and lonely_psu, or a design_factor")
+    unknown = sorted(set(value) - {"strata", "clusters", "fpc", "lonely_psu", "design_factor"})
+    if unknown:
+        raise WaveError(f"{where}: {', '.join(unknown)}: unknown field (expected strata, clusters, fpc, lonely_psu "
+                        "or design_factor)")
+    found = {k: str(v) for k, v in value.items() if k in ("strata", "clusters", "fpc") and v}
+    if "design_factor" in value:
+        factor = value["design_factor"]
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 1:
+            raise WaveError(f"{where}: design_factor: {factor!r} (expected a number of at least 1, e.g. 1.3)")
+        if found:
+            raise WaveError(f"{where}: design_factor with strata or clusters (expected one or the other)")
+        return {"design_factor": float(factor)}
+    if not found.get("strata") and not found.get("clusters"):
+        raise WaveError(f"{where}: expected strata or clusters (the file's variables), or a design_factor")
+    lonely = value.get("lonely_psu", "fail")
+    if lonely not in ("fail", "remove", "certainty", "adjust", "average"):
+        raise WaveError(f"{where}: lonely_psu: {lonely!r} (expected fail, remove, certainty, adjust or average, "
+                        "as R's survey.lonely.psu)")
+    return {**found, "lonely_psu": lonely}
 
 
 def _date(value, where: str) -> dt.date:

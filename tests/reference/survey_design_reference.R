@@ -80,3 +80,33 @@ for (lonely in c("adjust", "remove", "average", "certainty")) {
 }
 result <- do.call(rbind, out)
 write.csv(result, file.path("tests", "reference", "survey_design_reference.csv"), row.names = FALSE)
+
+# The same kind of design in a whole wave: the 2014 respondents (data/waves/2014/respondents.sav) in four strata
+# of regions (codes 1-3 North, 4-6 Midlands, 7-9 South, 10-12 Nations), in PSUs of twelve consecutive
+# respondents within a stratum, in file order (tests/reference/survey_design_wave.csv; the test checks that the
+# file follows this rule). The tables step must give these for fairness, for the whole sample and by sex.
+wave <- read.csv(file.path("tests", "reference", "survey_design_wave.csv"), stringsAsFactors = FALSE)
+options(survey.lonely.psu = "adjust")
+wdes <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, data = wave, nest = TRUE)
+rows <- list()
+for (code in 1:4) {
+  wdes <- update(wdes, chose = as.numeric(fairness == code))
+  for (domain in c("total", "1", "2")) {
+    sub <- if (domain == "total") wdes else subset(wdes, sex == as.numeric(domain))
+    m <- svymean(~chose, sub)
+    ci <- svyciprop(~chose, sub, method = "logit")
+    contrast <- c(difference = NA, z = NA)
+    if (domain != "total") {
+      by <- svyby(~chose, ~factor(sex == as.numeric(domain), levels = c(FALSE, TRUE)), wdes, svymean,
+                  covmat = TRUE)
+      k <- svycontrast(by, c(-1, 1))
+      contrast <- c(difference = unname(coef(k)), z = unname(coef(k) / SE(k)))
+    }
+    rows[[length(rows) + 1]] <- data.frame(code = code, domain = domain, mean = unname(coef(m)),
+                                           se = unname(SE(m)), ci_low = unname(attr(ci, "ci")[1]),
+                                           ci_high = unname(attr(ci, "ci")[2]), degf = degf(sub),
+                                           difference = contrast[["difference"]], z = contrast[["z"]])
+  }
+}
+write.csv(do.call(rbind, rows), file.path("tests", "reference", "survey_design_wave_reference.csv"),
+          row.names = FALSE)
