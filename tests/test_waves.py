@@ -78,7 +78,7 @@ def test_changes_match_an_independent_computation(built_2015, codebook):
     z = (now.share - before.share) / math.sqrt(now.se ** 2 + before.se ** 2)
     assert row.change_pp == pytest.approx(100 * (now.share - before.share), abs=1e-6)
     assert row.p_value == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-6)
-    assert row.significant == str(row.p_value < 0.05)
+    assert row.p_adjusted >= row.p_value and row.significant == str(row.p_adjusted < 0.05)
     assert "2014: GB adults 15+" in row.design_note and "2015: UK adults 18+" in row.design_note
 
 
