@@ -175,7 +175,13 @@ report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))
 	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
 
-test: $(ENV)
+# axe-core (accessibility rules) for the browser tests, from npm, once.
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	@echo "test: installing axe-core from npm into .cache/axe"
+	@npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1 >/dev/null
+
+test: $(ENV) $(AXE_JS)
 	@echo "test: running the test suite"
 	@MAKEFLAGS= $(PY) -m pytest
 

@@ -106,8 +106,10 @@ class SurveyAbout:
         rows = "".join(f"<tr><td>{escape(r.variable)}</td><td>{escape(r.group)}</td><td>{r.respondents:,}</td>"
                        f"<td>{r.unweighted_pct:.0f}</td><td>{r.weighted_pct:.0f}</td></tr>"
                        for r in profile.itertuples())
-        parts.append('<table class="profile"><caption>The sample before and after weighting</caption>'
-                     "<thead><tr><th>Variable</th><th>Group</th><th>Respondents</th><th>Unweighted %</th>"
-                     f"<th>Weighted %</th></tr></thead><tbody>{rows}</tbody></table>")
+        parts.append('<div class="table-scroll" role="region" tabindex="0" aria-label="The sample before and after '
+                     'weighting"><table class="profile"><caption>The sample before and after weighting</caption>'
+                     '<thead><tr><th scope="col">Variable</th><th scope="col">Group</th><th scope="col">Respondents'
+                     '</th><th scope="col">Unweighted %</th><th scope="col">Weighted %</th></tr></thead>'
+                     f"<tbody>{rows}</tbody></table></div>")
         parts.append("</section>")
         return "\n".join(parts)

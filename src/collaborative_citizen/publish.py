@@ -403,6 +403,10 @@ class PartBuilder:
         self.add(part, self.render("changes.html.j2", part, groups=groups, lead=spec.get("lead", "")))
         return []
 
+    def part_accessibility(self, part, spec):
+        self.add(part, self.render("accessibility.html.j2", part))
+        return []
+
     def part_colophon(self, part, spec):
         self.add(part, self.render("colophon.html.j2", part))
         return []
