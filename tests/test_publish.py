@@ -207,7 +207,8 @@ def test_the_report_has_every_part_in_order(report_html):
 def test_contents_link_to_every_part_and_finding(report_html):
     contents = re.search(r'<nav[^>]*class="toc".*?</nav>', report_html, re.S).group(0)
     targets = re.findall(r'href="#([^"]+)"', contents)
-    assert len(targets) == 1 + 1 + 1 + 8 + 1 + 3 + 3
+    # about, introduction, findings + 8, responses + 3, methods, appendix, accessibility, colophon
+    assert len(targets) == 1 + 1 + 1 + 8 + 1 + 3 + 4
     for target in targets:
         assert re.search(rf'<h[12][^>]*id="{re.escape(target)}"', report_html), target
 
@@ -235,7 +236,7 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
     assert [c.id for c in notebook.cells] == [f"cell-{n:03d}" for n in range(1, len(notebook.cells) + 1)]
     parts = list(dict.fromkeys(c.metadata["report"]["part"] for c in notebook.cells))
     assert parts == ["cover", "about", "contents", "introduction", "findings", "responses", "methods", "appendix",
-                     "colophon"]
+                     "accessibility", "colophon"]
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert len(code) == 9 and all(len(c.outputs) == 1 for c in code)
 
