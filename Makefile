@@ -150,7 +150,7 @@ REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx
 
 # The workbook needs only the tables, but waits for the notebooks (without depending on them): it is then written
 # beside the HTML step, which keeps one core busy, instead of slowing the notebooks, which keep every core busy.
-$(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CODE) $(PKG)/publish.py \
+$(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CODE) $(PKG)/publish.py $(PKG)/publish_workbook.py \
 		$(PKG)/publish_tables.py | $(ENV) $(NOTEBOOKS_DONE)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 

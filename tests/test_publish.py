@@ -244,10 +244,39 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
 def test_the_downloads_sit_beside_the_report(report_dir, report_html):
     assert 'href="results.csv"' in report_html and f'href="{NAME}-tables.xlsx"' in report_html
     assert (report_dir / "results.csv").is_file()
-    book = load_workbook(report_dir / f"{NAME}-tables.xlsx", read_only=True)
-    assert book.sheetnames[0] == "Read me" and "dignity_outcome" in book.sheetnames
     with zipfile.ZipFile(report_dir / f"{NAME}-tables.xlsx") as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_the_workbook_follows_the_analysis_function_guidance(report_dir):
+    """Cover, contents and notes first; then one table per sheet after its title block, headers marked as an
+    Excel table's header row, no merged cells, no empty columns, shorthand explained in the notes."""
+    book = load_workbook(report_dir / f"{NAME}-tables.xlsx")
+    assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    notes = " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row if c.value)
+    assert "[c]:" in notes and "[u]:" in notes
+    listed = [row[0].value for row in book["Contents"].iter_rows(min_row=4)]
+    tables = book.sheetnames[3:]
+    assert listed == tables and len(tables) == 25
+    shorthand = set()
+    for name in tables:
+        sheet = book[name]
+        assert not sheet.merged_cells.ranges, name
+        assert len(sheet.tables) == 1, name
+        (table,) = sheet.tables.values()
+        first, last = table.ref.split(":")
+        header_row = int(re.sub(r"\D", "", first))
+        header = [c.value for c in sheet[header_row]]
+        assert header[0].startswith("Answer") and all(header), name  # every column has a heading
+        assert all(sheet.cell(row, 1).value for row in range(1, header_row)), name  # the title block
+        for column in range(2, sheet.max_column + 1):
+            values = [sheet.cell(row, column).value for row in range(header_row + 1, sheet.max_row + 1)]
+            assert any(v not in (None, "", "[c]") for v in values), (name, header[column - 1])  # no empty column
+            shorthand |= {v.split()[-1] for v in values if isinstance(v, str)}
+        assert sheet.cell(sheet.max_row, 1).value == "Unweighted base"
+        if name == tables[0]:
+            assert any(h.lower().startswith("has access to the internet") for h in header)
+    assert shorthand <= {"[c]", "[u]"} and "[u]" in shorthand
 
 
 def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
@@ -272,4 +301,4 @@ def test_no_public_file_carries_a_suppressed_value(report_dir, report_html):
     assert {"p_value", "p_adjusted", "significant"} <= set(changes.columns)
     workbook = load_workbook(report_dir / f"{NAME}-tables.xlsx")
     values = [c.value for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
-    assert "*" in values
+    assert "[c]" in values

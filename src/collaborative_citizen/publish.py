@@ -38,7 +38,7 @@ from .publish_html import (Ids, Part, Cell, check_document, export_html, heading
                            notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
                            stylesheet)
 from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns,
-                             question_tables, write_workbook)
+                             question_tables)
 from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
                            load_essays, num_span, pct_html, render_essay, round_half_up)
 from .tables import read_results
@@ -543,24 +543,32 @@ def build_workbook(paths: Paths) -> dict:
     codebook, titles = report.codebook, report.titles
     # The workbook has every breakdown, not only the appendix's columns.
     all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
+    from .publish_workbook import write_accessible_workbook
+
     partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
-    write_workbook(question_tables(report.results, codebook, all_cols, titles), all_cols,
-                   workbook_notes(report.title, report.wave, report.build, report.results_path.name),
-                   report.build["date"].replace(tzinfo=None), partial_xlsx)
-    partial_xlsx.replace(paths.xlsx)
+    wave, build = report.wave, report.build
+    about = {
+        "title": f"{report.title}: weighted tables", "publisher": report.config.get("publisher", ""),
+        "source": f"{wave.agency}, {wave.title} ({wave.fieldwork_text})", "scope": wave.population,
+        "intro": [f"The weighted tables of {report.title}: every answer and net of every question, for the whole "
+                  "sample and every group of every breakdown, one table per sheet.",
+                  f"Every cell, unrounded, with standard errors, intervals and significance tests, is in "
+                  f"{report.results_path.name}, beside the report."],
+        "about": [f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population} ({wave.mode}).",
+                  wave.weighting_text,
+                  f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
+        + (["The respondent data of this wave is a reconstruction: see the report's Methods."]
+           if wave.reconstructed else []),
+        "contact": [f"{report.config.get('publisher', '')}, who published the report."],
+    }
+    try:
+        write_accessible_workbook(question_tables(report.results, codebook, all_cols, titles), all_cols, about,
+                                  build["date"].replace(tzinfo=None), partial_xlsx)
+        partial_xlsx.replace(paths.xlsx)
+    except OSError as error:
+        partial_xlsx.unlink(missing_ok=True)
+        raise OSError(error.errno, f"could not be written ({error.strerror or error})", str(paths.xlsx)) from None
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
-
-
-def workbook_notes(title: str, wave, build: dict, csv_name: str) -> list[str]:
-    notes = [f"{title}: weighted tables", f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population}",
-             "Cells are weighted percentages of the people asked; the last row of each table is the unweighted base.",
-             f"* = fewer than {SUPPRESSED_BELOW} respondents (not shown); bases under {LOW_BASE_BELOW} are low: "
-             "read with caution.",
-             f"Every cell, unrounded, with standard errors and significance tests: {csv_name}",
-             f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
-    if wave.reconstructed:
-        notes.append("The respondent data of this wave is a reconstruction: see the report's Methods.")
-    return notes
 
 
 def pdf_layouter(paths: Paths):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook
-from .tables import FORMULA_START, LOW_BASE, SUPPRESS_BASE
+from .tables import LOW_BASE, SUPPRESS_BASE
 from .wording import round_half_up
 
 # The thresholds of results.csv's `flag` column, in words for the key.
@@ -101,59 +101,6 @@ def column_widths(blocks: list[dict], cols: list[dict]) -> list[str]:
     # A character of DejaVu Sans Condensed Bold is at most about 0.63 em (its digits: 0.626 em); 0.9 em is the
     # cell's padding on both sides.
     return [f"{0.63 * max(n, 3) + 0.9:.2f}em" for n in chars]
-
-
-def write_workbook(blocks: list[dict], cols: list[dict], notes: list[str], date, path: Path) -> None:
-    """The appendix's tables, one sheet per question, as numbers a spreadsheet can use. Written so that the same
-    tables give the same bytes: fixed document dates and fixed zip entry times."""
-    from openpyxl import Workbook  # (only this step needs it)
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    readme = book.active
-    readme.title = "Read me"
-    for line in notes:
-        readme.append([line])
-    readme.column_dimensions["A"].width = 110
-    bold, right = Font(bold=True), Alignment(horizontal="right")
-    for block in blocks:
-        sheet = book.create_sheet(block["key"][:31])
-        sheet.append([block["title"]])
-        sheet["A1"].font = bold
-        sheet.append([block["wording"]])
-        for table in block["tables"]:
-            sheet.append([])
-            if table["caption"]:
-                sheet.append([table["caption"]])
-                sheet.cell(sheet.max_row, 1).font = bold
-            sheet.append(["%"] + [c["heading"] or "Total" for c in cols])
-            sheet.append([""] + [c["label"] for c in cols])
-            for row in table["rows"]:
-                sheet.append([row["label"]] + [_number(cell["value"]) for cell in row["cells"]])
-            sheet.append(["Unweighted base"] + [cell["value"] for cell in table["bases"]])
-        sheet.column_dimensions["A"].width = 48
-        for row in sheet.iter_rows(min_row=3):
-            for cell in row[1:]:
-                cell.alignment = right
-                if isinstance(cell.value, float):
-                    cell.number_format = "0.0"
-    for worksheet in book.worksheets:
-        for row in worksheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                    # A label beginning "=" (or +, -, @) is text: openpyxl would write it as a formula.
-                    cell.data_type = "s"
-    book.properties.creator = "collaborative_citizen.publish"
-    book.properties.created = book.properties.modified = date
-    buffer = io.BytesIO()
-    book.save(buffer)
-    path.write_bytes(normalise_zip(buffer.getvalue(), date.strftime("%Y-%m-%dT%H:%M:%SZ")))
-
-
-def _number(value):
-    if value is None or value == "*":
-        return value
-    return None if pd.isna(value) else round(float(value), 1)
 
 
 def normalise_zip(data: bytes, modified: str) -> bytes:
