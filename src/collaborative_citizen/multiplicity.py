@@ -12,31 +12,30 @@ import numpy as np
 HOLM_BELOW = 10
 
 
+def _family(p_values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, an all-NaN result of the same shape, the positions of the tests): NaN is untested, not counted."""
+    p = np.asarray(p_values, dtype=float)
+    return p, np.full(p.shape, np.nan), np.flatnonzero(~np.isnan(p))
+
+
 def benjamini_hochberg(p_values) -> np.ndarray:
     """R's p.adjust(p, "BH"): p_(i) m / i, made monotone from the largest down, capped at 1; NaN stays NaN and is
     not counted in m."""
-    p = np.asarray(p_values, dtype=float)
-    adjusted = np.full(p.shape, np.nan)
-    tested = np.flatnonzero(~np.isnan(p))
+    p, adjusted, tested = _family(p_values)
     m = len(tested)
-    if m == 0:
-        return adjusted
-    order = tested[np.argsort(p[tested], kind="stable")][::-1]  # largest first
-    ranks = np.arange(m, 0, -1)
-    adjusted[order] = np.minimum(1.0, np.minimum.accumulate(p[order] * m / ranks))
+    if m:
+        order = tested[np.argsort(p[tested], kind="stable")][::-1]  # largest first
+        adjusted[order] = np.minimum(1.0, np.minimum.accumulate(p[order] * m / np.arange(m, 0, -1)))
     return adjusted
 
 
 def holm(p_values) -> np.ndarray:
     """R's p.adjust(p, "holm"): p_(i) (m - i + 1), made monotone from the smallest up, capped at 1."""
-    p = np.asarray(p_values, dtype=float)
-    adjusted = np.full(p.shape, np.nan)
-    tested = np.flatnonzero(~np.isnan(p))
+    p, adjusted, tested = _family(p_values)
     m = len(tested)
-    if m == 0:
-        return adjusted
-    order = tested[np.argsort(p[tested], kind="stable")]  # smallest first
-    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    if m:
+        order = tested[np.argsort(p[tested], kind="stable")]  # smallest first
+        adjusted[order] = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
     return adjusted
 
 
