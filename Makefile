@@ -83,7 +83,7 @@ EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # outside $(BUILD), which is copied into the published folder.)
 NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
-.PHONY: all report html preview tables notebooks test bench reconstruct clean env FORCE
+.PHONY: all report html preview tables notebooks test lint bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
 FORCE:
 
@@ -174,6 +174,12 @@ preview: | $(ENV)
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))
 	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
+
+# Lint and layout, as CI checks them (pyproject.toml's [tool.ruff]); `ruff format src tests benchmarks` fixes the
+# layout.
+lint: $(ENV)
+	@$(VENV)/bin/ruff check src tests benchmarks
+	@$(VENV)/bin/ruff format --check --quiet src tests benchmarks
 
 # axe-core (accessibility rules) for the browser tests, from npm, once.
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js

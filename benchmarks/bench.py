@@ -17,6 +17,7 @@ Measures, and writes to benchmarks/results/latest.json (with the machine's core 
 Options: --runs N (default 3), --quick (tables only up to 100,000, one build run, no bootstrap), --skip-builds,
 --skip-bootstrap.
 Nothing here asserts a time: timings depend on the machine."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,6 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -109,8 +109,11 @@ def builds(runs: int) -> dict:
                 clean()
                 elapsed, executed = report(jobs)
                 times.append(elapsed)
-            results[name] = {**median_of(times), "notebooks_executed": executed,
-                             "jobs": jobs or f"make's default here (-j{os.cpu_count()})"}
+            results[name] = {
+                **median_of(times),
+                "notebooks_executed": executed,
+                "jobs": jobs or f"make's default here (-j{os.cpu_count()})",
+            }
         original = essay.read_text(encoding="utf-8")
 
         def edit_essay(run: int) -> None:
@@ -118,7 +121,11 @@ def builds(runs: int) -> dict:
             added = "\n\nThis sentence was added while the essay was being edited.\n"
             essay.write_text(original + (added if run % 2 == 0 else ""), encoding="utf-8")
 
-        for name, change in (("noop", None), ("essay_edit", edit_essay), ("notebook_edit", lambda run: notebook.touch())):
+        for name, change in (
+            ("noop", None),
+            ("essay_edit", edit_essay),
+            ("notebook_edit", lambda run: notebook.touch()),
+        ):
             times, executed = [], []
             for run in range(runs):
                 if change is not None:
@@ -126,8 +133,10 @@ def builds(runs: int) -> dict:
                 elapsed, count = report()
                 times.append(elapsed)
                 executed.append(count)
-            changed = {"essay_edit": f"a sentence added to or removed from {essay.relative_to(copy)}",
-                       "notebook_edit": f"touched {notebook.relative_to(copy)}"}.get(name)
+            changed = {
+                "essay_edit": f"a sentence added to or removed from {essay.relative_to(copy)}",
+                "notebook_edit": f"touched {notebook.relative_to(copy)}",
+            }.get(name)
             results[name] = {**median_of(times), "notebooks_executed": max(executed), "change": changed}
     return results
 
@@ -141,8 +150,11 @@ def bootstrap() -> dict:
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
         elapsed, output = timed(["make", "--no-print-directory", "-C", str(copy), "report"], env=env)
-        return {"seconds": elapsed, "runs": [elapsed],
-                "notebooks_executed": sum(line.startswith("notebook") for line in output.splitlines())}
+        return {
+            "seconds": elapsed,
+            "runs": [elapsed],
+            "notebooks_executed": sum(line.startswith("notebook") for line in output.splitlines()),
+        }
 
 
 def tables(sizes, runs: int) -> dict:
@@ -161,9 +173,15 @@ def main() -> None:
     options.add_argument("--skip-bootstrap", action="store_true")
     args = options.parse_args()
     sizes = SIZES[:3] if args.quick else SIZES
-    result = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(),
-                          "python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-              "runs": args.runs}
+    result = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "runs": args.runs,
+    }
     result["floor"] = floor(args.runs)
     if not args.skip_builds:
         result.update(builds(1 if args.quick else args.runs))
@@ -175,14 +193,14 @@ def main() -> None:
         ratios["cold/floor"] = result["cold"]["seconds"] / result["floor"]["seconds"]
         ratios["cold_j1/cold_j2"] = result["cold_j1"]["seconds"] / result["cold_j2"]["seconds"]
     if "tables_1000000" in result:
-        ratios["tables_1000000/tables_100000"] = (result["tables_1000000"]["seconds"]
-                                                  / result["tables_100000"]["seconds"])
+        ratios["tables_1000000/tables_100000"] = (
+            result["tables_1000000"]["seconds"] / result["tables_100000"]["seconds"]
+        )
     result["ratios"] = ratios
     out = ROOT / "benchmarks" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"bench: {result['machine']['cores']} cores, {result['machine']['platform']}, "
-          f"median of {args.runs} run(s)")
+    print(f"bench: {result['machine']['cores']} cores, {result['machine']['platform']}, median of {args.runs} run(s)")
     print(f"{'measure':<30}{'seconds':>10}  notes")
     for name, value in result.items():
         if isinstance(value, dict) and "seconds" in value:

@@ -3,6 +3,7 @@
 Respondents are drawn with replacement from the 2014 file (which keeps every rule the validator checks: split
 halves, multi-answer limits, exclusive answers), then every single-coded answer and demographic is redrawn at
 random from the codebook's codes, and weights are drawn from a log-normal distribution. Fixed seed."""
+
 from __future__ import annotations
 
 import dataclasses

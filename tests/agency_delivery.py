@@ -5,6 +5,7 @@ wave.yml that says how to read it (the file itself is never edited).
 
 The answers are 2014's respondents resampled with a fixed seed, so the figures are plausible; the point is the
 file's shape, not its findings."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,8 +54,9 @@ def refused_age_count(frame: pd.DataFrame) -> int:
 def _grid_map() -> dict:
     ways = ["public_services_together", "cross_sector_partnerships", "charities", "businesses"]
     aspects = ["quality", "cost_effectiveness", "accountability"]
-    return {f"ways_of_organising_{w}_{a}": f"Q6_{n}"
-            for n, (w, a) in enumerate(((w, a) for w in ways for a in aspects), 1)}
+    return {
+        f"ways_of_organising_{w}_{a}": f"Q6_{n}" for n, (w, a) in enumerate(((w, a) for w in ways for a in aspects), 1)
+    }
 
 
 def write_delivery(folder: Path, codebook_path: Path, wave_2014: Path) -> dict:
@@ -118,40 +120,71 @@ def write_delivery(folder: Path, codebook_path: Path, wave_2014: Path) -> dict:
     missing = {c: [DONT_KNOW, REFUSED] for c in answered}
     missing["Q2"] = [{"lo": DONT_KNOW, "hi": REFUSED}]  # a range, as some agencies declare it
     missing["QAGE"] = [REFUSED]
-    pyreadstat.write_sav(out, str(folder / DATA_FILE), variable_value_labels=labels, missing_ranges=missing,
-                         column_labels={"QAGE": "Age (exact)", "Q2": "Fairness", "Q10": "Panel satisfaction"})
+    pyreadstat.write_sav(
+        out,
+        str(folder / DATA_FILE),
+        variable_value_labels=labels,
+        missing_ranges=missing,
+        column_labels={"QAGE": "Age (exact)", "Q2": "Fairness", "Q10": "Panel satisfaction"},
+    )
 
-    variable_map = {"split_half": "SPLIT", "sex": "QSEX", "social_grade": "QSEG", "region": "QREGION",
-                    "newspaper": "QPAPER", "young_children": "QKIDS", "fairness": "Q2",
-                    "dignity_outcome_dignity_as_important": "Q3A", "dignity_outcome_outcome_more_important": "Q3B",
-                    "provider_engagement_understand_needs": "Q4A",
-                    "provider_engagement_personalised_service": "Q4C",
-                    "provider_engagement_involve_decisions": "Q4D",
-                    "government_responsibility_living_expenses": "Q5A",
-                    "government_responsibility_when_things_go_wrong": "Q5B",
-                    "government_responsibility_job_and_career": "Q5C",
-                    **_grid_map(), "working_with_services": "Q8", NEW_QUESTION: "Q9"}
+    variable_map = {
+        "split_half": "SPLIT",
+        "sex": "QSEX",
+        "social_grade": "QSEG",
+        "region": "QREGION",
+        "newspaper": "QPAPER",
+        "young_children": "QKIDS",
+        "fairness": "Q2",
+        "dignity_outcome_dignity_as_important": "Q3A",
+        "dignity_outcome_outcome_more_important": "Q3B",
+        "provider_engagement_understand_needs": "Q4A",
+        "provider_engagement_personalised_service": "Q4C",
+        "provider_engagement_involve_decisions": "Q4D",
+        "government_responsibility_living_expenses": "Q5A",
+        "government_responsibility_when_things_go_wrong": "Q5B",
+        "government_responsibility_job_and_career": "Q5C",
+        **_grid_map(),
+        "working_with_services": "Q8",
+        NEW_QUESTION: "Q9",
+    }
     variable_map.update({f"meaning_{k}": f"Q1_{n}" for n, k in enumerate(meaning, 1)})
     variable_map.update({f"focus_{k}": f"Q7_{n}" for n, k in enumerate(focus, 1)})
     description = {
-        "id": WAVE, "title": "The Collaborative Citizen 2016",
+        "id": WAVE,
+        "title": "The Collaborative Citizen 2016",
         "fieldwork": {"start": "2016-03-04", "end": "2016-03-14"},
-        "population": "adults aged 16+ in the United Kingdom", "population_short": "UK adults aged 16+",
-        "geography": "UK", "minimum_age": 16, "agency": "Northfield Panel Research",
+        "population": "adults aged 16+ in the United Kingdom",
+        "population_short": "UK adults aged 16+",
+        "geography": "UK",
+        "minimum_age": 16,
+        "agency": "Northfield Panel Research",
         "mode": "online, self-completion",
         "sample": "members of an online research panel, invited to quotas by sex, age and region",
-        "weighting": {"method": "raking", "variables": ["sex", "age_band", "region", "social_grade"],
-                      "targets": "ONS mid-2015 population estimates"},
-        "data_file": DATA_FILE, "respondent_id": "RESPID", "weight": "WGT",
+        "weighting": {
+            "method": "raking",
+            "variables": ["sex", "age_band", "region", "social_grade"],
+            "targets": "ONS mid-2015 population estimates",
+        },
+        "data_file": DATA_FILE,
+        "respondent_id": "RESPID",
+        "weight": "WGT",
         "variable_map": variable_map,
         "user_missing": {DONT_KNOW: "dont_know", REFUSED: "not_in_base"},
         "recode": {"social_grade": GRADE_RECODE, "meaning": {1: 1, 2: 0}, "focus": {1: 1, 2: 0}},
         "bands": {"age_band": {"from": "QAGE"}},
         "not_collected": ["internet_access"],
-        "questions": ["meaning", "fairness", "dignity_outcome",
-                      {"provider_engagement": ["understand_needs", "personalised_service", "involve_decisions"]},
-                      "government_responsibility", "ways_of_organising", "focus", "working_with_services",
-                      NEW_QUESTION],
+        "questions": [
+            "meaning",
+            "fairness",
+            "dignity_outcome",
+            {"provider_engagement": ["understand_needs", "personalised_service", "involve_decisions"]},
+            "government_responsibility",
+            "ways_of_organising",
+            "focus",
+            "working_with_services",
+            NEW_QUESTION,
+        ],
         "notes": "A test delivery: 2014's respondents resampled, in the shape an online panel delivers.",
     }
     (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")

@@ -1,28 +1,37 @@
 """The HTML report in a real browser: Debian's chromium driven by Playwright, the file opened from disk with
 every request that would leave it refused."""
+
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-
 from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
-                                reason="chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not shutil.which("chromium"), reason="chromium is not installed (.ci/run installs it)"
+)
 
 
 @pytest.fixture(scope="module")
 def page(report_dir, tmp_path_factory):
     """The report loaded, with what it asked of the network and what it logged."""
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                         args=ARGS)
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")), args=ARGS
+        )
         view = browser.new_page(viewport={"width": 1280, "height": 900})
         view.outside, view.problems = [], []
 
@@ -66,12 +75,15 @@ def test_every_contents_link_lands_on_a_heading(page):
     assert len(links) >= 12
     for href in links:
         page.click(f'nav.toc a[href="{href}"]')
-        landed = page.evaluate("""href => {
+        landed = page.evaluate(
+            """href => {
             const target = document.getElementById(href.slice(1));
             if (!target) return null;
             return {tag: target.tagName, top: target.getBoundingClientRect().top, hash: location.hash,
                     height: window.innerHeight};
-        }""", href)
+        }""",
+            href,
+        )
         assert landed and landed["tag"] in ("H1", "H2"), href
         # At the top of the window, or lower when the page ends before the heading can scroll that far.
         assert landed["hash"] == href and -2 < landed["top"] < landed["height"] / 2, landed
@@ -100,8 +112,10 @@ def test_a_chart_file_on_its_own_draws_its_text_in_the_font_it_carries(page, rep
 
 
 # axe-core, installed from npm by `make test` (.cache/axe) or given by AXE_CORE_JS.
-AXE = Path(os.environ.get("AXE_CORE_JS") or Path(__file__).resolve().parent.parent / ".cache" / "axe" /
-           "node_modules" / "axe-core" / "axe.min.js")
+AXE = Path(
+    os.environ.get("AXE_CORE_JS")
+    or Path(__file__).resolve().parent.parent / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+)
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
@@ -114,11 +128,14 @@ def _axe(browser, path: Path, width: int) -> dict:
     view.goto(path.as_uri(), wait_until="load")
     view.evaluate("document.fonts.ready")
     view.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = view.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => ({
+    found = view.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => ({
         violations: r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target[0]]),
         incomplete: r.incomplete.flatMap(v => v.nodes.map(n => [v.id, n.target[0], n.html.slice(0, 60),
             !!document.querySelector(n.target[0]) &&
-            !!document.querySelector(n.target[0]).closest('svg, .table-scroll')]))}))""", WCAG)
+            !!document.querySelector(n.target[0]).closest('svg, .table-scroll')]))}))""",
+        WCAG,
+    )
     found["scroll_width"] = view.evaluate("document.documentElement.scrollWidth")
     context.close()
     return found

@@ -1,4 +1,5 @@
 """The house chart style: one SVG bar per value shown, readable labels, accessible and reproducible files."""
+
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -9,9 +10,20 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
-from collaborative_citizen.charts import (Segment, Value, alt_text, bar_chart, diverging_chart, paired_bar_chart,
-                                          pct_text, safe_id, save_chart, segment_colours, small_multiples_chart,
-                                          text_colour)
+from collaborative_citizen.charts import (
+    Segment,
+    Value,
+    alt_text,
+    bar_chart,
+    diverging_chart,
+    paired_bar_chart,
+    pct_text,
+    safe_id,
+    save_chart,
+    segment_colours,
+    small_multiples_chart,
+    text_colour,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -29,18 +41,34 @@ AGREE_SCALE = [
     Segment("disagree_strongly", "Disagree strongly", "left"),
     Segment("dont_know", "Don't know", "aside"),
 ]
-ITEMS = [("dignity", "Dignity and respect in how people are treated matter as much as the final outcome"),
-         ("outcome", "The end result matters much more than being treated well")]
+ITEMS = [
+    ("dignity", "Dignity and respect in how people are treated matter as much as the final outcome"),
+    ("outcome", "The end result matters much more than being treated well"),
+]
 ITEM_SHARES = {
-    "dignity": {"agree_strongly": 45.2, "tend_to_agree": 33.9, "neither": 10.1, "tend_to_disagree": 6.0,
-                "disagree_strongly": 2.1, "dont_know": 2.7},
-    "outcome": {"agree_strongly": 12.2, "tend_to_agree": 25.5, "neither": 20.3, "tend_to_disagree": 27.0,
-                "disagree_strongly": 11.0},  # don't know missing: no bar
+    "dignity": {
+        "agree_strongly": 45.2,
+        "tend_to_agree": 33.9,
+        "neither": 10.1,
+        "tend_to_disagree": 6.0,
+        "disagree_strongly": 2.1,
+        "dont_know": 2.7,
+    },
+    "outcome": {
+        "agree_strongly": 12.2,
+        "tend_to_agree": 25.5,
+        "neither": 20.3,
+        "tend_to_disagree": 27.0,
+        "disagree_strongly": 11.0,
+    },  # don't know missing: no bar
 }
 ASPECTS = [("quality", "Quality of service"), ("accountability", "Accountability to the public")]
 WAYS = [("charities", "Charities running public services"), ("businesses", "Businesses running public services")]
-IMPACT = [Segment("better", "Better", "right"), Segment("worse", "Worse", "left"),
-          Segment("no_difference", "No difference", "aside")]
+IMPACT = [
+    Segment("better", "Better", "right"),
+    Segment("worse", "Worse", "left"),
+    Segment("no_difference", "No difference", "aside"),
+]
 IMPACT_SHARES = {
     ("quality", "charities"): {"better": 56.0, "worse": 33.0, "no_difference": 11.0},
     ("quality", "businesses"): {"better": 22.0, "worse": 34.0, "no_difference": 44.0},
@@ -73,6 +101,7 @@ def bars(fig) -> dict[str, Rectangle]:
 
 
 # --- One bar per value shown -------------------------------------------------------------------------
+
 
 def test_bar_chart_has_one_svg_bar_per_available_value(tmp_path):
     markup, svg, _ = save(bar_chart(FAIRNESS), tmp_path)
@@ -130,8 +159,10 @@ def test_bar_lengths_are_the_values():
 
 
 def test_paired_bar_chart(tmp_path):
-    series = {"2014": [Value("willing", "Willing", 62.4, True), Value("no_time", "No time", 21.0)],
-              "2010": [Value("willing", "Willing", 55.0), Value("no_time", "No time", None)]}
+    series = {
+        "2014": [Value("willing", "Willing", 62.4, True), Value("no_time", "No time", 21.0)],
+        "2010": [Value("willing", "Willing", 55.0), Value("no_time", "No time", None)],
+    }
     fig = paired_bar_chart(series)
     shown = texts(fig)
     assert {"62%†", "55%", "21%", "n/a", "2014", "2010"} <= set(shown)
@@ -182,16 +213,23 @@ def test_diverging_legend_follows_the_bars_left_to_right():
     boxes = {t.get_text(): t.get_window_extent() for t in legend.get_texts()}
     reading = sorted(boxes, key=lambda text: (-round(boxes[text].y0), boxes[text].x0))  # rows, then left to right
     assert max(box.y1 for box in boxes.values()) < min(ax.get_window_extent().y0 for ax in fig.axes)  # below
-    assert reading == ["Disagree strongly", "Tend to disagree", "Tend to agree", "Agree strongly",
-                       "Neither agree nor disagree", "Don't know"]
+    assert reading == [
+        "Disagree strongly",
+        "Tend to disagree",
+        "Tend to agree",
+        "Agree strongly",
+        "Neither agree nor disagree",
+        "Don't know",
+    ]
 
 
 def test_diverging_segments_listed_left_first_are_stacked_the_same_way():
     reversed_scale = list(reversed(AGREE_SCALE))
     drawn = bars(diverging_chart(ITEMS, reversed_scale, ITEM_SHARES))
     assert drawn["bar-dignity-tend_to_agree"].get_x() == pytest.approx(0.0)
-    assert drawn["bar-dignity-tend_to_disagree"].get_x() + drawn["bar-dignity-tend_to_disagree"].get_width() \
-        == pytest.approx(0.0)
+    assert drawn["bar-dignity-tend_to_disagree"].get_x() + drawn[
+        "bar-dignity-tend_to_disagree"
+    ].get_width() == pytest.approx(0.0)
 
 
 def test_diverging_row_without_data_reads_not_available(tmp_path):
@@ -202,8 +240,7 @@ def test_diverging_row_without_data_reads_not_available(tmp_path):
 
 
 def test_small_multiples_chart(tmp_path):
-    fig = small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES,
-                                published={("quality", "charities", "better")})
+    fig = small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES, published={("quality", "charities", "better")})
     _, svg, _ = save(fig, tmp_path)
     expected = {f"bar-{panel}-{row}-{seg}" for (panel, row), shares in IMPACT_SHARES.items() for seg in shares}
     assert sorted(bar_ids(svg)) == sorted(expected)
@@ -216,8 +253,11 @@ def test_small_multiples_chart(tmp_path):
 
 
 def test_no_other_svg_id_starts_with_bar(tmp_path):
-    for fig in (bar_chart(FAIRNESS), diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES),
-                small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES)):
+    for fig in (
+        bar_chart(FAIRNESS),
+        diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES),
+        small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES),
+    ):
         shown = {gid for gid in bars(fig)}
         _, svg, _ = save(fig, tmp_path)
         assert set(bar_ids(svg)) == shown  # the legend keys do not carry bar ids
@@ -225,6 +265,7 @@ def test_no_other_svg_id_starts_with_bar(tmp_path):
 
 
 # --- Readable ----------------------------------------------------------------------------------------
+
 
 def _overlaps(boxes):
     boxes = sorted(boxes, key=lambda b: b.y0)
@@ -247,10 +288,12 @@ def test_category_labels_never_overlap_and_height_grows(count):
 
 
 def test_text_stays_inside_the_figure():
-    figs = [bar_chart([Value("a", "A", 100.0, True), Value("b", "B", 0.0)]), paired_bar_chart(
-        {"2014": [Value("a", "A", 99.6, True)], "2010": [Value("a", "A", None)]}),
+    figs = [
+        bar_chart([Value("a", "A", 100.0, True), Value("b", "B", 0.0)]),
+        paired_bar_chart({"2014": [Value("a", "A", 99.6, True)], "2010": [Value("a", "A", None)]}),
         diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES, published={("outcome", "left")}),
-        small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES)]
+        small_multiples_chart(ASPECTS, WAYS, IMPACT, IMPACT_SHARES),
+    ]
     for fig in figs:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
@@ -265,8 +308,11 @@ def test_text_stays_inside_the_figure():
 
 
 def test_panel_titles_fit_their_panels():
-    panels = [("quality", "Quality of service"), ("cost", "Cost effectiveness of the service"),
-              ("accountability", "Accountability to the public")]
+    panels = [
+        ("quality", "Quality of service"),
+        ("cost", "Cost effectiveness of the service"),
+        ("accountability", "Accountability to the public"),
+    ]
     fig = small_multiples_chart(panels, WAYS, IMPACT, {})
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -279,10 +325,16 @@ def test_panel_titles_fit_their_panels():
 
 
 def test_segment_values_fit_inside_their_segments():
-    nets = [Segment("agree", "Agree", "right"), Segment("disagree", "Disagree", "left"),
-            Segment("neither", "Neither", "aside"), Segment("dont_know", "Don't know", "aside")]
-    shares = {"dignity": {"agree": 79.1, "disagree": 8.1, "neither": 30.0, "dont_know": 4.0},
-              "outcome": {"agree": 37.7, "disagree": 38.0, "neither": 20.0, "dont_know": 4.4}}
+    nets = [
+        Segment("agree", "Agree", "right"),
+        Segment("disagree", "Disagree", "left"),
+        Segment("neither", "Neither", "aside"),
+        Segment("dont_know", "Don't know", "aside"),
+    ]
+    shares = {
+        "dignity": {"agree": 79.1, "disagree": 8.1, "neither": 30.0, "dont_know": 4.0},
+        "outcome": {"agree": 37.7, "disagree": 38.0, "neither": 20.0, "dont_know": 4.4},
+    }
     fig = diverging_chart(ITEMS, nets, shares)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -293,8 +345,13 @@ def test_segment_values_fit_inside_their_segments():
         box = text.get_window_extent(renderer)
         x = ax.transData.inverted().transform(((box.x0 + box.x1) / 2, 0))[0]
         y = text.get_position()[1]
-        holder = [p for p in ax.patches if p.get_gid() and p.get_x() <= x <= p.get_x() + p.get_width()
-                  and p.get_y() <= y <= p.get_y() + p.get_height()]
+        holder = [
+            p
+            for p in ax.patches
+            if p.get_gid()
+            and p.get_x() <= x <= p.get_x() + p.get_width()
+            and p.get_y() <= y <= p.get_y() + p.get_height()
+        ]
         assert len(holder) == 1, text.get_text()
         extent = holder[0].get_window_extent()
         point = fig.dpi / 72  # at least a point of the fill on either side: the number must not touch the edge
@@ -332,13 +389,17 @@ def test_svg_text_is_text_in_the_embedded_chart_font(tmp_path):
         assert families == {"'Report Chart Sans', 'DejaVu Sans', sans-serif"}
         assert not list(root.iter(f"{svg_ns}use")), "glyph outlines instead of text"
         # The file on its own carries the font (regular and bold); inline, the report's page carries it.
-        faces = re.findall(r'@font-face \{ font-family: "Report Chart Sans"; font-weight: (\d+)', document.decode()
-                           if isinstance(document, bytes) else document)
+        faces = re.findall(
+            r'@font-face \{ font-family: "Report Chart Sans"; font-weight: (\d+)',
+            document.decode() if isinstance(document, bytes) else document,
+        )
         assert faces == (["400", "700"] if standalone else [])
     assert root[0].tag == f"{svg_ns}title"  # the title stays the first child, before the font
 
+
 def _lightness(colour):
     from matplotlib.colors import to_rgb
+
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
     y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return 116 * y ** (1 / 3) - 16
@@ -376,6 +437,7 @@ def test_pct_text():
 
 # --- Accessible markup -------------------------------------------------------------------------------
 
+
 def test_alt_text():
     assert alt_text("Most agree", ["Agree 79%", "Disagree 8%"]) == "Chart: Most agree. Agree 79%; Disagree 8%."
     assert alt_text("Most agree.", []) == "Chart: Most agree."
@@ -401,6 +463,7 @@ def test_inline_markup_is_accessible_and_scales(tmp_path):
 
 
 # --- Reproducible files ------------------------------------------------------------------------------
+
 
 def test_saving_twice_gives_identical_files(tmp_path):
     fig = diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES)
@@ -445,8 +508,8 @@ def test_different_salts_give_different_internal_ids(tmp_path):
 def _png_chunks(data):
     position = 8
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        yield kind, data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        yield kind, data[position + 8 : position + 8 + length]
         position += 12 + length
 
 

@@ -11,14 +11,38 @@ REQUIRED = {
     "meaning": ("multi", [], ["whole_community", "available_to_everyone"], []),
     "fairness": ("single", [], ["equal_opportunity", "same_for_everyone", "most_in_need", "dont_know"], []),
     "dignity_outcome": ("grid", ["dignity_as_important", "outcome_more_important"], [], ["agree", "disagree"]),
-    "provider_engagement": ("grid", ["understand_needs", "understand_preferences", "personalised_service",
-                                     "involve_decisions"], [], ["always_often", "hardly_ever_never"]),
-    "government_responsibility": ("grid", ["living_expenses", "when_things_go_wrong", "job_and_career"],
-                                  ["not_at_all"], ["all_mostly", "at_least_some"]),
-    "ways_of_organising": ("grid", [f"{w}_{a}" for w in WAYS for a in ASPECTS],
-                           ["better", "worse", "no_difference", "dont_know"], []),
-    "focus": ("multi", [], ["understand_needs", "dignity_respect", "outcomes", "accessibility", "transparency",
-                            "accountability", "strategic_planning"], []),
+    "provider_engagement": (
+        "grid",
+        ["understand_needs", "understand_preferences", "personalised_service", "involve_decisions"],
+        [],
+        ["always_often", "hardly_ever_never"],
+    ),
+    "government_responsibility": (
+        "grid",
+        ["living_expenses", "when_things_go_wrong", "job_and_career"],
+        ["not_at_all"],
+        ["all_mostly", "at_least_some"],
+    ),
+    "ways_of_organising": (
+        "grid",
+        [f"{w}_{a}" for w in WAYS for a in ASPECTS],
+        ["better", "worse", "no_difference", "dont_know"],
+        [],
+    ),
+    "focus": (
+        "multi",
+        [],
+        [
+            "understand_needs",
+            "dignity_respect",
+            "outcomes",
+            "accessibility",
+            "transparency",
+            "accountability",
+            "strategic_planning",
+        ],
+        [],
+    ),
     "working_with_services": ("single", [], [], ["willing", "unwilling_or_no_time"]),
 }
 
@@ -41,8 +65,7 @@ def test_multi_questions_limit_answers(codebook):
 def test_split_sample_items_name_their_half(codebook):
     question = codebook.questions["dignity_outcome"]
     assert question.split_variable == "split_half"
-    assert {i.key: i.asked_of for i in question.items} == {"dignity_as_important": "A",
-                                                           "outcome_more_important": "B"}
+    assert {i.key: i.asked_of for i in question.items} == {"dignity_as_important": "A", "outcome_more_important": "B"}
 
 
 def test_willing_net_is_some_or_a_lot_of_effort(codebook):

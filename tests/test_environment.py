@@ -1,9 +1,9 @@
 """environment.yml (for conda users) and pyproject.toml must describe the same environment."""
+
 import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 

@@ -1,15 +1,16 @@
 """Issue 6, bad input gets a clear error: a malformed codebook (duplicate keys, a net naming an unknown answer,
 a grid without items), a WAVE that is not a plain id, and DEBUG=1. One small fixture per case; each message
 must name the file, the field and (where YAML has one) the line."""
+
 import subprocess
 import sys
 
 import pytest
 import yaml
+from conftest import DATA, ROOT
 
 from collaborative_citizen.cli import main as cli_main
 from collaborative_citizen.codebook import CodebookError, load_codebook
-from conftest import DATA, ROOT
 
 SMALL = """\
 design:
@@ -46,14 +47,18 @@ def _error(path) -> str:
 
 
 def test_the_small_codebook_is_valid(tmp_path):
-    assert load_codebook(_codebook(tmp_path, SMALL)).questions["engagement"].net("always_often").answers == \
-        ("always", "often")
+    assert load_codebook(_codebook(tmp_path, SMALL)).questions["engagement"].net("always_often").answers == (
+        "always",
+        "often",
+    )
 
 
 def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
     # PyYAML alone would keep the second wording and say nothing.
-    text = SMALL.replace("    wording: How often do services involve you?\n",
-                         "    wording: How often do services involve you?\n    wording: A pasted wording\n")
+    text = SMALL.replace(
+        "    wording: How often do services involve you?\n",
+        "    wording: How often do services involve you?\n    wording: A pasted wording\n",
+    )
     path = _codebook(tmp_path, text)
     message = _error(path)
     assert message.startswith(f"{path}: line 10, column 5: duplicate key 'wording'"), message
@@ -61,7 +66,7 @@ def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
 
 
 def test_a_duplicate_question_is_refused(tmp_path):
-    block = SMALL[SMALL.index("  engagement:"):]
+    block = SMALL[SMALL.index("  engagement:") :]
     path = _codebook(tmp_path, SMALL + block)
     assert "duplicate key 'engagement'" in _error(path)
 
@@ -74,7 +79,9 @@ def test_a_net_naming_an_unknown_answer(tmp_path):
 
 
 def test_a_grid_without_items(tmp_path):
-    path = _codebook(tmp_path, SMALL.replace("    items:\n      - {key: decisions, label: Involve you in decisions}\n", ""))
+    path = _codebook(
+        tmp_path, SMALL.replace("    items:\n      - {key: decisions, label: Involve you in decisions}\n", "")
+    )
     message = _error(path)
     assert message.startswith(f"{path}: questions.engagement: items: a grid needs items"), message
 
@@ -85,8 +92,10 @@ def test_an_answer_without_a_code(tmp_path):
 
 
 def test_an_asked_of_that_is_not_a_half(tmp_path):
-    text = SMALL.replace("{key: decisions, label: Involve you in decisions}",
-                         "{key: decisions, label: Involve you in decisions, asked_of: C}")
+    text = SMALL.replace(
+        "{key: decisions, label: Involve you in decisions}",
+        "{key: decisions, label: Involve you in decisions, asked_of: C}",
+    )
     text = text.replace("    type: grid\n", "    type: grid\n    split_sample: {variable: split_half}\n")
     message = _error(_codebook(tmp_path, text))
     assert "questions.engagement.items.decisions: asked_of 'C'" in message and "(expected one of: A, B)" in message
@@ -97,8 +106,9 @@ def test_the_real_codebook_has_no_duplicate_keys():
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "collaborative_citizen", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "collaborative_citizen", *args], cwd=ROOT, capture_output=True, text=True, env=env
+    )
 
 
 @pytest.mark.parametrize("wave", ["../x", "a/b", "", ".hidden", "2014/../2014", "2014\n"])
@@ -123,6 +133,7 @@ def test_a_codebook_error_through_the_command_line(tmp_path):
 
 def test_debug_shows_the_traceback(tmp_path):
     import os
+
     (tmp_path / "codebook.yml").write_text("questions: [\n", encoding="utf-8")
     quiet = _cli("--data-dir", str(tmp_path), "validate")
     assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
@@ -136,6 +147,7 @@ def test_a_crash_is_one_line_without_debug(tmp_path, monkeypatch, capsys):
 
     def boom(args):
         raise RuntimeError("something unexpected\nsecond line")
+
     monkeypatch.setattr(cli, "cmd_validate", boom)
     monkeypatch.delenv("DEBUG", raising=False)
     parser = cli.parser
@@ -144,11 +156,13 @@ def test_a_crash_is_one_line_without_debug(tmp_path, monkeypatch, capsys):
         p = parser()
         p._subparsers._group_actions[0].choices["validate"].set_defaults(func=boom)
         return p
+
     monkeypatch.setattr(cli, "parser", patched)
     assert cli.main(["validate"]) == 1
     err = capsys.readouterr().err
-    assert err == ("error: validate failed: RuntimeError: something unexpected second line "
-                   "(run with DEBUG=1 for the traceback)\n")
+    assert err == (
+        "error: validate failed: RuntimeError: something unexpected second line (run with DEBUG=1 for the traceback)\n"
+    )
 
 
 @pytest.mark.parametrize("wave", ["../x", "a/b", ""])
@@ -160,15 +174,21 @@ def test_make_refuses_a_wave_that_is_not_a_plain_id(wave):
 
 @pytest.mark.parametrize("wave", ["../x", "a/b", ""])
 def test_publish_refuses_a_wave_that_is_not_a_plain_id(wave):
-    done = subprocess.run([sys.executable, "-m", "collaborative_citizen.publish", "html", "--wave", wave], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "collaborative_citizen.publish", "html", "--wave", wave],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and done.stderr.startswith(f"error: --wave {wave!r}: not a plain wave id")
 
 
 def test_a_command_ends_with_its_status_its_output_and_its_exit_handlers():
     """The build commands skip the interpreter's teardown, not what sys.exit would do for them."""
-    script = ("import atexit, sys\nfrom collaborative_citizen import exit_without_teardown\n"
-              "atexit.register(lambda: print('exit handler ran'))\nprint('buffered', end='')\n"
-              "sys.stderr.write('to stderr')\nexit_without_teardown(3)")
+    script = (
+        "import atexit, sys\nfrom collaborative_citizen import exit_without_teardown\n"
+        "atexit.register(lambda: print('exit handler ran'))\nprint('buffered', end='')\n"
+        "sys.stderr.write('to stderr')\nexit_without_teardown(3)"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (3, "bufferedexit handler ran\n", "to stderr")

@@ -1,6 +1,7 @@
 """Issue 6, bad input gets a clear error: the cases not covered by test_loading, test_waves and
 test_errors_codebook_cli. One small fixture per case; each message must name the file, the variable or field and,
 where it applies, the row, say what was expected, and stop the command with exit status 2 and no traceback."""
+
 import shutil
 import subprocess
 import sys
@@ -8,11 +9,10 @@ import sys
 import pyreadstat
 import pytest
 import yaml
+from conftest import DATA, ROOT
 
 from collaborative_citizen.loading import DataValidationError, load_respondents
 from collaborative_citizen.waves import WaveError, load_wave
-
-from conftest import DATA, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,21 @@ def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) ->
 
 
 def cli(data, *args):
-    return subprocess.run([sys.executable, "-m", "collaborative_citizen", "--data-dir", str(data), "--build-dir",
-                           str(data.parent / "build"), *args], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(data.parent / "build"),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 def one_error(done) -> str:
@@ -74,8 +87,10 @@ def test_weighted_must_be_true_or_false(tmp_path, value):
 def test_data_file_missing(tmp_path):
     data, folder = make_wave(tmp_path, data_file="answers.sav", write=lambda path: None)
     line = one_error(cli(data, "validate", "--wave", "2014"))
-    assert line == (f"error: {folder / 'answers.sav'}: file not found (expected the respondent file wave.yml's "
-                    "data_file names, in the wave's folder)")
+    assert line == (
+        f"error: {folder / 'answers.sav'}: file not found (expected the respondent file wave.yml's "
+        "data_file names, in the wave's folder)"
+    )
 
 
 def test_data_file_empty(tmp_path):
@@ -98,8 +113,9 @@ def test_data_file_not_the_format_its_extension_says(tmp_path):
     line = one_error(cli(data, "validate", "--wave", "2014"))
     assert line.startswith(f"error: {folder / 'respondents.sav'}: could not be read as sav: ")
     assert line.endswith("(expected an SPSS .sav file)")
-    data, folder = make_wave(tmp_path / "parquet", data_file="respondents.parquet",
-                             write=lambda path: path.write_bytes(csv))
+    data, folder = make_wave(
+        tmp_path / "parquet", data_file="respondents.parquet", write=lambda path: path.write_bytes(csv)
+    )
     line = one_error(cli(data, "validate", "--wave", "2014"))
     assert line.startswith(f"error: {folder / 'respondents.parquet'}: could not be read as parquet: ")
     assert line.endswith("(expected an Apache Parquet file)")
@@ -108,15 +124,21 @@ def test_data_file_not_the_format_its_extension_says(tmp_path):
 def test_data_file_of_an_unsupported_type(tmp_path):
     data, folder = make_wave(tmp_path, data_file="respondents.xlsx", write=lambda path: path.write_bytes(b"PK"))
     line = one_error(cli(data, "validate", "--wave", "2014"))
-    assert line == f"error: {folder / 'respondents.xlsx'}: unsupported file type .xlsx (expected .sav, .csv or .parquet)"
+    assert (
+        line == f"error: {folder / 'respondents.xlsx'}: unsupported file type .xlsx (expected .sav, .csv or .parquet)"
+    )
 
 
 def test_a_reworded_value_label_is_a_warning_not_an_error(tmp_path, sav_frame, codebook):
     frame, meta = sav_frame
     labels = dict(meta.variable_value_labels)
     labels["fairness"] = {**labels["fairness"], 1.0: "Everyone gets an equal chance (reworded)"}
-    data, folder = make_wave(tmp_path, write=lambda path: pyreadstat.write_sav(
-        frame, str(path), column_labels=meta.column_labels, variable_value_labels=labels))
+    data, folder = make_wave(
+        tmp_path,
+        write=lambda path: pyreadstat.write_sav(
+            frame, str(path), column_labels=meta.column_labels, variable_value_labels=labels
+        ),
+    )
     respondents = load_respondents(load_wave(folder), codebook)
     assert len(respondents) == len(frame)
     assert len(respondents.warnings) == 1
@@ -142,20 +164,37 @@ def test_equal_weights_when_the_wave_says_weighted(tmp_path, sav_frame, codebook
         load_respondents(load_wave(folder), codebook)
     assert caught.value.problems == [
         f"{folder / 'respondents.sav'}: variable weight: every respondent has the same weight, 1 (expected weights "
-        "that vary, as wave.yml says the data is weighted; write `weighted: false` there if it is not)"]
+        "that vary, as wave.yml says the data is weighted; write `weighted: false` there if it is not)"
+    ]
     one_error(cli(data, "validate", "--wave", "2014"))
     # An unweighted wave says so, and then equal weights are what it should have.
-    _, folder = make_wave(tmp_path / "unweighted", weighted=False,
-                          write=lambda path: pyreadstat.write_sav(flat, str(path)))
+    _, folder = make_wave(
+        tmp_path / "unweighted", weighted=False, write=lambda path: pyreadstat.write_sav(flat, str(path))
+    )
     assert len(load_respondents(load_wave(folder), codebook)) == len(flat)
 
 
 def test_a_failing_notebook_names_the_notebook_the_cell_and_the_executed_copy(tmp_path):
     """No results.csv in the build folder: the finding's loading cell raises."""
-    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path), "notebooks",
-                           "--wave", "2014", "--figures-dir", str(tmp_path / "figures"),
-                           "notebooks/02_fairness.ipynb", "notebooks/00_about_the_survey.ipynb"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--build-dir",
+            str(tmp_path),
+            "notebooks",
+            "--wave",
+            "2014",
+            "--figures-dir",
+            str(tmp_path / "figures"),
+            "notebooks/02_fairness.ipynb",
+            "notebooks/00_about_the_survey.ipynb",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     line = one_error(done)
     failed = tmp_path / "2014" / "notebooks" / "02_fairness.failed.ipynb"
     assert line.startswith("error: notebooks/02_fairness.ipynb: failed in cell ")
@@ -170,8 +209,13 @@ def test_a_file_wrong_everywhere_lists_a_sensible_number_of_problems(tmp_path, s
     frame, _ = sav_frame
     wrong = frame.copy()
     # A file of another survey: every single-coded answer out of range, in all 989 rows.
-    columns = [c for c in wrong.columns if c.startswith(("fairness", "provider_engagement_", "ways_of_organising_",
-                                                          "government_responsibility_", "working_with"))]
+    columns = [
+        c
+        for c in wrong.columns
+        if c.startswith(
+            ("fairness", "provider_engagement_", "ways_of_organising_", "government_responsibility_", "working_with")
+        )
+    ]
     assert len(columns) > 10
     wrong[columns] = 99
     data, folder = make_wave(tmp_path, write=lambda path: pyreadstat.write_sav(wrong, str(path)))
@@ -185,11 +229,29 @@ def test_a_file_wrong_everywhere_lists_a_sensible_number_of_problems(tmp_path, s
 
 def test_a_source_date_epoch_that_is_not_a_number_stops_the_notebooks_at_once(tmp_path):
     import os
-    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path), "notebooks",
-                           "--wave", "2014", "notebooks/00_about_the_survey.ipynb"], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "not-a-date"}, timeout=60)
-    assert one_error(done) == ("error: SOURCE_DATE_EPOCH='not-a-date': not a whole number of seconds since 1970 "
-                               "(expected e.g. 1391126400, or unset to use the last commit's date)")
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--build-dir",
+            str(tmp_path),
+            "notebooks",
+            "--wave",
+            "2014",
+            "notebooks/00_about_the_survey.ipynb",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "not-a-date"},
+        timeout=60,
+    )
+    assert one_error(done) == (
+        "error: SOURCE_DATE_EPOCH='not-a-date': not a whole number of seconds since 1970 "
+        "(expected e.g. 1391126400, or unset to use the last commit's date)"
+    )
 
 
 def test_when_no_kernel_can_start_the_other_notebooks_are_not_tried(tmp_path, monkeypatch):
@@ -204,10 +266,13 @@ def test_when_no_kernel_can_start_the_other_notebooks_are_not_tried(tmp_path, mo
             raise RuntimeError("Kernel didn't respond in 30 seconds")
 
     monkeypatch.setattr(notebooks, "Kernel", NoKernel)
-    jobs = [notebooks.NotebookJob(ROOT / "notebooks" / name, tmp_path / name, {"wave": "2014"})
-            for name in ("00_about_the_survey.ipynb", "02_fairness.ipynb", "03_dignity_and_outcomes.ipynb")]
+    jobs = [
+        notebooks.NotebookJob(ROOT / "notebooks" / name, tmp_path / name, {"wave": "2014"})
+        for name in ("00_about_the_survey.ipynb", "02_fairness.ipynb", "03_dignity_and_outcomes.ipynb")
+    ]
     errors = notebooks.run_notebooks(jobs, cwd=ROOT, workers=1)
     assert len(attempts) == 1
-    assert errors == [f"{jobs[0].notebook}: failed: RuntimeError: Kernel didn't respond in 30 seconds",
-                      "notebooks: 2 not run, as no kernel could start: 02_fairness.ipynb, "
-                      "03_dignity_and_outcomes.ipynb"]
+    assert errors == [
+        f"{jobs[0].notebook}: failed: RuntimeError: Kernel didn't respond in 30 seconds",
+        "notebooks: 2 not run, as no kernel could start: 02_fairness.ipynb, 03_dignity_and_outcomes.ipynb",
+    ]

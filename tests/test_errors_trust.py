@@ -1,19 +1,19 @@
 """Bad or hostile input gets one clear line and exit status 2 (issue 15): a data file outside the wave folder,
 repeated keys, an alias bomb, an impossible date, CSV dialects, a bad SOURCE_DATE_EPOCH, make syntax in WAVE,
 an essay that tries to leave the sandbox, a full disk."""
+
 import errno
 import os
 import subprocess
 import time
 
 import pytest
+from conftest import ROOT
+from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
 
 from collaborative_citizen.codebook import load_yaml
 from collaborative_citizen.errors import InputError, check_source_date_epoch
 from collaborative_citizen.tables import write_results
-
-from conftest import ROOT
-from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
 
 
 @pytest.mark.parametrize("data_file", ["../../../elsewhere/respondents.sav", "/etc/passwd"])
@@ -41,7 +41,8 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
     data, folder = make_wave(tmp_path)
     path = folder / "wave.yml"
     bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9))
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9)
+    )
     path.write_text(path.read_text() + bomb)
     started = time.monotonic()
     line = one_error(cli(data, "validate", "--wave", "2014"))
@@ -62,13 +63,20 @@ def _csv(tmp_path, sav_frame, change):  # noqa: F811
     return make_wave(tmp_path, data_file="respondents.csv", write=lambda p: p.write_text(change(frame)))
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda f: f.to_csv(index=False, sep=";"), "the header row is separated by semicolons, not commas"),
-    (lambda f: f.rename(columns={"fairness": "weight"}).to_csv(index=False),
-     "column 'weight' appears 2 times in the header row"),
-    (lambda f: "\n".join((lambda lines: lines[:4] + [lines[0]] + lines[4:])(f.to_csv(index=False).splitlines())),
-     "row 4 repeats the header row"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda f: f.to_csv(index=False, sep=";"), "the header row is separated by semicolons, not commas"),
+        (
+            lambda f: f.rename(columns={"fairness": "weight"}).to_csv(index=False),
+            "column 'weight' appears 2 times in the header row",
+        ),
+        (
+            lambda f: "\n".join((lambda lines: lines[:4] + [lines[0]] + lines[4:])(f.to_csv(index=False).splitlines())),
+            "row 4 repeats the header row",
+        ),
+    ],
+)
 def test_csv_dialect_problems_are_named(tmp_path, sav_frame, change, expected):  # noqa: F811
     data, folder = _csv(tmp_path, sav_frame, change)
     line = one_error(cli(data, "validate", "--wave", "2014"))
@@ -80,6 +88,7 @@ def test_weights_with_decimal_commas_or_words_quote_their_value(tmp_path, sav_fr
         frame["weight"] = frame["weight"].map(lambda w: f"{w:.3f}".replace(".", ",")).astype(object)
         frame.loc[0, "weight"] = "one"
         return frame.to_csv(index=False)
+
     data, _ = _csv(tmp_path, sav_frame, change)
     done = cli(data, "validate", "--wave", "2014")
     assert done.returncode == 2
@@ -93,24 +102,45 @@ def test_blank_rows_at_the_end_are_ignored(tmp_path, sav_frame):  # noqa: F811
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("value, expected", [("1417392000000", "milliseconds rather than seconds"),
-                                             ("not-a-date", "not a whole number of seconds")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [("1417392000000", "milliseconds rather than seconds"), ("not-a-date", "not a whole number of seconds")],
+)
 def test_source_date_epoch_is_checked_before_any_work(tmp_path, value, expected):
     with pytest.raises(InputError, match=expected):
         check_source_date_epoch(value)
     data, _ = make_wave(tmp_path)
-    done = subprocess.run(["python", "-m", "collaborative_citizen", "--data-dir", str(data), "--build-dir",
-                           str(tmp_path / "build"), "tables", "--wave", "2014"], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "SOURCE_DATE_EPOCH": value,
-                                          "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
+    done = subprocess.run(
+        [
+            "python",
+            "-m",
+            "collaborative_citizen",
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(tmp_path / "build"),
+            "tables",
+            "--wave",
+            "2014",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": value, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"},
+    )
     assert one_error(done).startswith(f"error: SOURCE_DATE_EPOCH={value!r}")
     assert not (tmp_path / "build").exists()  # refused before any work
 
 
 def test_make_syntax_in_wave_is_data(tmp_path):
     marker = tmp_path / "ran"
-    done = subprocess.run(["make", "-n", "report", f"WAVE=$(shell touch {marker})"], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "MAKEFLAGS": ""})
+    done = subprocess.run(
+        ["make", "-n", "report", f"WAVE=$(shell touch {marker})"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAKEFLAGS": ""},
+    )
     assert done.returncode == 2 and "not a plain wave id" in done.stderr
     assert not marker.exists()
 
@@ -120,6 +150,7 @@ def test_a_full_disk_names_the_file_and_leaves_nothing_half_written(tmp_path, mo
 
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
     target = tmp_path / "results.csv"
     with pytest.raises(OSError) as caught:
@@ -128,10 +159,13 @@ def test_a_full_disk_names_the_file_and_leaves_nothing_half_written(tmp_path, mo
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("placeholder, expected", [
-    ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
-    ("{% include 'secrets.txt' %}", "an essay cannot include or import other files"),
-])
+@pytest.mark.parametrize(
+    "placeholder, expected",
+    [
+        ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+        ("{% include 'secrets.txt' %}", "an essay cannot include or import other files"),
+    ],
+)
 def test_an_essay_that_tries_to_leave_its_sandbox_names_its_file_and_line(tmp_path, placeholder, expected):
     from collaborative_citizen.publish_text import PublishError, load_essays, render_essay
 

@@ -1,4 +1,5 @@
 """The finding notebooks, run through papermill on the 2014 wave, and what they produce."""
+
 import json
 import re
 import subprocess
@@ -7,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from collaborative_citizen import publication_rules
 from collaborative_citizen.cli import main as cli_main
@@ -14,8 +16,6 @@ from collaborative_citizen.findings import Finding, load_report_config
 from collaborative_citizen.notebooks import NotebookError, NotebookJob, run_notebook, run_notebooks
 from collaborative_citizen.publish_html import notebook_output
 from collaborative_citizen.tables import lookup, write_results
-
-from conftest import ROOT
 
 CONFIG = load_report_config(ROOT / "report" / "report.yml")
 FINDINGS = {f["number"]: f for f in CONFIG["findings"]}
@@ -45,7 +45,12 @@ def test_a_reused_kernel_gives_what_a_fresh_one_gives(built, tmp_path):
     build, figures = built
     for name in ("07_what_citizens_value.ipynb", "08_readiness_to_collaborate.ipynb"):
         alone = tmp_path / name
-        parameters = {"wave": "2014", "data_dir": "data", "build_dir": str(build.parent), "figures_dir": str(figures.parent)}
+        parameters = {
+            "wave": "2014",
+            "data_dir": "data",
+            "build_dir": str(build.parent),
+            "figures_dir": str(figures.parent),
+        }
         run_notebook(ROOT / "notebooks" / name, alone, parameters, cwd=ROOT)
         assert alone.read_bytes() == (build / "notebooks" / name).read_bytes(), name
 
@@ -88,16 +93,22 @@ def test_a_reused_kernel_forgets_the_notebook_before(tmp_path):
     import nbformat
 
     def notebook(name, *sources):
-        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                               "language": "python"}})
-        nb.cells = [nbformat.v4.new_code_cell("step = 0", metadata={"tags": ["parameters"]}),
-                    *(nbformat.v4.new_code_cell(s) for s in sources)]
+        nb = nbformat.v4.new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
+        nb.cells = [
+            nbformat.v4.new_code_cell("step = 0", metadata={"tags": ["parameters"]}),
+            *(nbformat.v4.new_code_cell(s) for s in sources),
+        ]
         nbformat.write(nb, tmp_path / name)
         return tmp_path / name
 
     first = notebook("first.ipynb", "left_over = 42\nimport matplotlib.pyplot as plt\nplt.figure()", "left_over")
-    second = notebook("second.ipynb", "print(sorted(n for n in ('left_over', 'plt') if n in globals()), len(Out), _)",
-                      "import matplotlib.pyplot\nprint(matplotlib.pyplot.get_fignums())")
+    second = notebook(
+        "second.ipynb",
+        "print(sorted(n for n in ('left_over', 'plt') if n in globals()), len(Out), _)",
+        "import matplotlib.pyplot\nprint(matplotlib.pyplot.get_fignums())",
+    )
     jobs = [NotebookJob(path, tmp_path / "out" / path.name, {"step": 1}) for path in (first, second)]
     assert run_notebooks(jobs, cwd=tmp_path, workers=1) == []
     executed = nbformat.read(tmp_path / "out" / "second.ipynb", as_version=4)
@@ -159,8 +170,8 @@ def test_subgroup_claims_are_significant_in_results(built, table, number):
 
 def test_bullets_carry_the_computed_figures(built):
     f3 = section(built, 3)
-    assert '>79%</span>' in f3 and '>13%</span>' in f3
-    assert '>55%</span>' in section(built, 3)
+    assert ">79%</span>" in f3 and ">13%</span>" in f3
+    assert ">55%</span>" in section(built, 3)
     f6 = summary(built, 6)
     claims = {(c["item"], c["answer"], c["breakdown"], c["group"]) for c in f6["subgroup_claims"]}
     # The report's own example of a subgroup difference is found by the data, not written in.
@@ -169,8 +180,9 @@ def test_bullets_carry_the_computed_figures(built):
 
 
 def test_base_lines(built):
-    assert summary(built, 1)["base_line"] == ("Base: 989 adults aged 15+ in Great Britain, "
-                                              "31 January - 6 February 2014")
+    assert summary(built, 1)["base_line"] == (
+        "Base: 989 adults aged 15+ in Great Britain, 31 January - 6 February 2014"
+    )
     split = summary(built, 3)["base_line"]
     bases = summary(built, 3)["bases"]
     assert f"{bases['dignity_as_important']} asked" in split and f"{bases['outcome_more_important']} asked" in split
@@ -186,15 +198,21 @@ def test_reconstruction_is_disclosed_with_every_chart(built):
 
 def test_claims_the_data_no_longer_supports_are_not_made(tmp_path, table):
     """Lower the share never involved in decisions to 48%: the commentary must stop calling it a majority."""
+
     def bullets_with(pct):
         changed = table.copy()
-        mask = ((changed.question == "provider_engagement") & (changed["item"] == "involve_decisions")
-                & (changed.answer == "hardly_ever_never") & (changed.breakdown == "total"))
+        mask = (
+            (changed.question == "provider_engagement")
+            & (changed["item"] == "involve_decisions")
+            & (changed.answer == "hardly_ever_never")
+            & (changed.breakdown == "total")
+        )
         changed.loc[mask, "pct"] = pct
         # no changes.csv: no earlier waves
         write_results(publication_rules.apply(changed), tmp_path / "2014" / "results.csv")
-        finding = Finding.load(4, "2014", data_dir=ROOT / "data", build_dir=tmp_path,
-                               report_config=ROOT / "report" / "report.yml")
+        finding = Finding.load(
+            4, "2014", data_dir=ROOT / "data", build_dir=tmp_path, report_config=ROOT / "report" / "report.yml"
+        )
         return " ".join(finding.commentary())
 
     assert "close to half" in bullets_with(48.0).lower() and "majority" not in bullets_with(48.0).lower()
@@ -202,9 +220,22 @@ def test_claims_the_data_no_longer_supports_are_not_made(tmp_path, table):
 
 
 def test_cli_reports_a_failing_notebook_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path),
-                             "notebook", "notebooks/03_dignity_and_outcomes.ipynb", "--figures-dir",
-                             str(tmp_path / "figures")], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--build-dir",
+            str(tmp_path),
+            "notebook",
+            "notebooks/03_dignity_and_outcomes.ipynb",
+            "--figures-dir",
+            str(tmp_path / "figures"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert re.match(r"error: notebooks/03_dignity_and_outcomes\.ipynb: failed in cell \d+: ", result.stderr)
@@ -261,10 +292,13 @@ def test_readying_a_kernel_does_not_wait_for_its_output_to_fall_quiet(tmp_path, 
 def test_a_group_significant_only_before_the_correction_is_not_named(built, table):
     """The groups the commentary could have named at p < 0.05 but may not once adjusted are absent from it."""
     published = publication_rules.apply(table)
-    raw_only = published[(published.p_vs_rest < 0.05) & ~(published.p_vs_rest_adjusted < 0.05)
-                         & (published.flag == "")]
+    raw_only = published[(published.p_vs_rest < 0.05) & ~(published.p_vs_rest_adjusted < 0.05) & (published.flag == "")]
     assert len(raw_only) > 0
-    named = {(c["question"], c["item"], c["answer"], c["breakdown"], c["group"])
-             for number in FINDINGS for c in summary(built, number).get("subgroup_claims", [])}
-    assert named and not named & set(zip(raw_only.question, raw_only["item"], raw_only.answer, raw_only.breakdown,
-                                         raw_only.group))
+    named = {
+        (c["question"], c["item"], c["answer"], c["breakdown"], c["group"])
+        for number in FINDINGS
+        for c in summary(built, number).get("subgroup_claims", [])
+    }
+    assert named and not named & set(
+        zip(raw_only.question, raw_only["item"], raw_only.answer, raw_only.breakdown, raw_only.group)
+    )

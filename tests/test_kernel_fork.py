@@ -1,5 +1,6 @@
 """Notebook kernels forked from the kernel fork server: what a kernel started by jupyter_client would be, and
 nothing left running afterwards."""
+
 import json
 import os
 import time
@@ -23,10 +24,13 @@ def _gone(pid: int, within: float = 10.0) -> bool:
 
 
 def _notebook(path, source):
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
-    nb.cells = [nbformat.v4.new_code_cell("out = ''", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(source)]
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    nb.cells = [
+        nbformat.v4.new_code_cell("out = ''", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(source),
+    ]
     nbformat.write(nb, path)
     return path
 
@@ -45,8 +49,13 @@ def test_a_forked_kernel_runs_in_its_own_session_folder_and_environment(tmp_path
     server = ForkServer()
     kernel = Kernel(work, server)
     try:
-        run_notebook(_notebook(tmp_path / "who.ipynb", REPORT_SELF), tmp_path / "out.ipynb",
-                     {"out": str(tmp_path / "who.json")}, cwd=work, kernel=kernel.manager)
+        run_notebook(
+            _notebook(tmp_path / "who.ipynb", REPORT_SELF),
+            tmp_path / "out.ipynb",
+            {"out": str(tmp_path / "who.json")},
+            cwd=work,
+            kernel=kernel.manager,
+        )
         seen = json.loads((tmp_path / "who.json").read_text())
         assert seen["pid"] == kernel.manager.provisioner.process.pid
         assert seen["ppid"] == server.process.pid  # forked by the server, not started by this process
@@ -78,8 +87,11 @@ def test_kernels_stop_with_their_server(tmp_path):
 def test_a_server_that_cannot_import_gives_a_kernel_start_error(tmp_path):
     server = ForkServer(preload=("pandas", "collaborative_citizen.no_such_module"))
     try:
-        with pytest.raises(RuntimeError, match=r"Kernel died before it started: .*could not import "
-                                               r"collaborative_citizen.no_such_module: ModuleNotFoundError"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"Kernel died before it started: .*could not import "
+            r"collaborative_citizen.no_such_module: ModuleNotFoundError",
+        ):
             Kernel(tmp_path, server)
     finally:
         server.close()
@@ -88,8 +100,14 @@ def test_a_server_that_cannot_import_gives_a_kernel_start_error(tmp_path):
 
 def test_the_notebooks_run_in_forked_kernels(tmp_path):
     """run_notebooks forks its kernels (one per worker) from one server, which is gone when it returns."""
-    jobs = [NotebookJob(_notebook(tmp_path / f"{n}.ipynb", REPORT_SELF), tmp_path / "out" / f"{n}.ipynb",
-                        {"out": str(tmp_path / f"{n}.json")}) for n in range(3)]
+    jobs = [
+        NotebookJob(
+            _notebook(tmp_path / f"{n}.ipynb", REPORT_SELF),
+            tmp_path / "out" / f"{n}.ipynb",
+            {"out": str(tmp_path / f"{n}.json")},
+        )
+        for n in range(3)
+    ]
     assert run_notebooks(jobs, cwd=tmp_path, workers=2) == []
     seen = [json.loads((tmp_path / f"{n}.json").read_text()) for n in range(3)]
     servers = {s["ppid"] for s in seen}
@@ -134,20 +152,28 @@ def test_ctrl_c_while_the_notebooks_run_leaves_no_kernel_behind(tmp_path):
     marker = f"CC_TEST_RUN={uuid.uuid4()}"
     paths = []
     for n in range(3):
-        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                               "language": "python"}})
-        nb.cells = [nbformat.v4.new_code_cell("wave = ''\ndata_dir = ''\nbuild_dir = ''",
-                                                    metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell(f"open({str(tmp_path / f'started-{n}')!r}, 'w').close()\n"
-                                              "import time\ntime.sleep(60)")]
+        nb = nbformat.v4.new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
+        nb.cells = [
+            nbformat.v4.new_code_cell("wave = ''\ndata_dir = ''\nbuild_dir = ''", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(
+                f"open({str(tmp_path / f'started-{n}')!r}, 'w').close()\nimport time\ntime.sleep(60)"
+            ),
+        ]
         nbformat.write(nb, tmp_path / f"{n}.ipynb")
         paths.append(str(tmp_path / f"{n}.ipynb"))
     name, value = marker.split("=")
-    process = subprocess.Popen([sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path / "build"),
-                                "notebooks", *paths], cwd=tmp_path, env={**os.environ, name: value},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                               # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collaborative_citizen", "--build-dir", str(tmp_path / "build"), "notebooks", *paths],
+        cwd=tmp_path,
+        env={**os.environ, name: value},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / "started-0").exists() and time.monotonic() < deadline:

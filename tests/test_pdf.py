@@ -1,11 +1,11 @@
 """The PDF edition: A4, a contents whose page numbers are right, embedded fonts, vector charts."""
+
 import re
 import shutil
 import subprocess
 
 import pytest
 from pypdf import PdfReader
-
 from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
 
 
@@ -29,6 +29,7 @@ def outline(pdf) -> dict[str, int]:
                 walk(item)
             else:
                 found.setdefault(" ".join(item.title.split()), pdf.get_destination_page_number(item) + 1)
+
     walk(pdf.outline)
     return found
 
@@ -36,8 +37,9 @@ def outline(pdf) -> dict[str, int]:
 def contents_entries(page_text: str) -> list[tuple[str, int]]:
     """(title, page) for each line of the contents: a title, a dotted leader, a page number."""
     body = page_text.split("Contents", 1)[1]
-    return [(" ".join(title.split()), int(number))
-            for title, number in re.findall(r"\s*(.+?)\s*(?:\.\s*){3,}(\d+)", body)]
+    return [
+        (" ".join(title.split()), int(number)) for title, number in re.findall(r"\s*(.+?)\s*(?:\.\s*){3,}(\d+)", body)
+    ]
 
 
 def test_a4_pages_in_a_sensible_number(pdf):
@@ -54,7 +56,9 @@ def test_the_cover_has_no_running_header_or_page_number(page_texts):
 
 
 def test_contents_page_numbers_match_where_headings_start(pdf, page_texts):
-    contents_page = next(i for i, text in enumerate(page_texts) if text.startswith("Contents") or " Contents " in text[:80])
+    contents_page = next(
+        i for i, text in enumerate(page_texts) if text.startswith("Contents") or " Contents " in text[:80]
+    )
     entries = contents_entries(page_texts[contents_page])
     assert len(entries) == 19, entries
     headings = outline(pdf)

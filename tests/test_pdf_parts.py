@@ -1,14 +1,15 @@
 """Issue 7, the PDF laid out piece by piece (publish_pdf.py): the same document as laying out the whole HTML at
 once, the same bytes with or without the cache, links that land where the contents say, and an edited essay
 that lays out one piece again."""
+
 import io
 
 import pytest
 from pypdf import PdfReader
-
-import collaborative_citizen.publish_pdf as publish_pdf
 from test_pdf import contents_entries
 from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
+
+import collaborative_citizen.publish_pdf as publish_pdf
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +77,11 @@ def test_contents_links_land_on_the_pages_the_contents_give(pieces):
 
 
 def test_an_edited_essay_lays_out_one_piece_again(html, pieces, monkeypatch):
-    edited = html.replace("Relationships at the heart of a new social contract</h2>",
-                          "Relationships at the heart of a new social contract</h2>\n<p>An added paragraph.</p>", 1)
+    edited = html.replace(
+        "Relationships at the heart of a new social contract</h2>",
+        "Relationships at the heart of a new social contract</h2>\n<p>An added paragraph.</p>",
+        1,
+    )
     assert edited != html
     laid_out = []
     original = publish_pdf.layout
@@ -120,20 +124,31 @@ def test_no_font_files_are_left_behind(html, tmp_path):
 
     head, parts = publish_pdf.split_parts(html)
     small = tmp_path / "small.html"
-    small.write_text(head + "".join(section for _, kind, section in parts if kind in ("cover", "colophon"))
-                     + "</main>\n</body>\n</html>\n", encoding="utf-8")
+    small.write_text(
+        head
+        + "".join(section for _, kind, section in parts if kind in ("cover", "colophon"))
+        + "</main>\n</body>\n</html>\n",
+        encoding="utf-8",
+    )
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    script = ("import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
-              "html = Path(sys.argv[1]).read_text(encoding='utf-8')\n"
-              "for workers in (2, 1): assert html_to_pdf(html, workers=workers)[1] >= 2")
-    subprocess.run([sys.executable, "-c", script, str(small)], check=True, timeout=120,
-                   env={**os.environ, "TMPDIR": str(temporary)})
+    script = (
+        "import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
+        "html = Path(sys.argv[1]).read_text(encoding='utf-8')\n"
+        "for workers in (2, 1): assert html_to_pdf(html, workers=workers)[1] >= 2"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(small)],
+        check=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
     assert sorted(p.name for p in temporary.iterdir()) == []
 
 
 def _die(*args):
     import os
+
     os._exit(3)
 
 
@@ -161,25 +176,28 @@ def test_a_layout_process_that_dies_stops_the_pdf_with_an_error(html, monkeypatc
 def test_contents_longer_than_a_page_number_the_pages_after_them(html, pieces):
     """The contents are laid out assuming they take one page; when they take more, every later page moves, and the
     numbers they give, the links and the page furniture follow."""
-    entries = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    entries = html[html.index('<nav class="toc"') : html.index("</nav>")]
     first = entries.index('<li class="toc-2">')
-    longer = html.replace(entries, entries[:first] + entries[first:entries.index("</ol>")] * 6
-                          + entries[entries.index("</ol>"):], 1)
+    longer = html.replace(
+        entries, entries[:first] + entries[first : entries.index("</ol>")] * 6 + entries[entries.index("</ol>") :], 1
+    )
     pdf, pages, _ = publish_pdf.html_to_pdf(longer, cache_dir=pieces["cache"], workers=2)
     page_texts = texts(pdf)
     starts = [n for n, text in enumerate(page_texts) if text.startswith("Contents")]
     assert pages > pieces["pages"] and len(starts) == 1
     extra = pages - pieces["pages"]
     # The pages after the contents are the ones before, each moved by as many pages as the contents grew.
-    assert [" ".join(t.split()[:-1]) for t in page_texts[starts[0] + 1 + extra:]] == \
-        [" ".join(t.split()[:-1]) for t in texts(pieces["pdf"])[starts[0] + 1:]]
+    assert [" ".join(t.split()[:-1]) for t in page_texts[starts[0] + 1 + extra :]] == [
+        " ".join(t.split()[:-1]) for t in texts(pieces["pdf"])[starts[0] + 1 :]
+    ]
     for number, text in enumerate(page_texts[1:], 2):
         assert text.endswith(f" {number}"), (number, text[-60:])
-    numbers = dict(contents_entries(" ".join(page_texts[starts[0]:starts[0] + extra + 1])))
+    numbers = dict(contents_entries(" ".join(page_texts[starts[0] : starts[0] + extra + 1])))
     before = dict(contents_entries(texts(pieces["pdf"])[starts[0]]))
     after = starts[0] + 1  # the contents' own page number: what comes before them does not move
-    assert numbers and all(numbers[title] == before[title] + (extra if before[title] > after else 0)
-                           for title in before)
+    assert numbers and all(
+        numbers[title] == before[title] + (extra if before[title] > after else 0) for title in before
+    )
 
 
 def test_a_report_longer_than_the_furniture_laid_out_gets_furniture_for_every_page(html, pieces, monkeypatch):
@@ -213,13 +231,20 @@ def test_ctrl_c_while_the_pdf_is_laid_out_leaves_no_process_behind(html, tmp_pat
     import time
 
     (tmp_path / "report.html").write_text(html, encoding="utf-8")
-    script = ("import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
-              "html = Path(sys.argv[1]).read_text(encoding='utf-8'); print('laying out', flush=True)\n"
-              "html_to_pdf(html, workers=2)")
-    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "report.html")], text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                               # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    script = (
+        "import sys; from pathlib import Path; from collaborative_citizen.publish_pdf import html_to_pdf\n"
+        "html = Path(sys.argv[1]).read_text(encoding='utf-8'); print('laying out', flush=True)\n"
+        "html_to_pdf(html, workers=2)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "report.html")],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        # (as at a terminal: a background job, as in CI, would ignore Ctrl-C)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         assert process.stdout.readline() == "laying out\n"
         time.sleep(2.5)  # the server is up and its workers are laying out
@@ -267,8 +292,9 @@ def test_glyph_arrays_of_every_length_share_one_type_and_the_same_pdf(html, tmp_
     page.write_text(html, encoding="utf-8")
     runs = {}
     for mode in ("with", "without"):
-        done = subprocess.run([sys.executable, "-c", LAYOUT_COUNTING_TYPES, str(page), mode], check=True,
-                              capture_output=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", LAYOUT_COUNTING_TYPES, str(page), mode], check=True, capture_output=True, timeout=120
+        )
         pdf, _, types = done.stdout.rpartition(b"\n")
         runs[mode] = pdf, [t for t in eval(types) if re.fullmatch(r"hb_codepoint_t\[\d*\]", t)]
     assert runs["with"][0] == runs["without"][0]

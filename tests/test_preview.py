@@ -1,6 +1,7 @@
 """`make preview` on a temporary copy of the project: it serves the report with a reload script that no built file
 carries, rebuilds on a saved essay, shows a failed build's error above the last good page, and leaves no process
 behind after Ctrl-C."""
+
 import json
 import os
 import re
@@ -10,7 +11,6 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import copy_project
 
 WAVE = "2014"
@@ -48,14 +48,21 @@ def _wait(condition, timeout=120.0, every=0.3):
 def preview(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("preview") / "project", (WAVE,))
     log = open(project.parent / "preview.log", "w+")
-    process = subprocess.Popen(["make", "-s", "preview", f"WAVE={WAVE}"], cwd=project, stdout=log,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                               env={**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"})
+    process = subprocess.Popen(
+        ["make", "-s", "preview", f"WAVE={WAVE}"],
+        cwd=project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"},
+    )
 
     def served():
         log.seek(0)
         found = re.search(r"serving (http://127\.0\.0\.1:\d+/)", log.read())
         return found and found.group(1)
+
     try:
         url = _wait(served, timeout=60)
         _wait(lambda: json.loads(_get(url + "__preview/state"))["version"] >= 1)

@@ -1,5 +1,6 @@
 """What the tables may say in public (publication_rules.py, multiplicity.py, exact_intervals.py): adjusted
 tests, exact-type intervals, design effects, flags on both bases and suppression in every public file."""
+
 import math
 from math import comb
 
@@ -13,16 +14,46 @@ from collaborative_citizen.multiplicity import adjust, benjamini_hochberg, holm
 from collaborative_citizen.tables import weighted_tables
 
 # Benjamini and Hochberg (1995), section 4: fifteen p-values from a study of myocardial infarction treatment.
-BH_1995 = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
-           0.6528, 0.7590, 1.0000]
+BH_1995 = [
+    0.0001,
+    0.0004,
+    0.0019,
+    0.0095,
+    0.0201,
+    0.0278,
+    0.0298,
+    0.0344,
+    0.0459,
+    0.3240,
+    0.4262,
+    0.5719,
+    0.6528,
+    0.7590,
+    1.0000,
+]
 
 
 def test_benjamini_hochberg_rejects_the_four_the_paper_rejects():
     adjusted = benjamini_hochberg(BH_1995)
     assert list(adjusted < 0.05) == [True] * 4 + [False] * 11
     # R: p.adjust(p, "BH")
-    expected = [0.0015, 0.0030, 0.0095, 0.035625, 0.0603, 0.0638571428571, 0.0638571428571, 0.0645, 0.0765, 0.486, 0.5811818182,
-                0.714875, 0.7532307692, 0.8132142857, 1.0]
+    expected = [
+        0.0015,
+        0.0030,
+        0.0095,
+        0.035625,
+        0.0603,
+        0.0638571428571,
+        0.0638571428571,
+        0.0645,
+        0.0765,
+        0.486,
+        0.5811818182,
+        0.714875,
+        0.7532307692,
+        0.8132142857,
+        1.0,
+    ]
     assert adjusted == pytest.approx(expected, rel=1e-9)
     # Bonferroni-type Holm on the same values: only the first three survive.
     assert list(holm(BH_1995) < 0.05) == [True] * 3 + [False] * 12
@@ -39,7 +70,7 @@ def test_adjustment_ignores_untested_rows_and_picks_holm_for_a_small_family():
 def test_the_incomplete_beta_matches_the_binomial_distribution():
     # I_x(a, n - a + 1) = P(Binomial(n, x) >= a): an identity that needs no reference software.
     for n, a, x in [(30, 7, 0.18), (147, 1, 0.01), (500, 250, 0.52), (12, 12, 0.9)]:
-        tail = sum(comb(n, k) * x ** k * (1 - x) ** (n - k) for k in range(a, n + 1))
+        tail = sum(comb(n, k) * x**k * (1 - x) ** (n - k) for k in range(a, n + 1))
         assert regularized_beta(x, a, n - a + 1) == pytest.approx(tail, rel=1e-12)
         assert regularized_beta(beta_quantile(tail, a, n - a + 1), a, n - a + 1) == pytest.approx(tail, rel=1e-9)
 
@@ -70,8 +101,9 @@ def test_shares_at_zero_get_an_interval_that_is_not_empty(rules):
 def test_the_design_effect_is_one_for_an_equally_weighted_sample(respondents):
     equal = respondents.data.copy()
     equal[respondents.wave.weight] = 1.0
-    respondents_equal = type(respondents)(respondents.wave, respondents.codebook, equal, respondents.source,
-                                          respondents.asked)
+    respondents_equal = type(respondents)(
+        respondents.wave, respondents.codebook, equal, respondents.source, respondents.asked
+    )
     totals = publication_rules.apply(weighted_tables(respondents_equal))
     totals = totals[(totals.breakdown == "total") & totals.deff.notna()]
     everyone = totals.base_unweighted == len(equal)
@@ -81,16 +113,19 @@ def test_the_design_effect_is_one_for_an_equally_weighted_sample(respondents):
 
 
 def test_the_design_effect_is_the_variance_ratio(rules):
-    row = rules[(rules.breakdown == "total") & (rules.question == "fairness")
-                & (rules.answer == "equal_opportunity")].iloc[0]
+    row = rules[
+        (rules.breakdown == "total") & (rules.question == "fairness") & (rules.answer == "equal_opportunity")
+    ].iloc[0]
     p, se, n = row.pct / 100, row.se / 100, row.base_unweighted
-    assert row.deff == pytest.approx(se ** 2 / (p * (1 - p) / (n - 1)), rel=1e-12) and row.deff > 1
+    assert row.deff == pytest.approx(se**2 / (p * (1 - p) / (n - 1)), rel=1e-12) and row.deff > 1
 
 
 def test_flags_use_the_effective_base_as_well(rules):
     assert ((rules.base_effective < 50) <= (rules.flag == "suppressed")).all()
-    assert (((rules.base_effective < 100) & (rules.base_effective >= 50) & (rules.base_unweighted >= 50))
-            <= (rules.flag == "low_base")).all()
+    assert (
+        ((rules.base_effective < 100) & (rules.base_effective >= 50) & (rules.base_unweighted >= 50))
+        <= (rules.flag == "low_base")
+    ).all()
     assert publication_rules.base_flag(120, 80) == "low_base" and publication_rules.base_flag(60, 45) == "suppressed"
     assert ((rules.base_unweighted >= 100) & (rules.base_effective < 100)).any()  # cells the old rule missed
 

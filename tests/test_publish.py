@@ -1,25 +1,36 @@
 """Publishing: numbers in words, essays, the fact-check, and the finished HTML file."""
+
 import re
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pandas as pd
-import yaml
 import pytest
+import yaml
 from openpyxl import load_workbook
+from test_publish_build import NAME, ROOT, report_dir, report_html  # noqa: F401  (session fixtures)
 
 from collaborative_citizen.publish_html import Ids, check_document, clean_fragment, prefix_svg_ids
-from collaborative_citizen.publish_text import (Figure, Figures, PublishError, fact_check, in_n_text, load_essays,
-                                                pct_html, render_essay, unsourced_figures)
-from test_publish_build import NAME, ROOT, report_dir, report_html  # noqa: F401  (session fixtures)
+from collaborative_citizen.publish_text import (
+    Figure,
+    Figures,
+    PublishError,
+    fact_check,
+    in_n_text,
+    load_essays,
+    pct_html,
+    render_essay,
+    unsourced_figures,
+)
 
 COMMENTARY = ROOT / "report" / "commentary"
 
 
 def essay(tmp_path: Path, body: str, citations: str = "[]", name: str = "response-test.md") -> Path:
     path = tmp_path / name
-    path.write_text(f"""---
+    path.write_text(
+        f"""---
 title: A test response
 authors:
   - name: Dr Ada Example
@@ -32,29 +43,45 @@ citations: {citations}
 ---
 
 {body}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def render(tmp_path, body, numbers=None, citations="[]"):
     essay(tmp_path, body, citations)
-    context = {"F4": Figures("F4", numbers or {"involve_decisions_hardly_ever_never": 49.97, "understand": 24.03}, "F4.json"),
-               "wave": {"id": "2014", "year": 2014, "base": 989}}
+    context = {
+        "F4": Figures("F4", numbers or {"involve_decisions_hardly_ever_never": 49.97, "understand": 24.03}, "F4.json"),
+        "wave": {"id": "2014", "year": 2014, "base": 989},
+    }
     return render_essay(load_essays(tmp_path)[0], context)
 
 
 # Numbers in words ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value, text", [(79.4, "79%"), (12.5, "13%"), (49.97, "50%"), (0.4, "0%")])
 def test_pct_rounds_half_up_and_marks_the_number(value, text):
     assert pct_html(Figure(value, "F3.x")) == f'<span class="num" data-key="F3.x">{text}</span>'
 
 
-@pytest.mark.parametrize("value, words", [
-    (24, "one in four"), (66, "two in three"), (79, "eight in ten"), (13.4, "one in seven"), (33, "one in three"),
-    (50.2, "one in two"), (30, "three in ten"), (27.7, "almost three in ten"), (62.5, "just over three in five"),
-    (87, "almost nine in ten"), (3, "fewer than one in ten"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (24, "one in four"),
+        (66, "two in three"),
+        (79, "eight in ten"),
+        (13.4, "one in seven"),
+        (33, "one in three"),
+        (50.2, "one in two"),
+        (30, "three in ten"),
+        (27.7, "almost three in ten"),
+        (62.5, "just over three in five"),
+        (87, "almost nine in ten"),
+        (3, "fewer than one in ten"),
+    ],
+)
 def test_in_n_picks_the_nearest_simple_fraction(value, words):
     assert in_n_text(value) == words
 
@@ -66,6 +93,7 @@ def test_filters_refuse_typed_numbers(tmp_path):
 
 # Essays --------------------------------------------------------------------------------------------------
 
+
 def test_only_files_with_a_kind_are_essays():
     essays = load_essays(COMMENTARY)
     assert [e.slug for e in essays] == ["introduction", "response-unwin", "response-cameron", "response-parston"]
@@ -74,8 +102,11 @@ def test_only_files_with_a_kind_are_essays():
 
 
 def test_placeholders_are_filled_and_marked(tmp_path):
-    html = render(tmp_path, "In the survey, {{ F4.involve_decisions_hardly_ever_never | pct }} said so, "
-                            "and {{ F4.understand | in_n }} of respondents did not.").body
+    html = render(
+        tmp_path,
+        "In the survey, {{ F4.involve_decisions_hardly_ever_never | pct }} said so, "
+        "and {{ F4.understand | in_n }} of respondents did not.",
+    ).body
     assert '<span class="num" data-key="F4.involve_decisions_hardly_ever_never">50%</span>' in html
     assert '<span class="num" data-key="F4.understand">one in four</span>' in html
     assert unsourced_figures(html) == []
@@ -87,21 +118,28 @@ def test_a_placeholder_the_data_lacks_names_the_file(tmp_path):
 
 
 def test_citations_print_their_figure_and_a_note(tmp_path):
-    cited = render(tmp_path, "A gap of {{ cite('gap') }} by 2020.",
-                   citations='[{id: gap, figure: "£14.4 billion", claim: "a funding gap", '
-                             'source: "LGA, https://www.local.gov.uk/x"}]')
+    cited = render(
+        tmp_path,
+        "A gap of {{ cite('gap') }} by 2020.",
+        citations='[{id: gap, figure: "£14.4 billion", claim: "a funding gap", '
+        'source: "LGA, https://www.local.gov.uk/x"}]',
+    )
     assert '<span class="cite" data-cite="gap">£14.4 billion</span>' in cited.body
     assert 'href="#response-test-fn-1"' in cited.body
-    assert cited.notes == [{"id": "gap", "figure": "£14.4 billion", "claim": "a funding gap",
-                            "source": "LGA, https://www.local.gov.uk/x"}]
+    assert cited.notes == [
+        {"id": "gap", "figure": "£14.4 billion", "claim": "a funding gap", "source": "LGA, https://www.local.gov.uk/x"}
+    ]
     with pytest.raises(PublishError, match="not declared"):
         render(tmp_path, "{{ cite('other') }}")
 
 
 def test_markdown_in_essays_is_inert_and_links_become_text(tmp_path):
-    html = render(tmp_path, "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> "
-                            "[a link](javascript:alert(1)) and [site](https://example.org/page) "
-                            "or https://example.org/bare.\n\n<iframe src=https://example.org></iframe>").body
+    html = render(
+        tmp_path,
+        "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> "
+        "[a link](javascript:alert(1)) and [site](https://example.org/page) "
+        "or https://example.org/bare.\n\n<iframe src=https://example.org></iframe>",
+    ).body
     assert "<script" not in html and "<img" not in html and "<iframe" not in html and "<a " not in html
     assert "javascript:" not in html and "http" not in html
     assert "a link" in html and "example.org/bare" in html
@@ -114,45 +152,75 @@ def test_essay_headings_sit_below_the_essay_title(tmp_path):
 
 # Fact-check ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("phrase", ["50%", "48 per cent", "one in four", "two-thirds", "half of them",
-                                    "a third of people", "three in ten", "1 in 7", "12 points", "nearly half"])
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "50%",
+        "48 per cent",
+        "one in four",
+        "two-thirds",
+        "half of them",
+        "a third of people",
+        "three in ten",
+        "1 in 7",
+        "12 points",
+        "nearly half",
+    ],
+)
 def test_typed_proportions_are_found(phrase):
     found = unsourced_figures(f"<p>First sentence. Then {phrase} agreed here. Last one.</p>")
     assert [sentence for _, sentence in found] == [f"Then {phrase} agreed here."]
 
 
-@pytest.mark.parametrize("text", ["Three implications follow.", "In 2014 and 2020.", "A third sector body.",
-                                  "The rest of that half of the sample.", "Base: 989 adults.",
-                                  "Results may not sum to 100."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Three implications follow.",
+        "In 2014 and 2020.",
+        "A third sector body.",
+        "The rest of that half of the sample.",
+        "Base: 989 adults.",
+        "Results may not sum to 100.",
+    ],
+)
 def test_words_that_are_not_proportions_pass(text):
     assert unsourced_figures(f"<p>{text}</p>") == []
 
 
 def test_computed_cited_and_charted_figures_pass():
-    html = ('<p><span class="num" data-key="F4.x">50%</span> and <span class="cite" data-cite="gap">60%</span>.</p>'
-            '<ol><li data-cite="gap"><span class="cite">60%</span>: a claim.</li></ol>'
-            '<figure><svg role="img" aria-label="Chart: 50%"><text>50%</text></svg></figure>')
+    html = (
+        '<p><span class="num" data-key="F4.x">50%</span> and <span class="cite" data-cite="gap">60%</span>.</p>'
+        '<ol><li data-cite="gap"><span class="cite">60%</span>: a claim.</li></ol>'
+        '<figure><svg role="img" aria-label="Chart: 50%"><text>50%</text></svg></figure>'
+    )
     assert unsourced_figures(html) == []
 
 
 def test_the_fact_check_quotes_the_part_and_sentence():
     """The 2014 report says 50%, a 2015 article 48%: a typed 50% fails even though it equals the data."""
-    parts = [("finding 4 (04.ipynb)", '<p>Half are <span class="num" data-key="k">50%</span>.</p>'),
-             ("response-parston (response-parston.md)", "<p>Intro. In the survey, 50% were never involved.</p>")]
+    parts = [
+        ("finding 4 (04.ipynb)", '<p>Half are <span class="num" data-key="k">50%</span>.</p>'),
+        ("response-parston (response-parston.md)", "<p>Intro. In the survey, 50% were never involved.</p>"),
+    ]
     with pytest.raises(PublishError) as error:
         fact_check(parts)
     assert error.value.problems == [
         'fact-check: response-parston (response-parston.md): "50%" comes from neither the data nor a declared '
-        'citation, in: "In the survey, 50% were never involved."']
+        'citation, in: "In the survey, 50% were never involved."'
+    ]
 
 
 # HTML fragments ------------------------------------------------------------------------------------------
 
+
 def test_fragments_lose_scripts_handlers_and_svg_namespaces():
-    html = clean_fragment('<p onclick="x()">a</p><script>bad()</script><iframe src="y"></iframe>'
-                          '<a href="javascript:bad()">b</a><?xml version="1.0"?>'
-                          '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
-                          '<metadata><rdf:RDF/></metadata><use xlink:href="#g"/></svg>')
+    html = clean_fragment(
+        '<p onclick="x()">a</p><script>bad()</script><iframe src="y"></iframe>'
+        '<a href="javascript:bad()">b</a><?xml version="1.0"?>'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<metadata><rdf:RDF/></metadata><use xlink:href="#g"/></svg>'
+    )
     assert html == '<p>a</p><a>b</a><svg><use href="#g"></use></svg>'
 
 
@@ -160,7 +228,7 @@ def test_svg_ids_are_made_unique_per_chart():
     svg = '<svg><defs><path id="g1"/><clipPath id="c"/></defs><use href="#g1"/><g clip-path="url(#c)"/></svg>'
     html = prefix_svg_ids(svg + svg, "finding-1")
     assert 'id="finding-1-svg1-g1"' in html and 'href="#finding-2-svg1-g1"' not in html
-    assert 'href="#finding-1-svg2-g1"' in html and 'url(#finding-1-svg2-c)' in html
+    assert 'href="#finding-1-svg2-g1"' in html and "url(#finding-1-svg2-c)" in html
 
 
 def test_heading_ids_are_unique():
@@ -170,8 +238,10 @@ def test_heading_ids_are_unique():
 
 
 def test_document_checks_catch_what_a_reader_would_meet():
-    problems = check_document('<svg role="img"></svg><a href="#nowhere">x</a><p id="a"></p><p id="a"></p>'
-                              '<p>see https://example.org</p><style>/* https://ok.example */</style>')
+    problems = check_document(
+        '<svg role="img"></svg><a href="#nowhere">x</a><p id="a"></p><p id="a"></p>'
+        "<p>see https://example.org</p><style>/* https://ok.example */</style>"
+    )
     assert len(problems) == 5
     assert any("alt text" in p for p in problems) and any("#nowhere" in p for p in problems)
     assert any("no Content-Security-Policy" in p for p in problems)
@@ -180,6 +250,7 @@ def test_document_checks_catch_what_a_reader_would_meet():
 
 
 # The built report ----------------------------------------------------------------------------------------
+
 
 def test_the_report_is_one_offline_file(report_html):
     assert re.search(r'<html lang="en-GB">', report_html)
@@ -193,9 +264,20 @@ def test_the_report_is_one_offline_file(report_html):
 
 
 def test_the_report_has_every_part_in_order(report_html):
-    order = ['class="part part-cover"', 'id="about"', 'id="contents"', 'id="introduction"', 'id="findings"',
-             *[f'id="finding-{n}"' for n in range(1, 9)], 'id="essay-response-unwin"', 'id="essay-response-cameron"',
-             'id="essay-response-parston"', 'id="methods"', 'id="appendix"', 'id="colophon"']
+    order = [
+        'class="part part-cover"',
+        'id="about"',
+        'id="contents"',
+        'id="introduction"',
+        'id="findings"',
+        *[f'id="finding-{n}"' for n in range(1, 9)],
+        'id="essay-response-unwin"',
+        'id="essay-response-cameron"',
+        'id="essay-response-parston"',
+        'id="methods"',
+        'id="appendix"',
+        'id="colophon"',
+    ]
     positions = [report_html.index(marker) for marker in order]
     assert positions == sorted(positions)
     for n in range(1, 9):
@@ -214,16 +296,20 @@ def test_contents_link_to_every_part_and_finding(report_html):
 
 
 def test_the_colophon_records_provenance(report_html, report_dir):
-    colophon = report_html[report_html.index('id="colophon"'):]
+    colophon = report_html[report_html.index('id="colophon"') :]
     import hashlib
+
     data = hashlib.sha256((ROOT / "data" / "waves" / "2014" / "respondents.sav").read_bytes()).hexdigest()
     # The codebook's entries this wave used, in a canonical form (every question of 2014, all demographics).
     import json
 
     raw = yaml.safe_load((ROOT / "data" / "codebook.yml").read_text())
     asked = set(pd.read_csv(report_dir / "results.csv", usecols=["question"]).question)
-    used = {"questions": {k: v for k, v in raw["questions"].items() if k in asked},
-            "demographics": raw["demographics"], "design": raw["design"]}
+    used = {
+        "questions": {k: v for k, v in raw["questions"].items() if k in asked},
+        "demographics": raw["demographics"],
+        "design": raw["design"],
+    }
     codebook = hashlib.sha256(json.dumps(used, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     assert data in colophon and codebook in colophon
     assert re.search(r"git commit <code[^>]*>[0-9a-f]{40}</code>", colophon)
@@ -235,8 +321,18 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
     nbformat.validate(notebook)
     assert [c.id for c in notebook.cells] == [f"cell-{n:03d}" for n in range(1, len(notebook.cells) + 1)]
     parts = list(dict.fromkeys(c.metadata["report"]["part"] for c in notebook.cells))
-    assert parts == ["cover", "about", "contents", "introduction", "findings", "responses", "methods", "appendix",
-                     "accessibility", "colophon"]
+    assert parts == [
+        "cover",
+        "about",
+        "contents",
+        "introduction",
+        "findings",
+        "responses",
+        "methods",
+        "appendix",
+        "accessibility",
+        "colophon",
+    ]
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert len(code) == 9 and all(len(c.outputs) == 1 for c in code)
 
@@ -280,7 +376,7 @@ def test_the_workbook_follows_the_analysis_function_guidance(report_dir):
 
 
 def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
-    appendix = report_html[report_html.index('id="appendix"'):report_html.index('id="colophon"')]
+    appendix = report_html[report_html.index('id="appendix"') : report_html.index('id="colophon"')]
     assert appendix.count('<table class="data">') == 25
     assert '<td class="suppressed">*</td>' in appendix or "fewer than 50" in appendix
     # Some column of the 2014 tables has a base under 100: bracketed, its figures in italics.
@@ -292,8 +388,17 @@ def test_no_public_file_carries_a_suppressed_value(report_dir, report_html):
     results = pd.read_csv(report_dir / "results.csv", dtype=str, keep_default_na=False)
     hidden = results[results.flag == "suppressed"]
     assert len(hidden) > 0
-    for column in ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest", "p_vs_rest",
-                   "p_vs_rest_adjusted"):
+    for column in (
+        "pct",
+        "se",
+        "ci_low",
+        "ci_high",
+        "deff",
+        "pct_rest",
+        "z_vs_rest",
+        "p_vs_rest",
+        "p_vs_rest_adjusted",
+    ):
         assert (hidden[column] == "").all(), column
     # The full table is for analysts, outside the published folder.
     assert not list(report_dir.rglob("*unsuppressed*"))

@@ -2,6 +2,7 @@
 identical rebuilds, a failed build that keeps the last good report, originality.
 
 Other test modules import `report_dir` from here, so the report is built once however many modules use it."""
+
 import re
 import shutil
 import subprocess
@@ -21,7 +22,16 @@ _built: dict[str, Path] = {}
 
 
 def publish(*args: str, build_dir: Path, report_dir: Path | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "collaborative_citizen.publish", *args, "--wave", WAVE, "--build-dir", str(build_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "collaborative_citizen.publish",
+        *args,
+        "--wave",
+        WAVE,
+        "--build-dir",
+        str(build_dir),
+    ]
     if report_dir:
         command += ["--report-dir", str(report_dir)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -95,8 +105,9 @@ def test_a_typed_figure_fails_the_build_and_keeps_the_last_report(report_dir, tm
     shutil.copy(report_dir / f"{NAME}.html", build)
     before = (build / f"{NAME}.html").read_bytes()
     for typed in ("48%", "50%"):
-        report = _essay_copy(tmp_path / typed, lambda text: text.replace(
-            "{{ F4.involve_decisions_hardly_ever_never | pct }}", typed))
+        report = _essay_copy(
+            tmp_path / typed, lambda text: text.replace("{{ F4.involve_decisions_hardly_ever_never | pct }}", typed)
+        )
         done = publish("html", build_dir=build.parent, report_dir=report)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr

@@ -1,13 +1,13 @@
 """The reconstructed 2014 wave reproduces every published figure and is rebuilt identically."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import DATA
 
 from collaborative_citizen.reconstruction import build_frame, evaluate_targets, round_half_up, write_sav
 from collaborative_citizen.statistics import weighting_efficiency
-
-from conftest import DATA
 
 WAVE_DIR = DATA / "waves" / "2014"
 
@@ -45,11 +45,20 @@ def test_targets_record_sources_and_the_choices_made(evaluated, spec):
     assert "48%" in notes["f4_involve_rarely"] and "50%" in notes["f4_involve_rarely"]
 
 
-@pytest.mark.parametrize("target_id, expected", [
-    ("f3_dignity_agree", 79), ("f3_dignity_disagree", 13), ("f3_outcome_disagree", 55),
-    ("f4_needs_rarely_offline", 37), ("f5_job_young", 33), ("f6_together_quality_broadsheet", 81),
-    ("f6_businesses_quality_worse_broadsheet", 40), ("f2_equal_opportunity", 40), ("f7_accessibility", 23),
-])
+@pytest.mark.parametrize(
+    "target_id, expected",
+    [
+        ("f3_dignity_agree", 79),
+        ("f3_dignity_disagree", 13),
+        ("f3_outcome_disagree", 55),
+        ("f4_needs_rarely_offline", 37),
+        ("f5_job_young", 33),
+        ("f6_together_quality_broadsheet", 81),
+        ("f6_businesses_quality_worse_broadsheet", 40),
+        ("f2_equal_opportunity", 40),
+        ("f7_accessibility", 23),
+    ],
+)
 def test_headline_figures(evaluated, target_id, expected):
     achieved = float(evaluated.set_index("id").achieved[target_id])
     assert round_half_up(achieved) == expected
@@ -58,8 +67,9 @@ def test_headline_figures(evaluated, target_id, expected):
 def test_rebuilding_gives_the_same_respondents(spec, codebook, wave, respondents):
     rebuilt = build_frame(spec, codebook, wave)
     committed = respondents.data[rebuilt.columns]
-    pd.testing.assert_frame_equal(rebuilt.reset_index(drop=True).astype(float), committed.astype(float),
-                                  check_exact=False, atol=1e-8)
+    pd.testing.assert_frame_equal(
+        rebuilt.reset_index(drop=True).astype(float), committed.astype(float), check_exact=False, atol=1e-8
+    )
 
 
 def test_rebuilding_gives_the_same_file_byte_for_byte(spec, codebook, wave, tmp_path):
@@ -86,6 +96,10 @@ def test_sample_is_skewed_like_an_omnibus_and_weighting_corrects_it(respondents,
 
 def test_subgroup_bases_allow_the_published_comparisons(table):
     bases = table[(table.question == "fairness") & (table.answer == "dont_know")].set_index(["breakdown", "group"])
-    for group in [("newspaper", "broadsheet"), ("internet_access", "no"), ("age_band", "15-24"),
-                  ("young_children", "yes")]:
+    for group in [
+        ("newspaper", "broadsheet"),
+        ("internet_access", "no"),
+        ("age_band", "15-24"),
+        ("young_children", "yes"),
+    ]:
         assert bases.base_unweighted[group] >= 100, group

@@ -1,5 +1,6 @@
 """A stratified, clustered design with a finite population correction and a lonely PSU, checked against R's
 survey package (tests/reference/survey_design_reference.R wrote the reference values; R is not needed here)."""
+
 import math
 from pathlib import Path
 
@@ -19,14 +20,16 @@ TOLERANCE = 1e-6
 
 
 def _design(lonely: str, fpc: bool) -> SampleDesign:
-    return SampleDesign.from_columns(SAMPLE.stratum.to_numpy(), SAMPLE.psu.to_numpy(),
-                                     SAMPLE.fpc.to_numpy() if fpc else None, lonely)
+    return SampleDesign.from_columns(
+        SAMPLE.stratum.to_numpy(), SAMPLE.psu.to_numpy(), SAMPLE.fpc.to_numpy() if fpc else None, lonely
+    )
 
 
 def _cases(kind):
     rows = REFERENCE[REFERENCE.kind == kind]
-    return [pytest.param(r, id=f"{r.lonely}-{'fpc' if r.fpc else 'wr'}-{r.variable}-{r.domain}")
-            for r in rows.itertuples()]
+    return [
+        pytest.param(r, id=f"{r.lonely}-{'fpc' if r.fpc else 'wr'}-{r.variable}-{r.domain}") for r in rows.itertuples()
+    ]
 
 
 @pytest.mark.parametrize("r", _cases("estimate"))
@@ -88,8 +91,9 @@ def test_one_psu_per_respondent_and_one_stratum_is_the_weights_only_design():
 
 def _design_wave_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The rule survey_design_reference.R states: strata of regions, PSUs of twelve in file order."""
-    stratum = np.select([frame.region <= 3, frame.region <= 6, frame.region <= 9], ["North", "Midlands", "South"],
-                        "Nations")
+    stratum = np.select(
+        [frame.region <= 3, frame.region <= 6, frame.region <= 9], ["North", "Midlands", "South"], "Nations"
+    )
     psu = np.empty(len(frame), dtype=object)
     for name in np.unique(stratum):
         where = np.flatnonzero(stratum == name)
@@ -104,7 +108,6 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
 
     import pyreadstat
     import yaml
-
     from conftest import DATA, ROOT
 
     frame, _ = pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
@@ -118,13 +121,32 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
     frame = pd.concat([frame, _design_wave_columns(frame)], axis=1)
     frame.to_csv(folder / "respondents.csv", index=False)
     description = yaml.safe_load((DATA / "waves" / "2014" / "wave.yml").read_text())
-    description.update(id="2017", title="A clustered wave", data_file="respondents.csv", reconstructed=False,
-                       fieldwork={"start": "2017-02-01", "end": "2017-02-08"},
-                       sample_design={"strata": "stratum", "clusters": "psu", "lonely_psu": "adjust"})
+    description.update(
+        id="2017",
+        title="A clustered wave",
+        data_file="respondents.csv",
+        reconstructed=False,
+        fieldwork={"start": "2017-02-01", "end": "2017-02-08"},
+        sample_design={"strata": "stratum", "clusters": "psu", "lonely_psu": "adjust"},
+    )
     (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False))
-    done = subprocess.run([sys.executable, "-m", "collaborative_citizen", "--data-dir", str(data), "--build-dir",
-                           str(tmp_path / "build"), "tables", "--wave", "2017"], cwd=ROOT, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(tmp_path / "build"),
+            "tables",
+            "--wave",
+            "2017",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     from collaborative_citizen.tables import read_results
 
@@ -134,8 +156,12 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
     reference = pd.read_csv(HERE / "survey_design_wave_reference.csv", dtype={"domain": str})
     for r in reference.itertuples():
         breakdown, group = groups[r.domain]
-        row = results[(results.question == "fairness") & (results.answer == keys[r.code])
-                      & (results.breakdown == breakdown) & (results.group == group)].iloc[0]
+        row = results[
+            (results.question == "fairness")
+            & (results.answer == keys[r.code])
+            & (results.breakdown == breakdown)
+            & (results.group == group)
+        ].iloc[0]
         assert row.pct / 100 == pytest.approx(r.mean, abs=TOLERANCE)
         assert row.se / 100 == pytest.approx(r.se, abs=TOLERANCE)
         if row.ci_method == "logit":

@@ -1,5 +1,6 @@
 """Markup from every input, built into a report from a temporary copy of the project, opened in Chromium: no
 script runs and no request leaves the page; and no label becomes a formula in the workbook."""
+
 import re
 import shutil
 import zipfile
@@ -7,13 +8,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import copy_project, make_report
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 WAVE = "2014"
 NAME = f"collaborative-citizen-{WAVE}"
 
@@ -24,8 +31,10 @@ LABELS = {
     ("fairness", "most_in_need"): "=cmd|' /C calc'!A0",
     ("working_with_services", "some_effort"): "<svg><script>window.pwned=3</script></svg>Some effort",
 }
-TEMPLATE_PAYLOAD = ('\n- <img src=x onerror="window.pwned=4"> <details open ontoggle="window.pwned=5">x</details>'
-                    '<style>@import "x.css";</style><a href="javascript:window.pwned=6">a link</a> end.\n')
+TEMPLATE_PAYLOAD = (
+    '\n- <img src=x onerror="window.pwned=4"> <details open ontoggle="window.pwned=5">x</details>'
+    '<style>@import "x.css";</style><a href="javascript:window.pwned=6">a link</a> end.\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +44,7 @@ def built(tmp_path_factory):
     codebook = yaml.safe_load(codebook_path.read_text())
     for (question, key), label in LABELS.items():
         next(a for a in codebook["questions"][question]["answers"] if a["key"] == key)["label"] = label
-    codebook["questions"]["fairness"]["wording"] += ' <script>window.pwned=7</script>'
+    codebook["questions"]["fairness"]["wording"] += " <script>window.pwned=7</script>"
     codebook_path.write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True))
     template = project / "report" / "findings" / "02_fairness.md.j2"
     template.write_text(template.read_text() + TEMPLATE_PAYLOAD)
@@ -44,15 +53,17 @@ def built(tmp_path_factory):
     return project / "report" / "build" / WAVE
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
-                    reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not shutil.which("chromium"), reason="chromium is not installed (.ci/run installs it)"
+)
 def test_no_script_runs_and_no_request_leaves_the_page(built):
     page_file = built / f"{NAME}.html"
     html = page_file.read_text()
     assert "Equality&lt;/style&gt;&lt;img" in html or "Equality</style>" not in html
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists()
-                                                              else shutil.which("chromium")), args=ARGS)
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")), args=ARGS
+        )
         view = browser.new_page()
         requests, problems = [], []
         view.on("request", lambda request: requests.append(request.url))
@@ -63,8 +74,10 @@ def test_no_script_runs_and_no_request_leaves_the_page(built):
         for link in view.query_selector_all("a[href^='javascript']"):
             link.click()
         ran = view.evaluate("window.pwned")
-        handlers = view.evaluate("[...document.querySelectorAll('*')].filter(e => [...e.attributes].some("
-                                 "a => a.name.startsWith('on'))).length")
+        handlers = view.evaluate(
+            "[...document.querySelectorAll('*')].filter(e => [...e.attributes].some("
+            "a => a.name.startsWith('on'))).length"
+        )
         browser.close()
     assert ran is None and handlers == 0
     assert requests == [page_file.as_uri()], requests

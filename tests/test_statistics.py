@@ -76,15 +76,9 @@ def _cases(d: dict[str, np.ndarray]) -> dict[str, dict]:
         "grp_g3": dict(y=d["y"], w=d["w"], domain=None, group=d["grp"] == "g3", level=0.95),
         "half_A": dict(y=d["y_half"], w=d["w"], domain=d["half"] == "A", group=None, level=0.95),
         # Domain g1 includes half-B respondents whose y_half is NaN; they must drop out.
-        "g1_answered": dict(
-            y=d["y_half"], w=d["w"], domain=d["grp"] == "g1", group=None, level=0.95
-        ),
-        "half_A_grp_g1": dict(
-            y=d["y_half"], w=d["w"], domain=d["half"] == "A", group=d["grp"] == "g1", level=0.95
-        ),
-        "zero_weights_g2": dict(
-            y=d["y"], w=d["w0"], domain=d["grp"] == "g2", group=None, level=0.95
-        ),
+        "g1_answered": dict(y=d["y_half"], w=d["w"], domain=d["grp"] == "g1", group=None, level=0.95),
+        "half_A_grp_g1": dict(y=d["y_half"], w=d["w"], domain=d["half"] == "A", group=d["grp"] == "g1", level=0.95),
+        "zero_weights_g2": dict(y=d["y"], w=d["w0"], domain=d["grp"] == "g2", group=None, level=0.95),
     }
 
 
@@ -304,9 +298,7 @@ def test_t_quantile_against_closed_forms():
     # approaches the normal 1.959963984540054.
     assert _t_quantile_upper(0.025, 1.0) == pytest.approx(math.tan(math.pi * 0.475), rel=1e-13)
     p = 0.975
-    assert _t_quantile_upper(0.025, 2.0) == pytest.approx(
-        (2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-13
-    )
+    assert _t_quantile_upper(0.025, 2.0) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-13)
     assert _t_quantile_upper(0.025, 9.0) == pytest.approx(2.2621571627982049, rel=1e-13)
     assert _t_quantile_upper(0.025, 3.0) == pytest.approx(3.1824463052837078, rel=1e-13)
     assert _t_quantile_upper(0.025, 1e7) == pytest.approx(1.959963984540054, rel=1e-6)
@@ -390,8 +382,11 @@ def skewed_sample():
     sex = rng.choice(np.array(["m", "f"]), n, p=[0.7, 0.3])
     age = rng.choice(np.array([1, 2, 3, 4]), n, p=[0.05, 0.15, 0.3, 0.5])
     # Region depends on age so the margins interact and raking needs several passes.
-    region = np.where(age <= 2, rng.choice(np.array(["n", "s", "e"]), n, p=[0.6, 0.3, 0.1]),
-                      rng.choice(np.array(["n", "s", "e"]), n, p=[0.2, 0.3, 0.5]))
+    region = np.where(
+        age <= 2,
+        rng.choice(np.array(["n", "s", "e"]), n, p=[0.6, 0.3, 0.1]),
+        rng.choice(np.array(["n", "s", "e"]), n, p=[0.2, 0.3, 0.5]),
+    )
     variables = {"sex": sex, "age": age, "region": region}
     targets = {
         "sex": {"m": 0.49, "f": 0.51},

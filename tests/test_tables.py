@@ -5,8 +5,20 @@ import pytest
 from collaborative_citizen.statistics import effective_base
 from collaborative_citizen.tables import COLUMNS, lookup
 
-REQUIRED_COLUMNS = ["wave", "question", "item", "answer", "breakdown", "group", "pct", "base_unweighted",
-                    "base_weighted", "base_effective", "ci_low", "ci_high"]
+REQUIRED_COLUMNS = [
+    "wave",
+    "question",
+    "item",
+    "answer",
+    "breakdown",
+    "group",
+    "pct",
+    "base_unweighted",
+    "base_weighted",
+    "base_effective",
+    "ci_low",
+    "ci_high",
+]
 
 
 def test_columns_and_one_row_per_cell(table):
@@ -69,8 +81,10 @@ def test_nets_are_computed_from_codes(table):
     assert pct("always_often") == pytest.approx(pct("always") + pct("often"))
     assert pct("hardly_ever_never") == pytest.approx(pct("hardly_ever") + pct("never"))
     single = lookup(table, "working_with_services", "willing").pct
-    assert single == pytest.approx(lookup(table, "working_with_services", "a_lot_of_effort").pct
-                                   + lookup(table, "working_with_services", "some_effort").pct)
+    assert single == pytest.approx(
+        lookup(table, "working_with_services", "a_lot_of_effort").pct
+        + lookup(table, "working_with_services", "some_effort").pct
+    )
 
 
 def test_single_question_answers_sum_to_100(table):

@@ -1,4 +1,5 @@
 """The vectorised table engine against the cell-by-cell definition (estimate_share / compare_with_rest)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,8 +12,13 @@ import pandas as pd
 import pytest
 
 from collaborative_citizen.statistics import DomainSums, compare_with_rest, estimate_share, shares_from_sums
-from collaborative_citizen.tables import (COLUMNS, EXACT_DIGITS_MAX_N, weighted_tables, weighted_tables_reference,
-                                          write_results)
+from collaborative_citizen.tables import (
+    COLUMNS,
+    EXACT_DIGITS_MAX_N,
+    weighted_tables,
+    weighted_tables_reference,
+    write_results,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -42,8 +48,10 @@ def test_2014_tables_are_byte_identical_to_the_cell_by_cell_engine(respondents, 
     fast = weighted_tables(respondents)
     reference = weighted_tables_reference(respondents)
     _assert_close(fast, reference)
-    assert hashlib.sha256(_csv(fast, tmp_path, "fast")).digest() == \
-        hashlib.sha256(_csv(reference, tmp_path, "reference")).digest()
+    assert (
+        hashlib.sha256(_csv(fast, tmp_path, "fast")).digest()
+        == hashlib.sha256(_csv(reference, tmp_path, "reference")).digest()
+    )
 
 
 def test_synthetic_wave_with_zero_weights_and_certain_answers(respondents, tmp_path):
@@ -82,8 +90,14 @@ def test_shares_from_sums_equal_estimate_share():
     for domain in (group, ~group):
         d = domain & ~np.isnan(y)
         yes, no = d & (y == 1), d & (y == 0)
-        sums = DomainSums(np.array([d.sum()]), np.array([(d & (w > 0)).sum()]), np.array([w[yes].sum()]),
-                          np.array([w[no].sum()]), np.array([(w[yes] ** 2).sum()]), np.array([(w[no] ** 2).sum()]))
+        sums = DomainSums(
+            np.array([d.sum()]),
+            np.array([(d & (w > 0)).sum()]),
+            np.array([w[yes].sum()]),
+            np.array([w[no].sum()]),
+            np.array([(w[yes] ** 2).sum()]),
+            np.array([(w[no] ** 2).sum()]),
+        )
         share, se, weight, effective = shares_from_sums(sums, n)
         expected = estimate_share(y, w, domain=domain)
         assert share[0] == pytest.approx(expected.share, rel=1e-13)

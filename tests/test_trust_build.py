@@ -4,6 +4,7 @@ last good report, tables and figures byte for byte as they were.
 
 One full `make report` runs here, offline, into a scratch BUILD_ROOT/FIGURES_DIR from a scratch copy of data/;
 it is compared with the session's report (tests/test_publish_build.py) and then broken on purpose."""
+
 import os
 import re
 import shutil
@@ -14,7 +15,6 @@ from pathlib import Path
 import pyreadstat
 import pytest
 import yaml
-
 from conftest import DATA, ROOT
 from test_publish_build import NAME, WAVE, copy_inputs, report_dir  # noqa: F401 (fixture)
 
@@ -43,13 +43,26 @@ def offline(tmp_path_factory):
     data = root / "data"
     shutil.copytree(DATA, data)
     # -j2: parallel steps (and two notebook kernels) must give the same bytes as the session's `make report`.
-    make = ["make", "-s", "-j2", "report", f"WAVE={WAVE}", f"DATA_DIR={data}", f"BUILD_ROOT={root / 'build'}",
-            f"FIGURES_DIR={root / 'figures'}"]
+    make = [
+        "make",
+        "-s",
+        "-j2",
+        "report",
+        f"WAVE={WAVE}",
+        f"DATA_DIR={data}",
+        f"BUILD_ROOT={root / 'build'}",
+        f"FIGURES_DIR={root / 'figures'}",
+    ]
     command, env = _offline_command(make)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    return {"root": root, "data": data, "make": make, "build": root / "build" / WAVE,
-            "figures": root / "figures" / WAVE}
+    return {
+        "root": root,
+        "data": data,
+        "make": make,
+        "build": root / "build" / WAVE,
+        "figures": root / "figures" / WAVE,
+    }
 
 
 def test_the_network_is_really_unavailable():
@@ -82,9 +95,24 @@ def test_two_builds_give_identical_html_and_pdf(offline, report_dir, tmp_path): 
     epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True).stdout
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH") or epoch.strip() or "1391126400"}
     for step in ("html", "pdf"):
-        done = subprocess.run([sys.executable, "-m", "collaborative_citizen.publish", step, "--wave", WAVE,
-                               "--data-dir", str(offline["data"]), "--build-dir", str(build.parent)],
-                              cwd=ROOT, capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "collaborative_citizen.publish",
+                step,
+                "--wave",
+                WAVE,
+                "--data-dir",
+                str(offline["data"]),
+                "--build-dir",
+                str(build.parent),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
     for name in (f"{NAME}.html", f"{NAME}.pdf"):
         assert (offline["build"] / name).read_bytes() == (build / name).read_bytes(), f"{name} differs"
@@ -94,7 +122,7 @@ PAYLOADS = {
     "title": 'Wave <script>alert("t")</script>',
     "agency": 'Ipsos <img src=x onerror="alert(1)">',
     # (A URL, even escaped as text, stops the build: the report may name no address on the network.)
-    "population": "adults <iframe src=\"frame.html\"></iframe>",
+    "population": 'adults <iframe src="frame.html"></iframe>',
     "mode": 'face-to-face <a href="javascript:alert(2)">interviews</a>',
 }
 # Active markup is in tags; the payloads' own words may stay, escaped, as text.
@@ -114,14 +142,26 @@ def test_markup_in_wave_yml_and_sav_labels_is_inert(offline, report_dir, tmp_pat
     sav = folder / description["data_file"]
     frame, meta = pyreadstat.read_sav(str(sav), apply_value_formats=False)
     labels = {name: f'{name} <script>alert("{name}")</script>' for name in frame.columns}
-    values = {name: {code: f'<img src=x onerror="alert({int(code)})">' for code in mapping}
-              for name, mapping in (meta.variable_value_labels or {}).items()}
+    values = {
+        name: {code: f'<img src=x onerror="alert({int(code)})">' for code in mapping}
+        for name, mapping in (meta.variable_value_labels or {}).items()
+    }
     pyreadstat.write_sav(frame, str(sav), column_labels=labels, variable_value_labels=values)
 
     build = copy_inputs(report_dir, tmp_path / "build")
     for step in ("html", "pdf"):
-        command = [sys.executable, "-m", "collaborative_citizen.publish", step, "--wave", WAVE,
-                   "--data-dir", str(data), "--build-dir", str(build.parent)]
+        command = [
+            sys.executable,
+            "-m",
+            "collaborative_citizen.publish",
+            step,
+            "--wave",
+            WAVE,
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(build.parent),
+        ]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     html = (build / f"{NAME}.html").read_text(encoding="utf-8")

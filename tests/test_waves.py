@@ -1,5 +1,6 @@
 """Waves: the 2015 follow-up (a subset of questions, its own variable names), published-only figures from
 2010, changes tested for significance, and wave.yml checked field by field."""
+
 import json
 import math
 import re
@@ -10,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import DATA, ROOT
 
 from collaborative_citizen.changes import read_changes
 from collaborative_citizen.codebook import load_codebook
 from collaborative_citizen.loading import DataValidationError, load_respondents
 from collaborative_citizen.statistics import estimate_share
 from collaborative_citizen.waves import WaveError, available_waves, load_wave, published_waves
-
-from conftest import DATA, ROOT
 
 BUILD = ROOT / "report" / "build"
 
@@ -62,8 +62,10 @@ def test_a_variable_map_naming_a_missing_variable_is_an_error(tmp_path, codebook
     (folder / "wave.yml").write_text(yaml.safe_dump(description))
     with pytest.raises(DataValidationError) as caught:
         load_respondents(load_wave(folder), codebook)
-    assert caught.value.problems == [f"{folder}/wave.yml: variable_map: sex: respondents.sav has no variable "
-                                     "'GENDER' (expected one of the file's variables)"]
+    assert caught.value.problems == [
+        f"{folder}/wave.yml: variable_map: sex: respondents.sav has no variable "
+        "'GENDER' (expected one of the file's variables)"
+    ]
 
 
 def test_the_four_published_2015_figures_are_reproduced(built_2015):
@@ -85,7 +87,7 @@ def test_changes_match_an_independent_computation(built_2015, codebook):
         codes = respondents.codes("provider_engagement_understand_needs")
         estimates.append(estimate_share(np.isin(codes, [1, 2]).astype(float), respondents.weights))
     now, before = estimates
-    z = (now.share - before.share) / math.sqrt(now.se ** 2 + before.se ** 2)
+    z = (now.share - before.share) / math.sqrt(now.se**2 + before.se**2)
     assert row.change_pp == pytest.approx(100 * (now.share - before.share), abs=1e-6)
     assert row.p_value == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-6)
     assert row.p_adjusted >= row.p_value and row.significant == str(row.p_adjusted < 0.05)
@@ -125,14 +127,22 @@ def test_the_2014_report_ignores_later_waves():
     assert "2010" in [w.id for w in published_waves(DATA)]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.pop("weight"), "weight: missing (required field)"),
-    (lambda d: d.update(colour="blue"), "colour: unknown field"),
-    (lambda d: d.update(fieldwork={"start": "2015-08-20", "end": "2015-08-07"}),
-     "fieldwork.end: 2015-08-07 is before fieldwork.start 2015-08-20"),
-    (lambda d: d.update(fieldwork={"start": "2015-08-32", "end": "2015-09-01"}), "fieldwork.start: '2015-08-32' is not a date"),
-    (lambda d: d.update(geography="Europe"), "geography: 'Europe' (expected one of GB, UK)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.pop("weight"), "weight: missing (required field)"),
+        (lambda d: d.update(colour="blue"), "colour: unknown field"),
+        (
+            lambda d: d.update(fieldwork={"start": "2015-08-20", "end": "2015-08-07"}),
+            "fieldwork.end: 2015-08-07 is before fieldwork.start 2015-08-20",
+        ),
+        (
+            lambda d: d.update(fieldwork={"start": "2015-08-32", "end": "2015-09-01"}),
+            "fieldwork.start: '2015-08-32' is not a date",
+        ),
+        (lambda d: d.update(geography="Europe"), "geography: 'Europe' (expected one of GB, UK)"),
+    ],
+)
 def test_wave_descriptions_are_checked_field_by_field(tmp_path, change, message):
     folder = tmp_path / "2015"
     folder.mkdir()

@@ -8,16 +8,36 @@ def test_percentages_round_half_up(value, text):
     assert pct_text(value) == text
 
 
-@pytest.mark.parametrize("value, words", [
-    (79.6, "eight in ten"), (24.2, "one in four"), (14.0, "one in seven"), (28.0, "almost three in ten"),
-    (66.0, "two in three"), (32.0, "one in three"), (78.998, "eight in ten"), (31.0, "three in ten"), (35.5, "just over one in three"), (95.0, "more than nine in ten"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (79.6, "eight in ten"),
+        (24.2, "one in four"),
+        (14.0, "one in seven"),
+        (28.0, "almost three in ten"),
+        (66.0, "two in three"),
+        (32.0, "one in three"),
+        (78.998, "eight in ten"),
+        (31.0, "three in ten"),
+        (35.5, "just over one in three"),
+        (95.0, "more than nine in ten"),
+    ],
+)
 def test_fractions_in_words(value, words):
     assert in_n_text(value) == words
 
 
-@pytest.mark.parametrize("value, phrase", [(48.0, "close to half"), (50.2, "half"), (50.6, "a majority"),
-                                           (87.0, "a large majority"), (24.0, "a minority"), (31.0, "a substantial minority")])
+@pytest.mark.parametrize(
+    "value, phrase",
+    [
+        (48.0, "close to half"),
+        (50.2, "half"),
+        (50.6, "a majority"),
+        (87.0, "a large majority"),
+        (24.0, "a minority"),
+        (31.0, "a substantial minority"),
+    ],
+)
 def test_share_phrases_never_overstate(value, phrase):
     assert share_phrase(value) == phrase
 

@@ -1,4 +1,5 @@
 """The Collaborative Citizen survey report pipeline."""
+
 import os
 import sys
 

@@ -5,6 +5,7 @@ Earlier waves with respondent data give linearised standard errors. Figures know
 aggregates (data/published/) are tested with the standard error of a simple random sample of their published
 base (their effective base is unknown, so this is generous to a change); without a published base they are
 shown but not tested, and commentary says so instead of reading a direction into the sign."""
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,22 @@ from .statistics import ALPHA, ShareEstimate, compare_independent, estimate_shar
 from .tables import question_cells, write_results
 from .waves import Wave, available_waves, published_waves
 
-COLUMNS = ["wave", "previous_wave", "question", "item", "answer", "pct", "previous_pct", "change_pp", "p_value",
-           "p_adjusted", "significant", "latest", "previous_source", "design_note"]
+COLUMNS = [
+    "wave",
+    "previous_wave",
+    "question",
+    "item",
+    "answer",
+    "pct",
+    "previous_pct",
+    "change_pp",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "latest",
+    "previous_source",
+    "design_note",
+]
 
 
 def design_note(current, earlier) -> str:
@@ -33,16 +48,24 @@ def _published_estimate(pct: float, base) -> ShareEstimate | None:
     if base is None:
         return None
     share = pct / 100
-    return ShareEstimate(share, math.sqrt(share * (1 - share) / (base - 1)), math.nan, math.nan, int(base),
-                         float(base), float(base))
+    return ShareEstimate(
+        share, math.sqrt(share * (1 - share) / (base - 1)), math.nan, math.nan, int(base), float(base), float(base)
+    )
 
 
 def _scaled(estimate: ShareEstimate, design_factor: float | None) -> ShareEstimate:
     """An earlier wave's estimate with its agency's design factor applied, as its own tables have it."""
     if not design_factor:
         return estimate
-    return ShareEstimate(estimate.share, estimate.se * design_factor, estimate.ci_low, estimate.ci_high,
-                         estimate.base_unweighted, estimate.base_weighted, estimate.base_effective)
+    return ShareEstimate(
+        estimate.share,
+        estimate.se * design_factor,
+        estimate.ci_low,
+        estimate.ci_high,
+        estimate.base_unweighted,
+        estimate.base_weighted,
+        estimate.base_effective,
+    )
 
 
 def earlier_estimates(data_dir: Path, wave: Wave, codebook: Codebook) -> list[tuple[object, dict]]:
@@ -58,13 +81,16 @@ def earlier_estimates(data_dir: Path, wave: Wave, codebook: Codebook) -> list[tu
                 for cell in question_cells(respondents, question):
                     figures[(cell.question, cell.item, cell.answer)] = _scaled(
                         estimate_share(cell.indicator, respondents.weights, design=respondents.design),
-                        respondents.design_factor)
+                        respondents.design_factor,
+                    )
         sources.append((other, figures))
     for other in published_waves(data_dir):
         if other.fieldwork_start >= wave.fieldwork_start:
             continue
-        figures = {(f["question"], f["item"], f["answer"]): _published_estimate(f["pct"], f["base"]) or f["pct"]
-                   for f in other.figures}
+        figures = {
+            (f["question"], f["item"], f["answer"]): _published_estimate(f["pct"], f["base"]) or f["pct"]
+            for f in other.figures
+        }
         sources.append((other, figures))
     return sorted(sources, key=lambda s: (s[0].fieldwork_start, s[0].id))
 
@@ -91,8 +117,14 @@ def not_asked(asked: dict, wave: Wave, codebook: Codebook, sources) -> pd.DataFr
         for item in question.items:
             if item.key not in asked[question.key]:
                 last = asked_in.get((question.key, item.key))
-                rows.append({"wave": wave.id, "question": question.key, "item": item.key,
-                             "last_asked": last[-1] if last else ""})
+                rows.append(
+                    {
+                        "wave": wave.id,
+                        "question": question.key,
+                        "item": item.key,
+                        "last_asked": last[-1] if last else "",
+                    }
+                )
     return pd.DataFrame(rows, columns=NOT_ASKED_COLUMNS)
 
 
@@ -102,8 +134,9 @@ def read_not_asked(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: Path,
-                 sources: list | None = None) -> pd.DataFrame:
+def wave_changes(
+    table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: Path, sources: list | None = None
+) -> pd.DataFrame:
     """One row per whole-sample figure of this wave and earlier wave that has it; `latest` marks the most recent
     earlier wave for each figure, the comparison commentary reports."""
     totals = table[table.breakdown == "total"]
@@ -117,17 +150,37 @@ def wave_changes(table: pd.DataFrame, wave: Wave, codebook: Codebook, data_dir: 
             if before is None:
                 continue
             if isinstance(before, ShareEstimate):
-                now = ShareEstimate(r.pct / 100, r.se / 100, r.ci_low / 100, r.ci_high / 100, int(r.base_unweighted),
-                                    float(r.base_weighted), float(r.base_effective))
+                now = ShareEstimate(
+                    r.pct / 100,
+                    r.se / 100,
+                    r.ci_low / 100,
+                    r.ci_high / 100,
+                    int(r.base_unweighted),
+                    float(r.base_weighted),
+                    float(r.base_effective),
+                )
                 test = compare_independent(now, before)
                 previous, p_value = 100 * before.share, test.p_value
             else:
                 previous, p_value = float(before), math.nan
-            rows.append({"wave": wave.id, "previous_wave": other.id, "question": r.question, "item": r.item,
-                         "answer": r.answer, "pct": r.pct, "previous_pct": previous, "change_pp": r.pct - previous,
-                         "p_value": p_value, "p_adjusted": math.nan,
-                         "significant": bool(p_value < ALPHA) if not math.isnan(p_value) else "",
-                         "latest": False, "previous_source": source, "design_note": note})
+            rows.append(
+                {
+                    "wave": wave.id,
+                    "previous_wave": other.id,
+                    "question": r.question,
+                    "item": r.item,
+                    "answer": r.answer,
+                    "pct": r.pct,
+                    "previous_pct": previous,
+                    "change_pp": r.pct - previous,
+                    "p_value": p_value,
+                    "p_adjusted": math.nan,
+                    "significant": bool(p_value < ALPHA) if not math.isnan(p_value) else "",
+                    "latest": False,
+                    "previous_source": source,
+                    "design_note": note,
+                }
+            )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if not frame.empty:
         order = {other.id: n for n, (other, _) in enumerate(sources)}
@@ -146,8 +199,11 @@ def write_changes(frame: pd.DataFrame, path: Path) -> None:
 def read_changes(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
-    frame = pd.read_csv(path, dtype={"wave": str, "previous_wave": str, "item": str, "significant": str,
-                                     "design_note": str}, keep_default_na=False,
-                        na_values={c: [""] for c in ("pct", "previous_pct", "change_pp", "p_value", "p_adjusted")})
+    frame = pd.read_csv(
+        path,
+        dtype={"wave": str, "previous_wave": str, "item": str, "significant": str, "design_note": str},
+        keep_default_na=False,
+        na_values={c: [""] for c in ("pct", "previous_pct", "change_pp", "p_value", "p_adjusted")},
+    )
     frame["latest"] = frame.latest.astype(str) == "True"
     return frame

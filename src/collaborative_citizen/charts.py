@@ -25,6 +25,7 @@ same Agg rendering, without switching the backend of a notebook that imports thi
 Every bar rectangle carries the SVG id ``bar-<series>-<key>`` (see `bar_id`) so tests can count the bars
 a chart shows; no other element id starts with ``bar-``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -150,6 +151,7 @@ PNG_METADATA = {"Software": None}  # no version string: files differ only when t
 
 # --- Public helpers ----------------------------------------------------------------------------------
 
+
 def safe_id(text: str) -> str:
     """`text` usable inside an XML id: anything but letters, digits, "-" and "_" becomes "_" ("65+" -> "65_")."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(text))
@@ -186,8 +188,11 @@ def segment_colours(segments: list[Segment]) -> dict[str, str]:
     """Fill colour of each segment, by side and distance from the zero line (see `SIDE_COLOURS`)."""
     _check_segments(segments)
     colours = {}
-    for side, ordered in (("left", _from_centre(segments, "left")), ("right", _from_centre(segments, "right")),
-                          ("aside", [s for s in segments if s.side == "aside"])):
+    for side, ordered in (
+        ("left", _from_centre(segments, "left")),
+        ("right", _from_centre(segments, "right")),
+        ("aside", [s for s in segments if s.side == "aside"]),
+    ):
         if not ordered:
             continue
         palette = SIDE_COLOURS[side].get(len(ordered))
@@ -206,6 +211,7 @@ def text_colour(fill: str) -> str:
 
 
 # --- Charts ------------------------------------------------------------------------------------------
+
 
 def bar_chart(values: list[Value], *, ranked: bool = False, series: str = "main") -> Figure:
     """One horizontal bar per value, the first value at the top.
@@ -231,8 +237,7 @@ def bar_chart(values: list[Value], *, ranked: bool = False, series: str = "main"
                 _bar(ax, 0.0, v.pct, y, BAR_PT, SERIES_COLOURS[0], bar_id(series, v.key), ids)
             texts.append(_end_label(ax, v.pct or 0.0, y, pct_text(v.pct, v.published), missing=v.pct is None))
         _category_axis(ax, [(i + 0.5) * pitch for i in range(len(values))], labels, len(values) * pitch)
-        _finish(fig, [ax], [len(values) * pitch], texts, [0.0] + [v.pct for v in values if v.pct is not None],
-                lo=0.0)
+        _finish(fig, [ax], [len(values) * pitch], texts, [0.0] + [v.pct for v in values if v.pct is not None], lo=0.0)
     return fig
 
 
@@ -278,8 +283,13 @@ def paired_bar_chart(series: dict[str, list[Value]]) -> Figure:
     return fig
 
 
-def diverging_chart(rows: list[tuple[str, str]], segments: list[Segment], shares: dict[str, dict[str, float]],
-                    *, published: set[tuple[str, str]] = frozenset()) -> Figure:
+def diverging_chart(
+    rows: list[tuple[str, str]],
+    segments: list[Segment],
+    shares: dict[str, dict[str, float]],
+    *,
+    published: set[tuple[str, str]] = frozenset(),
+) -> Figure:
     """One stacked bar per row, "left" segments leftwards and "right" segments rightwards of a zero line.
 
     Order from the zero line: segments are listed in scale order, as in the codebook (agree strongly,
@@ -327,8 +337,9 @@ def diverging_chart(rows: list[tuple[str, str]], segments: list[Segment], shares
                 if drawn:
                     ends.append(x)
                     net = sum(row[s.key] for s in drawn)
-                    texts.append(_end_label(ax, x, y, pct_text(net, (row_key, side) in published),
-                                            side=side, bold=True))
+                    texts.append(
+                        _end_label(ax, x, y, pct_text(net, (row_key, side) in published), side=side, bold=True)
+                    )
         _category_axis(ax, [(i + 0.5) * pitch for i in range(len(rows))], labels, height, baseline=False)
         ax.axvline(0.0, color=RULE, linewidth=0.8, zorder=3)
         legend = [(s.label, colours[s.key]) for s in reversed(sides["left"])]
@@ -350,9 +361,14 @@ def diverging_chart(rows: list[tuple[str, str]], segments: list[Segment], shares
     return fig
 
 
-def small_multiples_chart(panels: list[tuple[str, str]], rows: list[tuple[str, str]], segments: list[Segment],
-                          shares: dict[tuple[str, str], dict[str, float]],
-                          *, published: set[tuple[str, str, str]] = frozenset()) -> Figure:
+def small_multiples_chart(
+    panels: list[tuple[str, str]],
+    rows: list[tuple[str, str]],
+    segments: list[Segment],
+    shares: dict[tuple[str, str], dict[str, float]],
+    *,
+    published: set[tuple[str, str, str]] = frozenset(),
+) -> Figure:
     """One panel per panel key, side by side (three per line), all on one shared scale from zero.
 
     Each panel has one group of bars per row (e.g. a way of organising services) with one bar per segment
@@ -390,9 +406,16 @@ def small_multiples_chart(panels: list[tuple[str, str]], rows: list[tuple[str, s
                     if v is not None:
                         _bar(ax, 0.0, v, y, GROUP_BAR_PT, colours[s.key], bar_id(f"{panel_key}-{row_key}", s.key), ids)
                         ends.append(v)
-                    texts.append(_end_label(ax, v or 0.0, y,
-                                            pct_text(v, (panel_key, row_key, s.key) in published),
-                                            missing=v is None, size=SEGMENT_SIZE))
+                    texts.append(
+                        _end_label(
+                            ax,
+                            v or 0.0,
+                            y,
+                            pct_text(v, (panel_key, row_key, s.key) in published),
+                            missing=v is None,
+                            size=SEGMENT_SIZE,
+                        )
+                    )
             _category_axis(ax, [(i + 0.5) * pitch for i in range(len(rows))], labels, height)
             if n % ncols:
                 ax.tick_params(axis="y", labelleft=False)
@@ -403,6 +426,7 @@ def small_multiples_chart(panels: list[tuple[str, str]], rows: list[tuple[str, s
 
 
 # --- Saving ------------------------------------------------------------------------------------------
+
 
 def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
     """Write the chart as SVG and as 200 dpi PNG; return the SVG markup to inline in HTML.
@@ -447,7 +471,7 @@ def _with_fonts(svg: str) -> str:
     """A standalone SVG file carries its font (the report's page carries it for the inline charts)."""
     root = re.match(r"<svg\b[^>]*>", svg)
     style = f'\n <defs>\n  <style type="text/css">{font_face_css(CHART_FACES)}</style>\n </defs>'
-    return svg[:root.end()] + style + svg[root.end():]
+    return svg[: root.end()] + style + svg[root.end() :]
 
 
 def _salt_ids(svg: str, salt: str) -> str:
@@ -457,7 +481,7 @@ def _salt_ids(svg: str, salt: str) -> str:
     repeat in every chart of a page. A hash (rather than the salt itself) always makes a valid id start
     and can never produce a "bar-" prefix.
     """
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     prefix = "c" + hashlib.sha256(salt.encode("utf-8")).hexdigest()[:10] + "-"
     renamed = {i: prefix + safe_id(i) for i in re.findall(r'\sid="([^"]+)"', svg) if not i.startswith("bar-")}
     if len(set(renamed.values())) != len(renamed):
@@ -467,7 +491,7 @@ def _salt_ids(svg: str, salt: str) -> str:
         return match.group(1) + renamed.get(match.group(2), match.group(2)) + match.group(3)
 
     svg = re.sub(r'(\sid=")([^"]+)(")', rename, svg)
-    svg = re.sub(r'(url\(#)([^)]+)(\))', rename, svg)
+    svg = re.sub(r"(url\(#)([^)]+)(\))", rename, svg)
     return re.sub(r'(href="#)([^"]+)(")', rename, svg)
 
 
@@ -483,10 +507,11 @@ def _accessible(svg: str, alt: str, *, inline: bool) -> str:
     label = escape(alt, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
     attributes["aria-label"] = label
     tag = "<svg " + " ".join(f'{name}="{value}"' for name, value in attributes.items()) + ">"
-    return tag + f"\n <title>{escape(alt)}</title>" + svg[root.end():]
+    return tag + f"\n <title>{escape(alt)}</title>" + svg[root.end() :]
 
 
 # --- Building blocks ---------------------------------------------------------------------------------
+
 
 @contextmanager
 def _house_style(**extra):
@@ -507,8 +532,10 @@ def _figure(axes_height_pt: float, *, legend_rows: int = 0, panel_titles: int = 
 
 def _wrap(label: str, width: int = LABEL_WRAP) -> str:
     """Wrap at word boundaries (never inside a word); existing line breaks are kept."""
-    return "\n".join(textwrap.fill(part, width, break_long_words=False, break_on_hyphens=False) or part
-                     for part in str(label).split("\n"))
+    return "\n".join(
+        textwrap.fill(part, width, break_long_words=False, break_on_hyphens=False) or part
+        for part in str(label).split("\n")
+    )
 
 
 def _pitch(labels: list[str], minimum: float) -> float:
@@ -526,22 +553,46 @@ def _bar(ax, x: float, width: float, y: float, thickness: float, colour: str, gi
     if gid in ids:
         raise ValueError(f"two bars would share the SVG id {gid!r}: keys must differ after safe_id()")
     ids.add(gid)
-    rect = Rectangle((min(x, x + width), y - thickness / 2), abs(width), thickness, facecolor=colour,
-                     edgecolor=WHITE, linewidth=0.6, zorder=2)
+    rect = Rectangle(
+        (min(x, x + width), y - thickness / 2),
+        abs(width),
+        thickness,
+        facecolor=colour,
+        edgecolor=WHITE,
+        linewidth=0.6,
+        zorder=2,
+    )
     # The white hairline separates touching segments, also in greyscale; it is drawn half inside the bar.
     rect.set_gid(gid)
     ax.add_patch(rect)
     return rect
 
 
-def _end_label(ax, x: float, y: float, text: str, *, side: str = "right", bold: bool = False,
-               missing: bool = False, size: float = VALUE_SIZE):
+def _end_label(
+    ax,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    side: str = "right",
+    bold: bool = False,
+    missing: bool = False,
+    size: float = VALUE_SIZE,
+):
     """A value label just beyond the end of a bar (left of it for left-hand bars)."""
     right = side != "left"
-    label = ax.annotate(text, (x, y), xytext=(VALUE_GAP_PT if right else -VALUE_GAP_PT, 0),
-                        textcoords="offset points", ha="left" if right else "right", va="center_baseline",
-                        fontsize=size, color=MUTED if missing else INK, fontweight="bold" if bold else "normal",
-                        annotation_clip=False)
+    label = ax.annotate(
+        text,
+        (x, y),
+        xytext=(VALUE_GAP_PT if right else -VALUE_GAP_PT, 0),
+        textcoords="offset points",
+        ha="left" if right else "right",
+        va="center_baseline",
+        fontsize=size,
+        color=MUTED if missing else INK,
+        fontweight="bold" if bold else "normal",
+        annotation_clip=False,
+    )
     label.set_in_layout(False)  # the x range is fitted to the labels instead (`_finish`)
     return label
 
@@ -550,8 +601,16 @@ def _segment_label(ax, x: float, y: float, value: float, fill: str):
     """A stacked segment's value, centred inside it, if the segment is wide enough to hold it."""
     if value < MIN_SEGMENT_LABEL:
         return None
-    label = ax.text(x, y, pct_text(value, sign=False), ha="center", va="center_baseline", fontsize=SEGMENT_SIZE,
-                    color=text_colour(fill), zorder=4)
+    label = ax.text(
+        x,
+        y,
+        pct_text(value, sign=False),
+        ha="center",
+        va="center_baseline",
+        fontsize=SEGMENT_SIZE,
+        color=text_colour(fill),
+        zorder=4,
+    )
     label.set_in_layout(False)
     return label
 
@@ -611,8 +670,16 @@ def _legend(fig, entries: list[tuple[str, str]]):
     for ncols in range(len(entries), 0, -1):
         order = [k for j in range(ncols) for k in range(j, len(entries), ncols)]
         handles = [Patch(facecolor=entries[k][1], edgecolor="none", label=entries[k][0]) for k in order]
-        legend = fig.legend(handles=handles, loc="outside lower center", ncols=ncols, handlelength=1.1,
-                            handleheight=1.1, handletextpad=0.5, columnspacing=1.6, borderaxespad=0.2)
+        legend = fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=ncols,
+            handlelength=1.1,
+            handleheight=1.1,
+            handletextpad=0.5,
+            columnspacing=1.6,
+            borderaxespad=0.2,
+        )
         # The legend's own size needs no layout of the figure: measured alone, not by drawing everything.
         if legend.get_window_extent(fig.canvas.get_renderer()).width <= fig.bbox.width * 0.98 or ncols == 1:
             return legend
@@ -677,8 +744,9 @@ def _number(value) -> float | None:
 
 def _available(values: list[Value]) -> list[Value]:
     """`values` with NaN percentages turned into None (not available), so NaN never reaches a bar."""
-    return [v if v.pct is None or _number(v.pct) is not None else Value(v.key, v.label, None, v.published)
-            for v in values]
+    return [
+        v if v.pct is None or _number(v.pct) is not None else Value(v.key, v.label, None, v.published) for v in values
+    ]
 
 
 def _check_segments(segments: list[Segment]) -> None:

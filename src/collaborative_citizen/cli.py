@@ -1,4 +1,5 @@
 """Command line: the Makefile's build steps, one sub-command each, one progress line per step."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,28 +27,32 @@ def cmd_validate(args) -> int:
 
 
 def cmd_tables(args) -> int:
-    from .tables import weighted_tables, write_results
-
     from . import publication_rules
     from .changes import earlier_estimates, not_asked, wave_changes, write_changes
+    from .tables import weighted_tables, write_results
 
     respondents = _respondents(args)
     table = publication_rules.apply(weighted_tables(respondents))
     sources = earlier_estimates(Path(args.data_dir), respondents.wave, respondents.codebook)
     changes = publication_rules.apply_to_changes(
-        wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir), sources))
+        wave_changes(table, respondents.wave, respondents.codebook, Path(args.data_dir), sources)
+    )
     out = Path(args.build_dir) / args.wave / "results.csv"
     # The full table, suppressed cells included, is for analysts only: it is kept outside what is published.
     write_results(table, Path(args.build_dir).parent / "analysis" / args.wave / "results-unsuppressed.csv")
     # changes.csv and not_asked.csv first: results.csv is what make checks, so it must appear only when all three
     # are written.
     write_changes(changes, out.with_name("changes.csv"))
-    write_changes(not_asked(respondents.asked, respondents.wave, respondents.codebook, sources),
-                  out.with_name("not_asked.csv"))
+    write_changes(
+        not_asked(respondents.asked, respondents.wave, respondents.codebook, sources), out.with_name("not_asked.csv")
+    )
     write_results(publication_rules.suppress(table), out)
     compared = sorted(set(changes.previous_wave)) if len(changes) else []
-    print(f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"
-          + (f", compared with {', '.join(compared)}" if compared else "") + f" -> {out}")
+    print(
+        f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"
+        + (f", compared with {', '.join(compared)}" if compared else "")
+        + f" -> {out}"
+    )
     return 0
 
 
@@ -93,8 +98,14 @@ def _notebooks(args, server) -> int:
         if not notebook.is_file():
             raise NotebookError(f"{notebook}: notebook not found")
         parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
-        jobs.append(NotebookJob(notebook, Path(args.build_dir) / args.wave / "notebooks" / notebook.name, parameters,
-                                if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {}))
+        jobs.append(
+            NotebookJob(
+                notebook,
+                Path(args.build_dir) / args.wave / "notebooks" / notebook.name,
+                parameters,
+                if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {},
+            )
+        )
 
     def tables_first():
         # The tables step's own messages: its errors are reported as the tables'.
@@ -106,8 +117,9 @@ def _notebooks(args, server) -> int:
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
 
-    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None,
-                           fork_server=server)
+    errors = run_notebooks(
+        jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None, fork_server=server
+    )
     if errors:
         raise NotebookError("\n".join(errors))
     if args.stamp:
@@ -134,8 +146,10 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--codebook", default=None, help="codebook file (default: <data-dir>/codebook.yml)")
     main.add_argument("--build-dir", default="report/build", help="where built outputs go (default: report/build)")
     commands = main.add_subparsers(dest="command", required=True)
-    for name, func, text in (("validate", cmd_validate, "check a wave's respondent file against the codebook"),
-                             ("tables", cmd_tables, "write the weighted tables of a wave to results.csv")):
+    for name, func, text in (
+        ("validate", cmd_validate, "check a wave's respondent file against the codebook"),
+        ("tables", cmd_tables, "write the weighted tables of a wave to results.csv"),
+    ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
         sub.set_defaults(func=func)
@@ -143,17 +157,28 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("notebook", help="path of the notebook, e.g. notebooks/03_dignity_and_outcomes.ipynb")
     sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
     sub.add_argument("--figures-dir", default=None, help="where charts go (finding notebooks; default: figures)")
-    sub.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
-                     help="another notebook parameter; a name the notebook does not declare is an error")
+    sub.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="another notebook parameter; a name the notebook does not declare is an error",
+    )
     sub.set_defaults(func=cmd_notebook)
     sub = commands.add_parser("notebooks", help="execute several report notebooks at once, one kernel per core")
     sub.add_argument("notebooks", nargs="*", help="paths of the notebooks (none: nothing to do)")
     sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
-    sub.add_argument("--figures-dir", default=None,
-                     help="where charts go, for the notebooks that declare figures_dir (default: figures)")
+    sub.add_argument(
+        "--figures-dir",
+        default=None,
+        help="where charts go, for the notebooks that declare figures_dir (default: figures)",
+    )
     sub.add_argument("--stamp", default=None, help="file to write when every notebook succeeded (for make)")
-    sub.add_argument("--tables", action="store_true",
-                     help="compute the tables first (as the tables command does), while the kernels start")
+    sub.add_argument(
+        "--tables",
+        action="store_true",
+        help="compute the tables first (as the tables command does), while the kernels start",
+    )
     sub.set_defaults(func=cmd_notebooks)
     return main
 
@@ -166,8 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         args.codebook = str(Path(args.data_dir) / "codebook.yml")
     wave = getattr(args, "wave", None)
     if wave is not None and not is_plain_id(wave):
-        print(f"error: --wave {wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', starting "
-              f"with a letter or digit, naming a folder of {Path(args.data_dir) / 'waves'})", file=sys.stderr)
+        print(
+            f"error: --wave {wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', starting "
+            f"with a letter or digit, naming a folder of {Path(args.data_dir) / 'waves'})",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     try:
         check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
@@ -178,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         hidden = len(error.problems) - PROBLEMS_LISTED
         more = f" ({hidden} not listed: fix these first)" if hidden > 0 else ""
-        print(f"{args.command}: {len(error.problems)} problem(s) in the input{more}; nothing was written",
-              file=sys.stderr)
+        print(
+            f"{args.command}: {len(error.problems)} problem(s) in the input{more}; nothing was written", file=sys.stderr
+        )
         return EXIT_INVALID
     except (CodebookError, WaveError, NotebookError, InputError) as error:
         _traceback_if_debugging()
@@ -191,15 +220,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as error:  # a full disk, a folder that cannot be written: the file, and what the system said
         _traceback_if_debugging()
-        print(f"error: {os_error_line(error)} ({args.command}; the published report and tables are unchanged)",
-              file=sys.stderr)
+        print(
+            f"error: {os_error_line(error)} ({args.command}; the published report and tables are unchanged)",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     except Exception as error:  # a genuine crash: one line, the traceback only on request
         _traceback_if_debugging()
         where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
         detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(f"error: {where}{args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
-              + ("" if debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
+        print(
+            f"error: {where}{args.command} failed: {type(error).__name__}: {' '.join(detail.split())}"
+            + ("" if debugging() else " (run with DEBUG=1 for the traceback)"),
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -1,4 +1,5 @@
 """The questionnaire as data: questions, answers, nets and how each is stored in a respondent file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -42,9 +43,11 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
             continue  # the base constructor reports unhashable keys itself
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
                 f"duplicate key {key!r} (first at line {seen[key] + 1}; a key may appear only once)",
-                key_node.start_mark)
+                key_node.start_mark,
+            )
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -68,15 +71,21 @@ def _expanded_size(root: yaml.Node) -> int:
         key = id(node)
         if key in sizes:
             continue
-        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
-                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        children = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
         if children_done:
             on_path.discard(key)
             sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
             continue
         if key in on_path:
-            raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself (expected no recursion)",
-                                                    node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to itself (expected no recursion)", node.start_mark
+            )
         on_path.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
@@ -93,8 +102,11 @@ def load_yaml_unique(text: str):
             return None
         if _expanded_size(node) > MAX_YAML_NODES:
             raise yaml.constructor.ConstructorError(
-                None, None, f"its aliases expand to more than {MAX_YAML_NODES:,} values (expected a plain file; "
-                "an alias bomb?)", node.start_mark)
+                None,
+                None,
+                f"its aliases expand to more than {MAX_YAML_NODES:,} values (expected a plain file; an alias bomb?)",
+                node.start_mark,
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -198,8 +210,7 @@ class Variable:
         labels = {}
         for n, answer in enumerate(answers):
             low = max(answer.lower, minimum) if n == 0 and minimum is not None else answer.lower
-            labels[answer.key] = (f"{low}+" if n == len(answers) - 1
-                                  else f"{low}-{answers[n + 1].lower - 1}")
+            labels[answer.key] = f"{low}+" if n == len(answers) - 1 else f"{low}-{answers[n + 1].lower - 1}"
         return labels
 
     @property
@@ -278,14 +289,18 @@ class Codebook:
                 continue
             if variable.banded:
                 labels = {**variable.band_labels(wave.minimum_age), **wave.bands.get(key, {}).get("labels", {})}
-                variable = replace(variable, answers=tuple(replace(a, label=labels.get(a.key, a.label))
-                                                           for a in variable.answers))
+                variable = replace(
+                    variable, answers=tuple(replace(a, label=labels.get(a.key, a.label)) for a in variable.answers)
+                )
             demographics[key] = variable
         questions = {}
         for key, question in self.questions.items():
             if not question.dont_know_in_base:
-                question = replace(question, answers=tuple(a for a in question.answers if a.key != "dont_know"),
-                                   nets=tuple(n for n in question.nets if "dont_know" not in n.answers))
+                question = replace(
+                    question,
+                    answers=tuple(a for a in question.answers if a.key != "dont_know"),
+                    nets=tuple(n for n in question.nets if "dont_know" not in n.answers),
+                )
             questions[key] = question
         return replace(self, demographics=demographics, questions=questions, source=self)
 
@@ -307,10 +322,20 @@ def _answers(raw: list, where: str) -> tuple[Answer, ...]:
             raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number (expected e.g. code: 1)")
         lower = entry.get("lower")
         if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int)):
-            raise CodebookError(f"{field}: answer {key!r}: lower {lower!r} is not a whole number (expected the "
-                                "band's lowest value, e.g. lower: 25)")
-        answers.append(Answer(key=str(key), code=code, label=str(label),
-                              label_source=source, exclusive=bool(entry.get("exclusive", False)), lower=lower))
+            raise CodebookError(
+                f"{field}: answer {key!r}: lower {lower!r} is not a whole number (expected the "
+                "band's lowest value, e.g. lower: 25)"
+            )
+        answers.append(
+            Answer(
+                key=str(key),
+                code=code,
+                label=str(label),
+                label_source=source,
+                exclusive=bool(entry.get("exclusive", False)),
+                lower=lower,
+            )
+        )
     if not answers:
         raise CodebookError(f"{field}: no answers (expected a list of key, code, label, label_source)")
     for attr in ("key", "code"):
@@ -330,12 +355,16 @@ def _nets(raw: list, answers: tuple[Answer, ...], where: str) -> tuple[Net, ...]
         members = tuple(str(k) for k in _list(_field(entry, "answers", where), f"{where}.{key}.answers"))
         unknown = [k for k in members if k not in keys]
         if unknown:
-            raise CodebookError(f"{where}: net {key!r} refers to unknown answers {', '.join(unknown)} "
-                                f"(expected answer keys: {', '.join(a.key for a in answers)})")
+            raise CodebookError(
+                f"{where}: net {key!r} refers to unknown answers {', '.join(unknown)} "
+                f"(expected answer keys: {', '.join(a.key for a in answers)})"
+            )
         if not members:
             raise CodebookError(f"{where}: net {key!r} has no answers (expected a list of answer keys)")
         if key in keys or key in {n.key for n in nets}:
-            raise CodebookError(f"{where}: net {key!r} has the same key as an answer or another net (expected a key of its own)")
+            raise CodebookError(
+                f"{where}: net {key!r} has the same key as an answer or another net (expected a key of its own)"
+            )
         nets.append(Net(key=key, label=str(label), answers=members))
     return tuple(nets)
 
@@ -343,22 +372,36 @@ def _nets(raw: list, answers: tuple[Answer, ...], where: str) -> tuple[Net, ...]
 def _items(key: str, raw: dict, where: str) -> tuple[tuple[Item, ...], dict]:
     if "ways" in raw:
         # A grid crossed from two lists: every way of organising rated on every aspect.
-        ways = {str(_field(w, "key", f"{where}.ways")): str(_field(w, "label", f"{where}.ways"))
-                for w in _list(raw["ways"], f"{where}.ways")}
-        aspects = {str(_field(a, "key", f"{where}.aspects")): str(_field(a, "label", f"{where}.aspects"))
-                   for a in _list(raw.get("aspects"), f"{where}.aspects")}
+        ways = {
+            str(_field(w, "key", f"{where}.ways")): str(_field(w, "label", f"{where}.ways"))
+            for w in _list(raw["ways"], f"{where}.ways")
+        }
+        aspects = {
+            str(_field(a, "key", f"{where}.aspects")): str(_field(a, "label", f"{where}.aspects"))
+            for a in _list(raw.get("aspects"), f"{where}.aspects")
+        }
         if not ways or not aspects:
             raise CodebookError(f"{where}: a grid of ways needs both ways and aspects (expected two non-empty lists)")
-        items = tuple(Item(key=f"{w}_{a}", label=f"{wl}: {al.lower()}", variable=f"{key}_{w}_{a}", way=w, aspect=a)
-                      for w, wl in ways.items() for a, al in aspects.items())
+        items = tuple(
+            Item(key=f"{w}_{a}", label=f"{wl}: {al.lower()}", variable=f"{key}_{w}_{a}", way=w, aspect=a)
+            for w, wl in ways.items()
+            for a, al in aspects.items()
+        )
         return items, {"ways": ways, "aspects": aspects}
     entries = _list(raw.get("items"), f"{where}.items")
-    items = tuple(Item(key=str(_field(i, "key", f"{where}.items")), label=str(_field(i, "label", f"{where}.items")),
-                       variable=str(i.get("variable") or f"{key}_{i['key']}"), asked_of=i.get("asked_of"))
-                  for i in entries)
+    items = tuple(
+        Item(
+            key=str(_field(i, "key", f"{where}.items")),
+            label=str(_field(i, "label", f"{where}.items")),
+            variable=str(i.get("variable") or f"{key}_{i['key']}"),
+            asked_of=i.get("asked_of"),
+        )
+        for i in entries
+    )
     if not items:
-        raise CodebookError(f"{where}: items: a grid needs items (expected a list of key and label, "
-                            "or ways and aspects)")
+        raise CodebookError(
+            f"{where}: items: a grid needs items (expected a list of key and label, or ways and aspects)"
+        )
     for attr in ("key", "variable"):
         values = [getattr(i, attr) for i in items]
         duplicates = sorted({v for v in values if values.count(v) > 1})
@@ -381,23 +424,41 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
         raise CodebookError(f"{where}: a multi question needs max_answers (expected a whole number of at least 1)")
     split = _mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
     if split is None and any(i.asked_of for i in items):
-        raise CodebookError(f"{where}: items have asked_of but the question has no split_sample (expected split_sample: {{variable: ...}})")
+        raise CodebookError(
+            f"{where}: items have asked_of but the question has no split_sample "
+            "(expected split_sample: {variable: ...})"
+        )
     in_base = raw.get("dont_know_in_base", True)
     if not isinstance(in_base, bool):
         raise CodebookError(f"{where}: dont_know_in_base: {in_base!r} (expected true or false)")
     if not in_base and (qtype == "multi" or "dont_know" not in {a.key for a in answers}):
-        raise CodebookError(f"{where}: dont_know_in_base: false needs a dont_know answer of a single or grid "
-                            "question (expected the answer key dont_know)")
+        raise CodebookError(
+            f"{where}: dont_know_in_base: false needs a dont_know answer of a single or grid "
+            "question (expected the answer key dont_know)"
+        )
     lowers = [a.lower for a in answers if a.lower is not None]
     if lowers and (len(lowers) != len(answers) or lowers != sorted(set(lowers))):
-        raise CodebookError(f"{where}: lower: every band needs a lowest value, increasing in code order "
-                            "(expected e.g. 15, 25, 35)")
-    variable = Variable(key=key, wording=str(raw["wording"]), kind=kind, type=qtype, answers=answers,
-                        nets=_nets(raw.get("nets"), answers, where), items=items, max_answers=max_answers,
-                        split_variable=split, groupings=groupings, dont_know_in_base=in_base)
+        raise CodebookError(
+            f"{where}: lower: every band needs a lowest value, increasing in code order (expected e.g. 15, 25, 35)"
+        )
+    variable = Variable(
+        key=key,
+        wording=str(raw["wording"]),
+        kind=kind,
+        type=qtype,
+        answers=answers,
+        nets=_nets(raw.get("nets"), answers, where),
+        items=items,
+        max_answers=max_answers,
+        split_variable=split,
+        groupings=groupings,
+        dont_know_in_base=in_base,
+    )
     for name in variable.variables:
         if len(name) > MAX_VARIABLE_NAME:
-            raise CodebookError(f"{where}: variable name {name} is too long for SPSS (expected at most {MAX_VARIABLE_NAME} characters)")
+            raise CodebookError(
+                f"{where}: variable name {name} is too long for SPSS (expected at most {MAX_VARIABLE_NAME} characters)"
+            )
     return variable
 
 
@@ -411,7 +472,9 @@ def load_codebook(path: str | Path) -> Codebook:
         raise CodebookError(f"{path}: cannot be read ({error})") from None
     except yaml.YAMLError as error:
         problem = yaml_problem(error)
-        raise CodebookError(f"{path}: {problem}" + ("" if "duplicate key" in problem else " (expected valid YAML)")) from None
+        raise CodebookError(
+            f"{path}: {problem}" + ("" if "duplicate key" in problem else " (expected valid YAML)")
+        ) from None
     if not isinstance(raw, dict):
         raise CodebookError(f"{path}: is empty or not a mapping (expected sections questions, demographics, design)")
     if not raw.get("questions"):
@@ -424,18 +487,24 @@ def load_codebook(path: str | Path) -> Codebook:
     for section, entries in sections.items():
         for key in entries:
             if key in seen:
-                raise CodebookError(f"{path}: {section}.{key}: also defined under {seen[key]} (expected each name once)")
+                raise CodebookError(
+                    f"{path}: {section}.{key}: also defined under {seen[key]} (expected each name once)"
+                )
             seen[key] = section
     codebook = Codebook(path=path, **sections)
     for question in codebook.questions.values():
         if question.split_variable and question.split_variable not in codebook.design:
-            raise CodebookError(f"{path}: questions.{question.key}.split_sample: variable {question.split_variable} "
-                                f"is not in the design section (expected one of: {', '.join(codebook.design) or 'none'})")
+            raise CodebookError(
+                f"{path}: questions.{question.key}.split_sample: variable {question.split_variable} "
+                f"is not in the design section (expected one of: {', '.join(codebook.design) or 'none'})"
+            )
         if question.split_variable:
             halves = {a.key for a in codebook.design[question.split_variable].answers}
             for item in question.items:
                 if item.asked_of not in halves:
-                    raise CodebookError(f"{path}: questions.{question.key}.items.{item.key}: asked_of "
-                                        f"{item.asked_of!r} is not a half of {question.split_variable} "
-                                        f"(expected one of: {', '.join(sorted(halves))})")
+                    raise CodebookError(
+                        f"{path}: questions.{question.key}.items.{item.key}: asked_of "
+                        f"{item.asked_of!r} is not a half of {question.split_variable} "
+                        f"(expected one of: {', '.join(sorted(halves))})"
+                    )
     return codebook

@@ -1,5 +1,6 @@
 """Errors that mean bad input rather than a crash, in a module of their own: the command line catches them
 without importing pandas or papermill, which only the commands that need them load."""
+
 from __future__ import annotations
 
 
@@ -30,11 +31,15 @@ def check_source_date_epoch(value: str | None) -> int | None:
         return None
     text = value.strip()
     if not text.isdigit():
-        raise InputError(f"SOURCE_DATE_EPOCH={value!r}: not a whole number of seconds since 1970 (expected e.g. "
-                         "1391126400, or unset to use the last commit's date)")
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={value!r}: not a whole number of seconds since 1970 (expected e.g. "
+            "1391126400, or unset to use the last commit's date)"
+        )
     if int(text) > LATEST_EPOCH:
-        raise InputError(f"SOURCE_DATE_EPOCH={value!r}: after the year 9999; milliseconds rather than seconds? "
-                         f"(expected seconds since 1970, e.g. {int(text) // 1000})")
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={value!r}: after the year 9999; milliseconds rather than seconds? "
+            f"(expected seconds since 1970, e.g. {int(text) // 1000})"
+        )
     return int(text)
 
 

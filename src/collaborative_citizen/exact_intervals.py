@@ -9,6 +9,7 @@ quantiles at n* p and n* (1 - p) "successes and failures":
 For a share of exactly 0 or 1 the design variance is 0 and R's n* is undefined (NaN); the Kish effective base,
 the same quantity for a weights-only design, is used instead, so that 0 of 147 equally weighted respondents gives
 the Clopper-Pearson upper bound 1 - 0.025^(1/147) = 2.5%."""
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,7 @@ def regularized_beta(x: float, a: float, b: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (a * math.log(x) + b * math.log1p(-x)
-                 - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
+    log_front = a * math.log(x) + b * math.log1p(-x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b))
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _beta_continued_fraction(x, a, b) / a
     return 1.0 - math.exp(log_front) * _beta_continued_fraction(1.0 - x, b, a) / b
@@ -65,8 +65,9 @@ def needs_exact_interval(share: float, se: float, kish: float) -> bool:
     return effective_n(share, se, kish) * min(share, 1.0 - share) < EXACT_BELOW
 
 
-def korn_graubard(share: float, se: float, kish: float, level: float = 0.95, rows: int | None = None,
-                  df: int | None = None) -> tuple[float, float]:
+def korn_graubard(
+    share: float, se: float, kish: float, level: float = 0.95, rows: int | None = None, df: int | None = None
+) -> tuple[float, float]:
     """The beta interval of a share (0-1) with linearised SE `se` and Kish effective base `kish`. Under a complex
     design R scales n* by (t(rows - 1) / t(df))^2, the t quantiles of the domain's rows and of its design
     degrees of freedom (PSUs minus strata); give both to do the same (for a weights-only design they agree)."""

@@ -1,6 +1,7 @@
 """One finding of the report: its numbers, chart, base line, notes and commentary, all from results.csv.
 
 A finding notebook calls, in order: `Finding.load(...)`, `.draw(...)`, `.write_summary(...)`, `.html()`."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,14 @@ from html import escape
 from pathlib import Path
 
 import jinja2
-import yaml
 import pandas as pd
+import yaml
 
 from . import charts
-from .codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
 from .changes import read_changes, read_not_asked
-from .tables import LOW_BASE, read_results
+from .codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
 from .statistics import ALPHA
+from .tables import LOW_BASE, read_results
 from .waves import Wave, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
@@ -53,10 +54,18 @@ class Difference:
         return Number(abs(self.pct - self.rest), f"{self.pct.key}-vs-rest")
 
     def as_json(self) -> dict:
-        return {"question": self.question, "item": self.item, "answer": self.answer, "breakdown": self.breakdown,
-                "group": self.group, "pct": round(float(self.pct), 6), "pct_rest": round(float(self.rest), 6),
-                "p_value": round(float(self.p_value), 8), "p_adjusted": round(float(self.p_adjusted), 8),
-                "base_unweighted": self.base}
+        return {
+            "question": self.question,
+            "item": self.item,
+            "answer": self.answer,
+            "breakdown": self.breakdown,
+            "group": self.group,
+            "pct": round(float(self.pct), 6),
+            "pct_rest": round(float(self.rest), 6),
+            "p_value": round(float(self.p_value), 8),
+            "p_adjusted": round(float(self.p_adjusted), 8),
+            "base_unweighted": self.base,
+        }
 
 
 @dataclass
@@ -130,10 +139,16 @@ class Change:
 def _commentary_templates(folder: str) -> jinja2.Environment:
     """One environment per folder of commentary templates, shared by the findings (a kernel that runs several
     compiles the shared ones once; an edited template is read again, as jinja2 checks the file's time)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(pct=pct, in_n=in_n, points=points, share_phrase=share_phrase, sentence=sentence_case,
-                       lower_first=lower_first)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=pct, in_n=in_n, points=points, share_phrase=share_phrase, sentence=sentence_case, lower_first=lower_first
+    )
     return env
 
 
@@ -163,8 +178,10 @@ def template_problem(error: Exception, path: Path, finding: "Finding") -> str:
     message = str(getattr(error, "message", None) or error)
     found = re.search(r"has no attribute '([^']+)'", message)
     if isinstance(error, jinja2.UndefinedError) and found:
-        message = (f"no number {found.group(1)} in wave {finding.wave.id} (this wave did not ask it, or the key "
-                   "is misspelt; guard it with {% if '" + found.group(1) + "' in n %})")
+        message = (
+            f"no number {found.group(1)} in wave {finding.wave.id} (this wave did not ask it, or the key "
+            "is misspelt; guard it with {% if '" + found.group(1) + "' in n %})"
+        )
     try:
         where = str(Path(where).resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -190,8 +207,14 @@ class Finding:
     items_not_asked: list = field(default_factory=list)
 
     @classmethod
-    def load(cls, number: int, wave: str, data_dir: str | Path = "data", build_dir: str | Path = "report/build",
-             report_config: str | Path = "report/report.yml") -> "Finding":
+    def load(
+        cls,
+        number: int,
+        wave: str,
+        data_dir: str | Path = "data",
+        build_dir: str | Path = "report/build",
+        report_config: str | Path = "report/report.yml",
+    ) -> "Finding":
         data_dir, config = Path(data_dir), load_report_config(report_config)
         specs = {f["number"]: f for f in config["findings"]}
         if number not in specs:
@@ -208,11 +231,19 @@ class Finding:
         missing = missing[missing.question == question.key]
         table = results[results.question == question.key].reset_index(drop=True)
         whole = missing[missing["item"] == ""]
-        return cls(number=number, spec=spec, wave=the_wave, codebook=codebook, table=table, config=config,
-                   template_dir=Path(report_config).parent / "findings", published=published_cells(the_wave),
-                   changes_table=changes[changes.question == question.key].reset_index(drop=True),
-                   last_asked=(whole.last_asked.iloc[0] or None) if len(whole) else None,
-                   items_not_asked=[(r.item, r.last_asked) for r in missing[missing["item"] != ""].itertuples()])
+        return cls(
+            number=number,
+            spec=spec,
+            wave=the_wave,
+            codebook=codebook,
+            table=table,
+            config=config,
+            template_dir=Path(report_config).parent / "findings",
+            published=published_cells(the_wave),
+            changes_table=changes[changes.question == question.key].reset_index(drop=True),
+            last_asked=(whole.last_asked.iloc[0] or None) if len(whole) else None,
+            items_not_asked=[(r.item, r.last_asked) for r in missing[missing["item"] != ""].itertuples()],
+        )
 
     @property
     def asked(self) -> bool:
@@ -232,8 +263,10 @@ class Finding:
     def row(self, answer: str, item: str = "", breakdown: str = "total", group: str = "total") -> pd.Series:
         rows = self._rows().get((item, answer, breakdown, group), [])
         if len(rows) != 1:
-            raise KeyError(f"finding {self.number}: no figure for {self.question.key}/{item or '-'}/{answer} "
-                           f"in {breakdown}={group}")
+            raise KeyError(
+                f"finding {self.number}: no figure for {self.question.key}/{item or '-'}/{answer} "
+                f"in {breakdown}={group}"
+            )
         return self.table.iloc[rows[0]]
 
     def _rows(self) -> dict[tuple, list[int]]:
@@ -257,8 +290,9 @@ class Finding:
         """Every whole-sample figure of the finding by key (`<item>_<answer>` for grids), its aliases, and
         earlier waves' figures as `<answer>_<wave id>`."""
         totals = self.table[self.table.breakdown == "total"]
-        found = {self.key(r.answer, r.item): Number(float(r.pct), self.key(r.answer, r.item))
-                 for r in totals.itertuples()}
+        found = {
+            self.key(r.answer, r.item): Number(float(r.pct), self.key(r.answer, r.item)) for r in totals.itertuples()
+        }
         for alias, key in (self.spec.get("aliases") or {}).items():
             if key in found:  # a wave may not ask every item
                 found[alias] = Number(float(found[key]), alias)
@@ -280,17 +314,31 @@ class Finding:
         t = self.changes_table
         rows = t[(t.answer == answer) & (t["item"] == item) & t.latest]
         key = self.key(answer, item)
-        return [Change(r.previous_wave, Number(float(r.previous_pct), f"{key}_{r.previous_wave}"),
-                       Number(float(r.pct), key), float(r.p_value), r.design_note, float(r.p_adjusted))
-                for r in rows.itertuples()]
+        return [
+            Change(
+                r.previous_wave,
+                Number(float(r.previous_pct), f"{key}_{r.previous_wave}"),
+                Number(float(r.pct), key),
+                float(r.p_value),
+                r.design_note,
+                float(r.p_adjusted),
+            )
+            for r in rows.itertuples()
+        ]
 
     def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
         """Groups that differ significantly from the rest on this answer, largest difference first, at most one
         group per breakdown (in a two-group breakdown both groups are the same comparison)."""
         t = self.table
         # Both bases at least MIN_BASE (no flag), significant once adjusted for every subgroup test of the wave.
-        rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown != "total")
-                 & (t.base_unweighted >= MIN_BASE) & (t.flag == "") & (t.p_vs_rest_adjusted < ALPHA)].copy()
+        rows = t[
+            (t["item"] == item)
+            & (t.answer == answer)
+            & (t.breakdown != "total")
+            & (t.base_unweighted >= MIN_BASE)
+            & (t.flag == "")
+            & (t.p_vs_rest_adjusted < ALPHA)
+        ].copy()
         rows["gap"] = (rows.pct - rows.pct_rest).abs().round(9)
         # In a two-group breakdown both groups give the same test; describe the smaller one ("people without
         # internet access"), which is how a reader thinks of the difference.
@@ -299,10 +347,19 @@ class Finding:
         found = []
         for r in rows.itertuples():
             key = f"{self.key(answer, item)}_{r.breakdown}_{r.group}"
-            difference = Difference(self.question.key, item, answer, r.breakdown, r.group,
-                                    self.group_phrase(r.breakdown, r.group),
-                                    Number(float(r.pct), key), Number(float(r.pct_rest), f"{key}_rest"),
-                                    float(r.p_vs_rest), int(r.base_unweighted), float(r.p_vs_rest_adjusted))
+            difference = Difference(
+                self.question.key,
+                item,
+                answer,
+                r.breakdown,
+                r.group,
+                self.group_phrase(r.breakdown, r.group),
+                Number(float(r.pct), key),
+                Number(float(r.pct_rest), f"{key}_rest"),
+                float(r.p_vs_rest),
+                int(r.base_unweighted),
+                float(r.p_vs_rest_adjusted),
+            )
             found.append(difference)
             if difference not in self.claims:
                 self.claims.append(difference)
@@ -311,8 +368,15 @@ class Finding:
     # --- chart -------------------------------------------------------------------------------------------------
 
     def _values(self, answers, item: str = "") -> list:
-        return [charts.Value(a.key, a.label, float(self.value(a.key, item)),
-                             published=(self.question.key, item, a.key) in self.published) for a in answers]
+        return [
+            charts.Value(
+                a.key,
+                a.label,
+                float(self.value(a.key, item)),
+                published=(self.question.key, item, a.key) in self.published,
+            )
+            for a in answers
+        ]
 
     def draw(self, figures_dir: str | Path = "figures") -> Chart:
         """Draw the finding's chart, save it as SVG and 200 dpi PNG in figures/<wave>/, return it (None when the
@@ -328,20 +392,33 @@ class Finding:
             shown = sorted(values, key=lambda v: -v.pct) if kind == "ranked" else values
             parts = [f"{v.label} {pct_text(v.pct)}" for v in shown]
             published_shown = sum(v.published for v in values)
-            caption = ("Answers chosen, % of all respondents" + (f" (up to {question.max_answers} answers each)"
-                                                                   if question.type == "multi" else ""))
+            caption = "Answers chosen, % of all respondents" + (
+                f" (up to {question.max_answers} answers each)" if question.type == "multi" else ""
+            )
         elif kind == "trend":
             series = {self.wave.id: self._values(question.answers)}
             for wave_id, figures in reversed(list(self.earlier.items())):
                 sources = set(self.changes_table[self.changes_table.previous_wave == wave_id].previous_source)
-                series[wave_id] = [charts.Value(a.key, a.label, figures.get(a.key),
-                                                published=self.wave.reconstructed and a.key in figures
-                                                and sources == {"published"})
-                                   for a in question.answers]
+                series[wave_id] = [
+                    charts.Value(
+                        a.key,
+                        a.label,
+                        figures.get(a.key),
+                        published=self.wave.reconstructed and a.key in figures and sources == {"published"},
+                    )
+                    for a in question.answers
+                ]
             figure = charts.paired_bar_chart(series)
-            parts = [f"{a.label}: " + ", ".join(f"{w} {pct_text(v.pct) if v.pct is not None else 'not published'}"
-                                               for w, vs in series.items() for v in vs if v.key == a.key)
-                     for a in question.answers]
+            parts = [
+                f"{a.label}: "
+                + ", ".join(
+                    f"{w} {pct_text(v.pct) if v.pct is not None else 'not published'}"
+                    for w, vs in series.items()
+                    for v in vs
+                    if v.key == a.key
+                )
+                for a in question.answers
+            ]
             published_shown = sum(v.published for vs in series.values() for v in vs)
             caption = "% of all respondents, " + " compared with ".join(series)
         elif kind == "diverging":
@@ -359,8 +436,14 @@ class Finding:
         svg = charts.save_chart(figure, svg_path, png_path, salt=f"cc-{self.wave.id}-figure-{self.number}", alt=alt)
         # Bar ids are the same in every chart ("bar-main-dont_know"); inlined together they must stay unique.
         svg = svg.replace('id="bar-', f'id="figure-{self.number}-bar-')
-        self.chart = Chart(svg=svg, alt=alt, caption=f"Figure {self.number}: {caption}", svg_path=svg_path,
-                           png_path=png_path, published_shown=published_shown)
+        self.chart = Chart(
+            svg=svg,
+            alt=alt,
+            caption=f"Figure {self.number}: {caption}",
+            svg_path=svg_path,
+            png_path=png_path,
+            published_shown=published_shown,
+        )
         return self.chart
 
     @property
@@ -384,15 +467,19 @@ class Finding:
             shares[item.key] = {s.key: float(self.value(s.key, item.key)) for s in segments}
             for wave_id in waves:
                 rows.append((f"{item.key}-{wave_id}", f"{item.label} ({wave_id})"))
-                shares[f"{item.key}-{wave_id}"] = {s.key: earlier[wave_id].get(self.key(s.key, item.key))
-                                                   for s in segments}
+                shares[f"{item.key}-{wave_id}"] = {
+                    s.key: earlier[wave_id].get(self.key(s.key, item.key)) for s in segments
+                }
             for side in ("right", "left"):
                 if (question.key, item.key, spec[f"{side}_net"]) in self.published:
                     published.add((item.key, side))
         figure = charts.diverging_chart(rows, segments, shares, published=published)
         right, left = spec["right_net"], spec["left_net"]
-        parts = [f"{i.label}: {question.label_of(right)} {pct_text(self.value(right, i.key))}, "
-                 f"{question.label_of(left)} {pct_text(self.value(left, i.key))}" for i in self.items]
+        parts = [
+            f"{i.label}: {question.label_of(right)} {pct_text(self.value(right, i.key))}, "
+            f"{question.label_of(left)} {pct_text(self.value(left, i.key))}"
+            for i in self.items
+        ]
         return figure, parts, len(published)
 
     def _grid(self, spec: dict):
@@ -405,11 +492,13 @@ class Finding:
             for s in segments:
                 if (question.key, item.key, s.key) in self.published:
                     published.add((item.aspect, item.way, s.key))
-            parts.append(f"{ways[item.way]}, {aspects[item.aspect].lower()}: "
-                         + ", ".join(f"{s.label.lower()} {pct_text(shares[(item.aspect, item.way)][s.key])}"
-                                     for s in segments))
-        figure = charts.small_multiples_chart(list(aspects.items()), list(ways.items()), segments, shares,
-                                              published=published)
+            parts.append(
+                f"{ways[item.way]}, {aspects[item.aspect].lower()}: "
+                + ", ".join(f"{s.label.lower()} {pct_text(shares[(item.aspect, item.way)][s.key])}" for s in segments)
+            )
+        figure = charts.small_multiples_chart(
+            list(aspects.items()), list(ways.items()), segments, shares, published=published
+        )
         return figure, parts, len(published)
 
     # --- text --------------------------------------------------------------------------------------------------
@@ -420,10 +509,13 @@ class Finding:
         wave = self.wave
         totals = self.table[(self.table.breakdown == "total")]
         if self.question.split_variable and len(self.items) > 1:
-            halves = [f"{int(totals[totals['item'] == i.key].base_unweighted.iloc[0]):,} asked "
-                      f"\u201c{i.label}\u201d" for i in self.items]
-            return (f"Base: {wave.population}, split sample: " + "; ".join(halves)
-                    + f". Fieldwork {wave.fieldwork_text}.")
+            halves = [
+                f"{int(totals[totals['item'] == i.key].base_unweighted.iloc[0]):,} asked \u201c{i.label}\u201d"
+                for i in self.items
+            ]
+            return (
+                f"Base: {wave.population}, split sample: " + "; ".join(halves) + f". Fieldwork {wave.fieldwork_text}."
+            )
         base = int(totals.base_unweighted.max())
         line = f"Base: {base:,} {wave.population}, {wave.fieldwork_text}"
         if not self.question.dont_know_in_base:
@@ -433,8 +525,10 @@ class Finding:
     def rounding_note(self) -> str | None:
         question = self.question
         if question.type == "multi":
-            return (f"Respondents could choose up to {question.max_answers} answers, so percentages add up to "
-                    "more than 100.")
+            return (
+                f"Respondents could choose up to {question.max_answers} answers, so percentages add up to "
+                "more than 100."
+            )
         totals = self.table[(self.table.breakdown == "total") & (self.table.answer_type == "answer")]
         sums = totals.groupby("item").pct.apply(lambda p: sum(round_half_up(x) for x in p))
         if (sums != 100).any():
@@ -446,10 +540,15 @@ class Finding:
             return None
         if self.chart is None:
             raise RuntimeError("draw the chart before writing its notes")
-        shown = ("only the figures marked \u2020 were published in the original report"
-                 if self.chart.published_shown else "none of these figures was published in the original report")
-        return (f"Reconstructed data: the {self.wave.year} respondent data is a reconstruction, and {shown}; "
-                "every other value is an assumption made to rebuild the data (see Methods).")
+        shown = (
+            "only the figures marked \u2020 were published in the original report"
+            if self.chart.published_shown
+            else "none of these figures was published in the original report"
+        )
+        return (
+            f"Reconstructed data: the {self.wave.year} respondent data is a reconstruction, and {shown}; "
+            "every other value is an assumption made to rebuild the data (see Methods)."
+        )
 
     def ranked(self, item: str = "") -> list[Number]:
         """The question's substantive answers (not don't know, none or other), largest first."""
@@ -461,8 +560,13 @@ class Finding:
         """Every shown (not suppressed) group of one breakdown: (phrase, figure)."""
         t = self.table
         rows = t[(t["item"] == item) & (t.answer == answer) & (t.breakdown == breakdown) & (t.flag != "suppressed")]
-        return [(self.group_phrase(breakdown, r.group), Number(float(r.pct), f"{self.key(answer, item)}_{breakdown}_{r.group}"))
-                for r in rows.itertuples()]
+        return [
+            (
+                self.group_phrase(breakdown, r.group),
+                Number(float(r.pct), f"{self.key(answer, item)}_{breakdown}_{r.group}"),
+            )
+            for r in rows.itertuples()
+        ]
 
     def group_phrase(self, breakdown: str, group: str) -> str:
         """How commentary names a group (report.yml's group_phrases), with the group's label as this wave has it:
@@ -477,10 +581,20 @@ class Finding:
 
     def template_context(self) -> dict:
         question = self.question
-        return {"n": self.numbers(), "notable": self.notable, "changes": self.changes, "ranked": self.ranked, "groups": self.groups,
-                "question": question, "wave": self.wave, "earlier": self.earlier, "label": question.label_of,
-                "item_label": lambda k: question.item(k).label, "items": [i.key for i in self.items],
-                "base": int(self.table[self.table.breakdown == "total"].base_unweighted.max())}
+        return {
+            "n": self.numbers(),
+            "notable": self.notable,
+            "changes": self.changes,
+            "ranked": self.ranked,
+            "groups": self.groups,
+            "question": question,
+            "wave": self.wave,
+            "earlier": self.earlier,
+            "label": question.label_of,
+            "item_label": lambda k: question.item(k).label,
+            "items": [i.key for i in self.items],
+            "base": int(self.table[self.table.breakdown == "total"].base_unweighted.max()),
+        }
 
     def commentary(self) -> list[str]:
         """The finding's bullets as HTML, from its template filled with this wave's numbers."""
@@ -523,14 +637,22 @@ class Finding:
         return f"Not asked in {self.wave.id}: " + "; ".join(said) + "."
 
     def not_asked_html(self) -> str:
-        since = (f"It was last asked in {self.last_asked}; see that wave's report for its results."
-                 if self.last_asked else "No earlier wave in this project asked it either.")
-        return "\n".join([
-            f'<section class="finding not-asked" id="finding-{self.number}" data-finding="{self.number}">',
-            f'<p class="finding-number">Finding {self.number}</p>', f"<h2>{escape(self.spec['title'])}</h2>",
-            f'<p class="question"><span class="q">Q.</span> {escape(self.question.wording)}</p>',
-            f'<p class="note not-asked">This question was not asked in the {escape(self.wave.id)} survey '
-            f"({escape(self.wave.fieldwork_prose)}). {escape(since)}</p>", "</section>"])
+        since = (
+            f"It was last asked in {self.last_asked}; see that wave's report for its results."
+            if self.last_asked
+            else "No earlier wave in this project asked it either."
+        )
+        return "\n".join(
+            [
+                f'<section class="finding not-asked" id="finding-{self.number}" data-finding="{self.number}">',
+                f'<p class="finding-number">Finding {self.number}</p>',
+                f"<h2>{escape(self.spec['title'])}</h2>",
+                f'<p class="question"><span class="q">Q.</span> {escape(self.question.wording)}</p>',
+                f'<p class="note not-asked">This question was not asked in the {escape(self.wave.id)} survey '
+                f"({escape(self.wave.fieldwork_prose)}). {escape(since)}</p>",
+                "</section>",
+            ]
+        )
 
     def html(self) -> str:
         if not self.asked:
@@ -540,13 +662,15 @@ class Finding:
         question = self.question
         notes = [("rounding", self.rounding_note()), ("reconstruction", self.reconstruction_note())]
         bullets = self.commentary()
-        parts = [f'<section class="finding" id="finding-{self.number}" data-finding="{self.number}">',
-                 f'<p class="finding-number">Finding {self.number}</p>',
-                 f"<h2>{escape(self.spec['title'])}</h2>",
-                 f'<p class="question"><span class="q">Q.</span> {escape(question.wording)}</p>',
-                 f'<figure class="chart" id="figure-{self.number}">{self.chart.svg}'
-                 f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
-                 f'<p class="base">{escape(self.base_line())}</p>']
+        parts = [
+            f'<section class="finding" id="finding-{self.number}" data-finding="{self.number}">',
+            f'<p class="finding-number">Finding {self.number}</p>',
+            f"<h2>{escape(self.spec['title'])}</h2>",
+            f'<p class="question"><span class="q">Q.</span> {escape(question.wording)}</p>',
+            f'<figure class="chart" id="figure-{self.number}">{self.chart.svg}'
+            f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
+            f'<p class="base">{escape(self.base_line())}</p>',
+        ]
         parts += [f'<p class="note {kind}">{escape(text)}</p>' for kind, text in notes if text]
         if self.items_not_asked:
             parts.append(f'<p class="note not-asked">{escape(self.not_asked_items_note())}</p>')
@@ -556,23 +680,41 @@ class Finding:
 
     def summary(self) -> dict:
         if not self.asked:
-            return {"finding": self.number, "wave": self.wave.id, "title": self.spec["title"],
-                    "question": self.question.key, "wording": self.question.wording, "asked": False,
-                    "last_asked": self.last_asked, "numbers": {}, "bases": {}, "subgroup_claims": [], "bullets": []}
+            return {
+                "finding": self.number,
+                "wave": self.wave.id,
+                "title": self.spec["title"],
+                "question": self.question.key,
+                "wording": self.question.wording,
+                "asked": False,
+                "last_asked": self.last_asked,
+                "numbers": {},
+                "bases": {},
+                "subgroup_claims": [],
+                "bullets": [],
+            }
         bullets = self.commentary()
         bases = {}
         for r in self.table[(self.table.breakdown == "total")].itertuples():
             bases.setdefault(r.item or "total", int(r.base_unweighted))
         return {
-            "finding": self.number, "wave": self.wave.id, "title": self.spec["title"], "question": self.question.key,
-            "wording": self.question.wording, "asked": True,
+            "finding": self.number,
+            "wave": self.wave.id,
+            "title": self.spec["title"],
+            "question": self.question.key,
+            "wording": self.question.wording,
+            "asked": True,
             "numbers": {k: round(float(v), 6) for k, v in sorted(self.numbers().items())},
-            "bases": bases, "base_line": self.base_line(),
+            "bases": bases,
+            "base_line": self.base_line(),
             "published": sorted(f"{i}_{a}" if i else a for q, i, a in self.published if q == self.question.key),
-            "subgroup_claims": [d.as_json() for d in self.claims], "bullets": bullets,
-            "figure": {"svg": self.chart.svg_path.as_posix() if self.chart else None,
-                       "png": self.chart.png_path.as_posix() if self.chart else None,
-                       "alt": self.chart.alt if self.chart else None},
+            "subgroup_claims": [d.as_json() for d in self.claims],
+            "bullets": bullets,
+            "figure": {
+                "svg": self.chart.svg_path.as_posix() if self.chart else None,
+                "png": self.chart.png_path.as_posix() if self.chart else None,
+                "alt": self.chart.alt if self.chart else None,
+            },
         }
 
     def write_summary(self, build_dir: str | Path = "report/build") -> Path:

@@ -7,6 +7,7 @@ zlib, a tenth of that, for 57 kB more.)
 The body and headings use condensed DejaVu (wide tables fit an A4 page). The charts use matplotlib's own copy
 of DejaVu Sans: matplotlib measures and places every label with it, so the text a browser or WeasyPrint draws in
 a chart is the text matplotlib measured, and no label overflows its room."""
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,19 @@ CHART_FACES = [
 ]
 
 # What the subsets cover: Latin text, punctuation, arrows and the mathematical signs of Methods.
-FONT_UNICODES = [*range(0x20, 0x7F), *range(0xA0, 0x180), 0x3A3, 0x3C3, *range(0x2000, 0x2070), 0x20AC, 0x2122,
-                 *range(0x2190, 0x21AA), *range(0x2200, 0x2270), 0x25A0, 0x25CF]
+FONT_UNICODES = [
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x180),
+    0x3A3,
+    0x3C3,
+    *range(0x2000, 0x2070),
+    0x20AC,
+    0x2122,
+    *range(0x2190, 0x21AA),
+    *range(0x2200, 0x2270),
+    0x25A0,
+    0x25CF,
+]
 
 
 def vendor_fonts(source_dir: str | Path) -> None:
@@ -68,8 +80,11 @@ def _data_url(name: str) -> str:
 
 def font_face_css(faces: list[tuple[str, int, str, str]]) -> str:
     """@font-face rules with the fonts inside them (data: URLs): nothing to fetch."""
-    return "\n".join(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
-                     f'src: url({_data_url(name)}) format("woff"); }}' for family, weight, style, name in faces)
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+        f'src: url({_data_url(name)}) format("woff"); }}'
+        for family, weight, style, name in faces
+    )
 
 
 def uncovered_characters(text: str) -> list[str]:

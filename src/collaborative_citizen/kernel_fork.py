@@ -9,6 +9,7 @@ command line, environment, working folder and session of its own; jupyter_client
 
 The server stops when the build closes its end of their socket, and a kernel stops when its server does
 (ipykernel's parent poller)."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,15 @@ import time
 import traceback
 
 # What the report's notebooks import; anything else they import, a kernel imports itself.
-PRELOADED = ("pandas", "matplotlib.figure", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display",
-             "collaborative_citizen.findings", "collaborative_citizen.about")
+PRELOADED = (
+    "pandas",
+    "matplotlib.figure",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "IPython.display",
+    "collaborative_citizen.findings",
+    "collaborative_citizen.about",
+)
 KERNEL_MODULE = "ipykernel_launcher"
 # How long a kernel may wait for the server, which may still be importing on a busy machine.
 SERVER_TIMEOUT = 60
@@ -36,9 +44,12 @@ class ForkServer:
     def __init__(self, preload: tuple[str, ...] = PRELOADED):
         ours, theirs = socket.socketpair()
         # (Kernels draw without a display; matplotlib reads MPLBACKEND when it is imported, here.)
-        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(theirs.fileno()), *preload],
-                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                        env={**os.environ, "MPLBACKEND": "Agg"})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(theirs.fileno()), *preload],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "MPLBACKEND": "Agg"},
+        )
         theirs.close()
         self.socket = ours
         self.replies = ours.makefile("rb")
@@ -64,8 +75,9 @@ class ForkServer:
             raise RuntimeError(f"Kernel died before it started: {detail}")
         reply = json.loads(line)
         if "error" in reply:
-            raise RuntimeError(f"Kernel died before it started: the kernel fork server could not import "
-                               f"{reply['error']}")
+            raise RuntimeError(
+                f"Kernel died before it started: the kernel fork server could not import {reply['error']}"
+            )
         return ForkedProcess(reply["pid"])
 
     def stop(self) -> None:
@@ -132,8 +144,9 @@ def forked_provisioner(manager, server: ForkServer):
             if not server.can_start(cmd):
                 return await super().launch_kernel(cmd, **kwargs)
             self.cwd = kwargs.get("cwd") or os.getcwd()
-            self.process = server.start_kernel(cmd, kwargs.get("env") or dict(os.environ), self.cwd,
-                                               timeout=SERVER_TIMEOUT)
+            self.process = server.start_kernel(
+                cmd, kwargs.get("env") or dict(os.environ), self.cwd, timeout=SERVER_TIMEOUT
+            )
             # Its own session, as jupyter_client starts kernels: a signal to its group reaches it alone.
             self.pid = self.pgid = self.process.pid
             return self.connection_info

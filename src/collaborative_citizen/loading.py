@@ -2,6 +2,7 @@
 
 Every problem is collected before anything is raised, so a researcher fixing a file sees all of them
 at once, one line each, naming the file, the variable and the row (1 = first respondent)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,11 @@ from .waves import Wave
 # Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
 ROWS_LISTED = 10
 # What each extension promises, for messages about a file that is not what its name says.
-FORMATS = {".sav": "an SPSS .sav file", ".csv": "a comma-separated text file with a header row",
-           ".parquet": "an Apache Parquet file"}
+FORMATS = {
+    ".sav": "an SPSS .sav file",
+    ".csv": "a comma-separated text file with a header row",
+    ".parquet": "an Apache Parquet file",
+}
 
 
 @dataclass
@@ -75,11 +79,13 @@ def read_delivery(path: Path) -> Delivery:
     values are kept as the values they are (pyreadstat's user_missing=True): wave.yml says what each means."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise DataValidationError([f"{path}: file not found (expected the respondent file wave.yml's data_file "
-                                   "names, in the wave's folder)"])
+        raise DataValidationError(
+            [f"{path}: file not found (expected the respondent file wave.yml's data_file names, in the wave's folder)"]
+        )
     if suffix not in FORMATS:
-        raise DataValidationError([f"{path}: unsupported file type {suffix or '(none)'} (expected .sav, .csv or "
-                                   ".parquet)"])
+        raise DataValidationError(
+            [f"{path}: unsupported file type {suffix or '(none)'} (expected .sav, .csv or .parquet)"]
+        )
     if path.stat().st_size == 0:
         raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
     labels: dict = {}
@@ -90,9 +96,14 @@ def read_delivery(path: Path) -> Delivery:
 
             frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
             labels = meta.variable_value_labels or {}
-            missing = {name: [(float(r["lo"]), float(r["hi"])) for r in ranges
-                              if isinstance(r.get("lo"), (int, float)) and isinstance(r.get("hi"), (int, float))]
-                       for name, ranges in (meta.missing_ranges or {}).items()}
+            missing = {
+                name: [
+                    (float(r["lo"]), float(r["hi"]))
+                    for r in ranges
+                    if isinstance(r.get("lo"), (int, float)) and isinstance(r.get("hi"), (int, float))
+                ]
+                for name, ranges in (meta.missing_ranges or {}).items()
+            }
         elif suffix == ".csv":
             frame = read_csv_delivery(path)
         else:
@@ -103,8 +114,9 @@ def read_delivery(path: Path) -> Delivery:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if "expected number of rows" in first_line:
             first_line += ": the file is truncated"
-        raise DataValidationError([f"{path}: could not be read as {suffix[1:]}: {first_line} "
-                                   f"(expected {FORMATS[suffix]})"]) from None
+        raise DataValidationError(
+            [f"{path}: could not be read as {suffix[1:]}: {first_line} (expected {FORMATS[suffix]})"]
+        ) from None
     if len(frame) == 0:
         raise DataValidationError([f"{path}: empty file: no respondents (expected one row per respondent)"])
     return Delivery(frame=frame, labels=labels, missing={k: v for k, v in missing.items() if v})
@@ -120,21 +132,34 @@ def read_csv_delivery(path: Path) -> pd.DataFrame:
     if len(header) == 1 and any(d in header[0] for d in ";\t|"):
         delimiter = next(d for d in ";\t|" if d in header[0])
         shown = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[delimiter]
-        raise DataValidationError([f"{path}: the header row is separated by {shown}, not commas (expected a "
-                                   "comma-separated file; export it again with commas, or as .sav)"])
+        raise DataValidationError(
+            [
+                f"{path}: the header row is separated by {shown}, not commas (expected a "
+                "comma-separated file; export it again with commas, or as .sav)"
+            ]
+        )
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise DataValidationError([f"{path}: column {name!r} appears {header.count(name)} times in the header row "
-                                   "(expected each variable once)" for name in duplicated])
+        raise DataValidationError(
+            [
+                f"{path}: column {name!r} appears {header.count(name)} times in the header row "
+                "(expected each variable once)"
+                for name in duplicated
+            ]
+        )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     blank = frame.isna().all(axis=1).to_numpy()
     trailing = len(frame) - (np.flatnonzero(~blank)[-1] + 1 if (~blank).any() else 0)
     if trailing:
-        frame = frame.iloc[:len(frame) - trailing]
+        frame = frame.iloc[: len(frame) - trailing]
     repeated = [n + 1 for n, row in enumerate(frame.itertuples(index=False)) if list(row) == header]
     if repeated:
-        raise DataValidationError([f"{path}: row {row} repeats the header row (expected one header, then one row "
-                                   "per respondent)" for row in repeated[:ROWS_LISTED]])
+        raise DataValidationError(
+            [
+                f"{path}: row {row} repeats the header row (expected one header, then one row per respondent)"
+                for row in repeated[:ROWS_LISTED]
+            ]
+        )
     # Numbers as numbers; text (a string id, a value written as a word) stays text for the checks to quote.
     for column in frame.columns:
         numbers = pd.to_numeric(frame[column], errors="coerce")
@@ -162,16 +187,26 @@ def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> l
         ours = {float(a.code): a.label for a in entry.answers}
         # A recoded variable's file codes are compared with the codebook codes they are read as.
         recode = wave.recode.get(name) or wave.recode.get(entry.key) or {}
-        mapping = {float(recode.get(int(c) if float(c).is_integer() else c, c)): t for c, t in mapping.items()
-                   if not recode or (int(c) if float(c).is_integer() else c) in recode}
-        differ = [(code, text, ours[float(code)]) for code, text in sorted(mapping.items())
-                  if float(code) in ours and _plain(text) != _plain(ours[float(code)])]
+        mapping = {
+            float(recode.get(int(c) if float(c).is_integer() else c, c)): t
+            for c, t in mapping.items()
+            if not recode or (int(c) if float(c).is_integer() else c) in recode
+        }
+        differ = [
+            (code, text, ours[float(code)])
+            for code, text in sorted(mapping.items())
+            if float(code) in ours and _plain(text) != _plain(ours[float(code)])
+        ]
         if differ:
-            shown = "; ".join(f"code {_show(float(code))} is {text!r} in the file, {mine!r} in the codebook"
-                              for code, text, mine in differ[:3])
+            shown = "; ".join(
+                f"code {_show(float(code))} is {text!r} in the file, {mine!r} in the codebook"
+                for code, text, mine in differ[:3]
+            )
             more = f"; {len(differ) - 3} more" if len(differ) > 3 else ""
-            found.append(f"{file}: variable {file_name}: value labels worded differently from the codebook: "
-                         f"{shown}{more} (the codebook's wording is used)")
+            found.append(
+                f"{file}: variable {file_name}: value labels worded differently from the codebook: "
+                f"{shown}{more} (the codebook's wording is used)"
+            )
     return found
 
 
@@ -200,17 +235,26 @@ def _numeric(frame: pd.DataFrame, name: str, rows: Rows, problems: list[str]) ->
     return values
 
 
-def _check_single(values: np.ndarray, entry: Variable, name: str, asked: np.ndarray, rows: Rows,
-                  problems: list[str]) -> None:
+def _check_single(
+    values: np.ndarray, entry: Variable, name: str, asked: np.ndarray, rows: Rows, problems: list[str]
+) -> None:
     codes = np.array(sorted(entry.codes), dtype=float)
     unknown = _rows(~np.isnan(values) & ~np.isin(values, codes))
     valid = ", ".join(str(int(c)) for c in codes)
-    rows.report(problems, name, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (expected one of "
-                                                   f"{valid})")
+    rows.report(
+        problems, name, unknown, lambda r: f"code {values[r - 1]:g} is not in the codebook (expected one of {valid})"
+    )
     unanswered = _rows(asked & np.isnan(values))
-    rows.report(problems, name, unanswered, lambda r: "no answer recorded (expected a code for every respondent "
-                                                     "asked, don't know included, or a user-missing value that "
-                                                     "wave.yml places)")
+    rows.report(
+        problems,
+        name,
+        unanswered,
+        lambda r: (
+            "no answer recorded (expected a code for every respondent "
+            "asked, don't know included, or a user-missing value that "
+            "wave.yml places)"
+        ),
+    )
 
 
 def _check_multi(frame: pd.DataFrame, entry: Variable, rows: Rows, excluded: dict, problems: list[str]) -> None:
@@ -222,21 +266,41 @@ def _check_multi(frame: pd.DataFrame, entry: Variable, rows: Rows, excluded: dic
         if values is None:
             return
         bad = _rows(~np.isnan(values) & ~np.isin(values, (0.0, 1.0)))
-        rows.report(problems, name, bad, lambda r, v=values: f"value {v[r - 1]:g} (expected 0, not chosen, or 1, "
-                                                             "chosen; a recode in wave.yml if the file codes 1/2)")
+        rows.report(
+            problems,
+            name,
+            bad,
+            lambda r, v=values: (
+                f"value {v[r - 1]:g} (expected 0, not chosen, or 1, chosen; a recode in wave.yml if the file codes 1/2)"
+            ),
+        )
         columns[answer.key] = np.where(values == 1.0, 1, 0)
         out |= excluded.get(name, False)
     chosen = np.column_stack(list(columns.values()))
     count = chosen.sum(axis=1)
-    rows.report(problems, entry.key, _rows(count > entry.max_answers),
-                lambda r: f"{count[r - 1]} answers chosen (expected at most {entry.max_answers})", subject="question")
-    rows.report(problems, entry.key, _rows((count == 0) & ~out),
-                lambda r: "no answer chosen (expected at least one; don't know is an answer)", subject="question")
+    rows.report(
+        problems,
+        entry.key,
+        _rows(count > entry.max_answers),
+        lambda r: f"{count[r - 1]} answers chosen (expected at most {entry.max_answers})",
+        subject="question",
+    )
+    rows.report(
+        problems,
+        entry.key,
+        _rows((count == 0) & ~out),
+        lambda r: "no answer chosen (expected at least one; don't know is an answer)",
+        subject="question",
+    )
     for answer in entry.answers:
         if answer.exclusive:
             clash = _rows((columns[answer.key] == 1) & (count > 1))
-            rows.report(problems, entry.answer_variable(answer.key), clash,
-                        lambda r, a=answer: f"{a.key} chosen together with other answers (expected it alone)")
+            rows.report(
+                problems,
+                entry.answer_variable(answer.key),
+                clash,
+                lambda r, a=answer: f"{a.key} chosen together with other answers (expected it alone)",
+            )
 
 
 def asked_questions(frame: pd.DataFrame, codebook: Codebook, wave: Wave) -> dict[str, tuple[str, ...]]:
@@ -249,8 +313,7 @@ def asked_questions(frame: pd.DataFrame, codebook: Codebook, wave: Wave) -> dict
         if wave.questions is not None:
             if question.key in wave.questions:
                 listed = wave.items_asked.get(question.key)
-                asked[question.key] = (tuple(i.key for i in question.items if listed is None or i.key in listed)
-                                       or ("",))
+                asked[question.key] = tuple(i.key for i in question.items if listed is None or i.key in listed) or ("",)
             continue
         if question.type == "grid":
             items = tuple(i.key for i in question.items if i.variable in present)
@@ -269,41 +332,61 @@ def _variables_needed(entry: Variable, asked: dict) -> list[str]:
     return entry.variables if entry.key in asked else []
 
 
-def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, asked: dict | None = None,
-             names: dict | None = None, excluded: dict | None = None) -> list[str]:
+def validate(
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    wave: Wave,
+    file: str,
+    asked: dict | None = None,
+    names: dict | None = None,
+    excluded: dict | None = None,
+) -> list[str]:
     """Every way the table breaks the codebook, one line each; an empty list when it is valid. `names` gives the
     file's own name of a renamed variable, `excluded` the respondents a user-missing value left out of a base."""
     problems: list[str] = []
     excluded = excluded or {}
     asked = asked_questions(frame, codebook, wave) if asked is None else asked
-    entries = [v for v in codebook.all_variables.values()
-               if (v.kind != "question" or v.key in asked) and v.key not in wave.not_collected]
+    entries = [
+        v
+        for v in codebook.all_variables.values()
+        if (v.kind != "question" or v.key in asked) and v.key not in wave.not_collected
+    ]
     needed = [wave.respondent_id, wave.weight] + [name for v in entries for name in _variables_needed(v, asked)]
-    split_needed = {v.split_variable for v in entries
-                    if v.split_variable and any(i.asked_of for i in v.items if i.key in asked.get(v.key, ()))}
+    split_needed = {
+        v.split_variable
+        for v in entries
+        if v.split_variable and any(i.asked_of for i in v.items if i.key in asked.get(v.key, ()))
+    }
     needed += [s for s in split_needed if s not in needed]
     ids = frame[wave.respondent_id].to_numpy() if wave.respondent_id in frame.columns else None
     rows = Rows(file, ids, names or {})
     demographics = set(codebook.demographics)
     for name in needed:
         if name not in frame.columns:
-            also = (" or list it under not_collected if this wave did not collect it" if name in demographics
-                    else "")
-            problems.append(f"{file}: variable {name}: missing from the file (expected by the codebook; name it in "
-                            f"wave.yml's variable_map if the file calls it something else{also})")
+            also = " or list it under not_collected if this wave did not collect it" if name in demographics else ""
+            problems.append(
+                f"{file}: variable {name}: missing from the file (expected by the codebook; name it in "
+                f"wave.yml's variable_map if the file calls it something else{also})"
+            )
     present = set(frame.columns)
 
     if wave.respondent_id in present:
         id_rows = Rows(file, None, {})
         ids_series = frame[wave.respondent_id]
-        id_rows.report(problems, wave.respondent_id, _rows(ids_series.isna().to_numpy()),
-                       lambda r: "respondent id missing (expected an id on every row)")
+        id_rows.report(
+            problems,
+            wave.respondent_id,
+            _rows(ids_series.isna().to_numpy()),
+            lambda r: "respondent id missing (expected an id on every row)",
+        )
         duplicated = ids_series.notna() & ids_series.duplicated(keep=False)
         first_row = {}
         for row, value in zip(_rows(duplicated.to_numpy()), ids_series[duplicated]):
             if value in first_row:
-                problems.append(f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
-                                f"{_show(value)} (expected each id once; first at row {first_row[value]})")
+                problems.append(
+                    f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
+                    f"{_show(value)} (expected each id once; first at row {first_row[value]})"
+                )
             else:
                 first_row[value] = row
 
@@ -315,21 +398,30 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
         text = np.isnan(weights) & frame[wave.weight].notna().to_numpy()
         if text.any():
             comma = text & pd.Series(raw).astype(str).str.fullmatch(r"\s*-?\d+,\d+\s*").to_numpy()
-            rows.report(problems, name, _rows(comma), lambda r: f"weight {raw[r - 1]!r} has a decimal comma "
-                                                                "(expected a decimal point, e.g. 1.25)")
-            rows.report(problems, name, _rows(text & ~comma), lambda r: f"weight {raw[r - 1]!r} is not a number "
-                                                                        f"{positive}")
+            rows.report(
+                problems,
+                name,
+                _rows(comma),
+                lambda r: f"weight {raw[r - 1]!r} has a decimal comma (expected a decimal point, e.g. 1.25)",
+            )
+            rows.report(
+                problems, name, _rows(text & ~comma), lambda r: f"weight {raw[r - 1]!r} is not a number {positive}"
+            )
             weights = np.where(text, 1.0, weights)  # reported above; not again as missing
         rows.report(problems, name, _rows(np.isnan(weights)), lambda r: f"weight missing {positive}")
-        rows.report(problems, name, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}")
+        rows.report(
+            problems, name, _rows(np.isinf(weights)), lambda r: f"weight {weights[r - 1]} is not finite {positive}"
+        )
         rows.report(problems, name, _rows(weights == 0), lambda r: f"weight is zero {positive}")
         rows.report(problems, name, _rows(weights < 0), lambda r: f"weight {weights[r - 1]:g} is negative {positive}")
         valid = weights[np.isfinite(weights) & (weights > 0)]
         if wave.weighted and len(weights) > 1 and len(valid) == len(weights) and np.all(valid == valid[0]):
             # A weight variable that was never filled in: the report would call unweighted figures weighted.
-            problems.append(f"{file}: variable {name}: every respondent has the same weight, "
-                            f"{_show(float(valid[0]))} (expected weights that vary, as wave.yml says the data is "
-                            "weighted; write `weighted: false` there if it is not)")
+            problems.append(
+                f"{file}: variable {name}: every respondent has the same weight, "
+                f"{_show(float(valid[0]))} (expected weights that vary, as wave.yml says the data is "
+                "weighted; write `weighted: false` there if it is not)"
+            )
 
     everyone = np.ones(len(frame), dtype=bool)
     halves = {}
@@ -357,9 +449,15 @@ def validate(frame: pd.DataFrame, codebook: Codebook, wave: Wave, file: str, ask
                 half = codebook[entry.split_variable].answer(item_or_self.asked_of)
                 asked_rows = split == half.code
                 outside = _rows(~asked_rows & ~np.isnan(split) & ~np.isnan(values))
-                rows.report(problems, name, outside,
-                            lambda r: f"answered by a respondent outside half {half.key} (expected no answer: only "
-                                      f"half {half.key} was asked)")
+                rows.report(
+                    problems,
+                    name,
+                    outside,
+                    lambda r: (
+                        f"answered by a respondent outside half {half.key} (expected no answer: only "
+                        f"half {half.key} was asked)"
+                    ),
+                )
             if name in excluded:
                 asked_rows = asked_rows & ~excluded[name]
             _check_single(values, entry, name, asked_rows, rows, problems)
@@ -386,8 +484,7 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
     if problems:
         raise DataValidationError(problems)
     warnings = label_warnings(delivery.labels, codebook, wave, str(path)) + prepared.notes
-    keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns
-                                                if c not in (wave.respondent_id, wave.weight)]
+    keep = [wave.respondent_id, wave.weight] + [c for c in frame.columns if c not in (wave.respondent_id, wave.weight)]
     data = frame[keep].copy()
     for column in data.columns:
         if column != wave.respondent_id:
@@ -400,9 +497,16 @@ def load_respondents(wave: Wave, codebook: Codebook, path: Path | None = None) -
         for name in _variables_needed(question, asked):
             data.loc[data[name] == code, name] = np.nan
     design = sample_design_of(wave, frame.reset_index(drop=True), str(path))
-    return Respondents(wave=wave, codebook=codebook.for_wave(wave), data=data.reset_index(drop=True), source=path,
-                       asked=asked, warnings=warnings, design=design,
-                       design_factor=wave.sample_design.get("design_factor"))
+    return Respondents(
+        wave=wave,
+        codebook=codebook.for_wave(wave),
+        data=data.reset_index(drop=True),
+        source=path,
+        asked=asked,
+        warnings=warnings,
+        design=design,
+        design_factor=wave.sample_design.get("design_factor"),
+    )
 
 
 def sample_design_of(wave: Wave, frame: pd.DataFrame, file: str):
@@ -433,13 +537,18 @@ def sample_design_of(wave: Wave, frame: pd.DataFrame, file: str):
         columns["fpc"] = fpc
     if problems:
         raise DataValidationError(problems)
-    design = SampleDesign.from_columns(columns.get("strata"), columns.get("clusters"), columns.get("fpc"),
-                                       spec.get("lonely_psu", "fail"))
+    design = SampleDesign.from_columns(
+        columns.get("strata"), columns.get("clusters"), columns.get("fpc"), spec.get("lonely_psu", "fail")
+    )
     lonely = design.lonely_strata()
     if lonely and design.lonely_psu == "fail":
-        raise DataValidationError([f"{file}: variable {spec.get('strata')}: stratum {', '.join(map(str, lonely))} "
-                                   "has only one PSU (expected two or more, or lonely_psu in wave.yml's "
-                                   "sample_design: remove, certainty, adjust or average, as R's survey.lonely.psu)"])
+        raise DataValidationError(
+            [
+                f"{file}: variable {spec.get('strata')}: stratum {', '.join(map(str, lonely))} "
+                "has only one PSU (expected two or more, or lonely_psu in wave.yml's "
+                "sample_design: remove, certainty, adjust or average, as R's survey.lonely.psu)"
+            ]
+        )
     if design.fpc is not None:
         counts = design.psu_counts()[design.strata]
         if (design.fpc < counts).any():

@@ -4,6 +4,7 @@ correction for the number of tests it was picked from.
 Benjamini-Hochberg controls the false discovery rate: of the differences called significant, at most 5% are
 expected to be chance. Holm controls the chance of any false claim in the family; it is used where a family is
 small (fewer than HOLM_BELOW tests), where it costs little power. Both are R's ``p.adjust`` ("BH", "holm")."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ Between two notebooks the kernel's namespace is cleared; charts never depend on 
 (`charts._house_style`), and execution counts are renumbered, so an executed notebook is byte for byte what a
 fresh kernel gives. Kernels talk to their worker over Unix sockets in a private folder, not TCP ports: parallel
 builds cannot race for a port, and a build without a network still runs."""
+
 from __future__ import annotations
 
 import os
@@ -42,9 +43,11 @@ def check_parameters(notebook: Path, parameters: dict, known: dict | None = None
     known = declared_parameters(notebook) if known is None else known
     unknown = sorted(set(parameters) - set(known))
     if unknown:
-        raise NotebookError(f"{notebook}: unknown parameter{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(unknown)} (the notebook's parameters cell declares: "
-                            f"{', '.join(sorted(known))})")
+        raise NotebookError(
+            f"{notebook}: unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} (the notebook's parameters cell declares: "
+            f"{', '.join(sorted(known))})"
+        )
 
 
 def strip_volatile(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -85,8 +88,11 @@ def _failure(error: Exception, notebook: Path) -> str:
 # anything the one-line error does not. It imports pandas and matplotlib as it boots, while the command that
 # started it is still getting ready, rather than when the first notebook asks for them. Its input history stays
 # in memory, as in a kernel nbclient starts: not written to the user's IPython profile.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--IPKernelApp.exec_lines=import pandas, matplotlib.figure",
-                    "--HistoryManager.hist_file=:memory:"]
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.log_level=CRITICAL",
+    "--IPKernelApp.exec_lines=import pandas, matplotlib.figure",
+    "--HistoryManager.hist_file=:memory:",
+]
 # A kernel starts in a few seconds; one that cannot start should fail soon.
 START_TIMEOUT = 30
 RESET_TAG = "reset-reused-kernel"
@@ -106,8 +112,15 @@ def _reset_kernel(shell=get_ipython()):
 _reset_kernel()"""
 
 
-def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd: str | Path = ".",
-                 kernel=None, reset: bool = False, known: dict | None = None) -> Path:
+def run_notebook(
+    notebook: str | Path,
+    output: str | Path,
+    parameters: dict,
+    cwd: str | Path = ".",
+    kernel=None,
+    reset: bool = False,
+    known: dict | None = None,
+) -> Path:
     """Execute `notebook` with `parameters` into `output`. The output only appears when every cell ran; a failed
     run is kept beside it as `<name>.failed.ipynb` for inspection. `kernel`: a running kernel manager to use
     (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has run another
@@ -129,13 +142,22 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict, cwd
     os.environ["MPLBACKEND"] = "Agg"  # the kernel inherits it: no display is ever needed
     engine = {"km": kernel} if kernel is not None else {}
     try:
-        papermill.execute_notebook(source, str(partial), parameters=parameters, cwd=str(cwd),
-                                   kernel_name="python3", progress_bar=False, log_output=False,
-                                   report_mode=False, extra_arguments=KERNEL_ARGUMENTS,
-                                   # Written once at the end (or on failure), not after every cell: the saves
-                                   # cost the build more than some notebooks' own work.
-                                   request_save_on_cell_execute=False,
-                                   start_timeout=START_TIMEOUT, **engine)
+        papermill.execute_notebook(
+            source,
+            str(partial),
+            parameters=parameters,
+            cwd=str(cwd),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+            # Written once at the end (or on failure), not after every cell: the saves
+            # cost the build more than some notebooks' own work.
+            request_save_on_cell_execute=False,
+            start_timeout=START_TIMEOUT,
+            **engine,
+        )
     except Exception as error:  # papermill wraps every kernel failure; the first line says what went wrong
         failed = output.with_name(output.stem + ".failed.ipynb")
         kept = ""
@@ -167,15 +189,19 @@ class Kernel:
 
         self._run = run_sync
         self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-"))
-        self.manager = _one_client_manager()(kernel_name="python3", transport="ipc",
-                                             connection_file=str(self.folder / "kernel.json"),
-                                             ip=str(self.folder / "k"))
+        self.manager = _one_client_manager()(
+            kernel_name="python3",
+            transport="ipc",
+            connection_file=str(self.folder / "kernel.json"),
+            ip=str(self.folder / "k"),
+        )
         if fork_server is not None:
             self.manager.provisioner = forked_provisioner(self.manager, fork_server)
         self.notebooks_run = 0
         try:
-            self._run(self.manager.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd),
-                                                 env={**os.environ, "MPLBACKEND": "Agg"})
+            self._run(self.manager.start_kernel)(
+                extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd), env={**os.environ, "MPLBACKEND": "Agg"}
+            )
             client = self.manager.client()
             client.start_channels()
             self._run(client.wait_for_ready)(timeout=START_TIMEOUT)
@@ -262,7 +288,8 @@ class NotebookJob:
 def check_source_date_epoch() -> None:
     """Charts stamp SOURCE_DATE_EPOCH into their SVG; a value that is not a number leaves the kernels unable to
     answer, which would otherwise surface as a kernel start-up timeout per notebook."""
-    from .errors import InputError, check_source_date_epoch as check
+    from .errors import InputError
+    from .errors import check_source_date_epoch as check
 
     try:
         check(os.environ.get("SOURCE_DATE_EPOCH"))
@@ -281,8 +308,10 @@ def _quiet_papermill() -> None:
 def _kernel_failed(error: Exception) -> bool:
     """A failure of the kernel itself (it did not start, answer or survive), not of a cell."""
     text = f"{type(error).__name__}: {error}"
-    return any(s in text for s in ("Kernel didn't respond", "Kernel died", "kernel died", "DeadKernelError",
-                                   "Kernel does not exist"))
+    return any(
+        s in text
+        for s in ("Kernel didn't respond", "Kernel died", "kernel died", "DeadKernelError", "Kernel does not exist")
+    )
 
 
 def default_workers() -> int:
@@ -290,14 +319,21 @@ def default_workers() -> int:
     text = os.environ.get("NOTEBOOK_WORKERS", "").strip()
     if text:
         if not text.isdigit() or int(text) < 1:
-            raise NotebookError(f"NOTEBOOK_WORKERS={text!r}: not a number of workers (expected a whole number, 1 "
-                                "or more)")
+            raise NotebookError(
+                f"NOTEBOOK_WORKERS={text!r}: not a number of workers (expected a whole number, 1 or more)"
+            )
         return int(text)
     return available_cores()
 
 
-def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int | None = None,
-                  done=None, meanwhile=None, fork_server: ForkServer | None = None) -> list[str]:
+def run_notebooks(
+    jobs: list[NotebookJob],
+    cwd: str | Path = ".",
+    workers: int | None = None,
+    done=None,
+    meanwhile=None,
+    fork_server: ForkServer | None = None,
+) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
     The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
@@ -346,8 +382,15 @@ def run_notebooks(jobs: list[NotebookJob], cwd: str | Path = ".", workers: int |
                         raise error
                     if kernel is None:
                         kernel = Kernel(cwd, server)
-                    run_notebook(job.notebook, job.output, job.parameters, cwd=cwd, kernel=kernel.manager,
-                                 reset=kernel.notebooks_run > 0, known=declared[job.notebook])
+                    run_notebook(
+                        job.notebook,
+                        job.output,
+                        job.parameters,
+                        cwd=cwd,
+                        kernel=kernel.manager,
+                        reset=kernel.notebooks_run > 0,
+                        known=declared[job.notebook],
+                    )
                     kernel.notebooks_run += 1
                 except Exception as error:  # a cell that raised (NotebookError), or a kernel that did not start
                     with lock:

@@ -2,6 +2,7 @@
 
 Everything happens in memory: the delivered file is never rewritten. Every problem is collected (the wave.yml's
 fields checked against the codebook first, then the file's values), so a delivery is fixed in one round."""
+
 from __future__ import annotations
 
 import difflib
@@ -93,11 +94,15 @@ def check_wave_against_codebook(wave: Wave, codebook: Codebook, columns) -> list
     problems = []
     for ours, theirs in wave.variable_map.items():
         if ours not in known:
-            problems.append(f"{where}: variable_map: {ours}: not a codebook variable{_nearest(ours, known)} "
-                            "(expected codebook variable: file variable)")
+            problems.append(
+                f"{where}: variable_map: {ours}: not a codebook variable{_nearest(ours, known)} "
+                "(expected codebook variable: file variable)"
+            )
         elif theirs not in columns:
-            problems.append(f"{where}: variable_map: {ours}: {wave.data_file.name} has no variable {theirs!r}"
-                            f"{_nearest(theirs, columns)} (expected one of the file's variables)")
+            problems.append(
+                f"{where}: variable_map: {ours}: {wave.data_file.name} has no variable {theirs!r}"
+                f"{_nearest(theirs, columns)} (expected one of the file's variables)"
+            )
     questions = codebook.questions
     for key in wave.questions or ():
         if key not in questions:
@@ -111,28 +116,37 @@ def check_wave_against_codebook(wave: Wave, codebook: Codebook, columns) -> list
             continue
         for item in items:
             if item not in {i.key for i in question.items}:
-                problems.append(f"{where}: questions: {key}: {item}: not an item of {key}"
-                                f"{_nearest(item, [i.key for i in question.items])}")
+                problems.append(
+                    f"{where}: questions: {key}: {item}: not an item of {key}"
+                    f"{_nearest(item, [i.key for i in question.items])}"
+                )
     answers = {a.key for v in codebook.all_variables.values() for a in v.answers}
     for value, meaning in wave.user_missing.items():
         if meaning != NOT_IN_BASE and meaning not in answers:
-            problems.append(f"{where}: user_missing: {_show(value)}: {meaning!r} is not a codebook answer"
-                            f"{_nearest(meaning, answers)} (expected an answer key such as dont_know, or "
-                            f"{NOT_IN_BASE})")
+            problems.append(
+                f"{where}: user_missing: {_show(value)}: {meaning!r} is not a codebook answer"
+                f"{_nearest(meaning, answers)} (expected an answer key such as dont_know, or "
+                f"{NOT_IN_BASE})"
+            )
     for key in wave.recode:
         if key not in known and key not in questions:
-            problems.append(f"{where}: recode: {key}: not a codebook variable or question"
-                            f"{_nearest(key, known | set(questions))}")
+            problems.append(
+                f"{where}: recode: {key}: not a codebook variable or question{_nearest(key, known | set(questions))}"
+            )
     demographics = codebook.demographics
     for key, spec in wave.bands.items():
         entry = demographics.get(key)
         if entry is None or not entry.banded:
             banded = [k for k, v in demographics.items() if v.banded]
-            problems.append(f"{where}: bands: {key}: not a banded codebook demographic (expected one of "
-                            f"{', '.join(banded) or 'none'}: give its answers `lower:` values in the codebook)")
+            problems.append(
+                f"{where}: bands: {key}: not a banded codebook demographic (expected one of "
+                f"{', '.join(banded) or 'none'}: give its answers `lower:` values in the codebook)"
+            )
         elif spec["from"] not in columns:
-            problems.append(f"{where}: bands: {key}: the file has no variable {spec['from']!r}"
-                            f"{_nearest(spec['from'], columns)} (expected the file's numeric variable)")
+            problems.append(
+                f"{where}: bands: {key}: the file has no variable {spec['from']!r}"
+                f"{_nearest(spec['from'], columns)} (expected the file's numeric variable)"
+            )
         elif key in wave.variable_map:
             problems.append(f"{where}: bands: {key}: also in variable_map (expected one or the other)")
         if entry is not None:
@@ -141,12 +155,12 @@ def check_wave_against_codebook(wave: Wave, codebook: Codebook, columns) -> list
                 problems.append(f"{where}: bands: {key}: labels: {', '.join(unknown)}: not an answer of {key}")
     for key in wave.not_collected:
         if key not in demographics:
-            problems.append(f"{where}: not_collected: {key}: not a codebook demographic"
-                            f"{_nearest(key, demographics)}")
+            problems.append(f"{where}: not_collected: {key}: not a codebook demographic{_nearest(key, demographics)}")
     for key in (wave.weighting or {}).get("variables", ()):
         if key not in demographics:
-            problems.append(f"{where}: weighting: variables: {key}: not a codebook demographic"
-                            f"{_nearest(key, demographics)}")
+            problems.append(
+                f"{where}: weighting: variables: {key}: not a codebook demographic{_nearest(key, demographics)}"
+            )
     return problems
 
 
@@ -199,9 +213,15 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
             said = f"user-missing value {_show(value)}" + (f" ({label!r})" if label else "")
             meaning = wave.user_missing.get(int(value) if float(value).is_integer() else value)
             if meaning is None:
-                rows.report(problems, shown_name, np.flatnonzero(at) + 1,
-                            lambda r, s=said: f"{s} is not placed by wave.yml (expected user_missing: "
-                                              f"{{{_show(value)}: <an answer key such as dont_know> or {NOT_IN_BASE}}})")
+                rows.report(
+                    problems,
+                    shown_name,
+                    np.flatnonzero(at) + 1,
+                    lambda r, s=said: (
+                        f"{s} is not placed by wave.yml (expected user_missing: "
+                        f"{{{_show(value)}: <an answer key such as dont_know> or {NOT_IN_BASE}}})"
+                    ),
+                )
                 continue
             if meaning == NOT_IN_BASE:
                 new[at] = np.nan
@@ -209,10 +229,16 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
                 continue
             answer = next((a for a in entry.answers if a.key == meaning), None)
             if answer is None or entry.type == "multi" or column in band_sources:
-                rows.report(problems, shown_name, np.flatnonzero(at)[:1] + 1,
-                            lambda r, s=said, m=meaning: f"{s} is read as {m!r} (user_missing), which is not an "
-                                                         f"answer of {entry.key} (expected {NOT_IN_BASE} or one of "
-                                                         f"{', '.join(a.key for a in entry.answers)})")
+                rows.report(
+                    problems,
+                    shown_name,
+                    np.flatnonzero(at)[:1] + 1,
+                    lambda r, s=said, m=meaning: (
+                        f"{s} is read as {m!r} (user_missing), which is not an "
+                        f"answer of {entry.key} (expected {NOT_IN_BASE} or one of "
+                        f"{', '.join(a.key for a in entry.answers)})"
+                    ),
+                )
                 continue
             new[at] = answer.code
         placed[column] = mask
@@ -222,8 +248,11 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
 
     # Recodes: an agency's own codes to the codebook's, applied to every value not already placed above.
     for key, mapping in wave.recode.items():
-        targets = [key] if key in codebook.column_names else (codebook.questions[key].variables
-                                                              if key in codebook.questions else [])
+        targets = (
+            [key]
+            if key in codebook.column_names
+            else (codebook.questions[key].variables if key in codebook.questions else [])
+        )
         for column in targets:
             if column not in frame.columns:
                 continue
@@ -232,9 +261,14 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
             known = np.isin(values, list(mapping))
             unmapped = np.flatnonzero(todo & ~known) + 1
             expected = ", ".join(_show(k) for k in mapping)
-            rows.report(problems, column, unmapped,
-                        lambda r, v=values: f"value {_show(v[r - 1])} is not in wave.yml's recode of {key} "
-                                            f"(expected one of {expected})")
+            rows.report(
+                problems,
+                column,
+                unmapped,
+                lambda r, v=values: (
+                    f"value {_show(v[r - 1])} is not in wave.yml's recode of {key} (expected one of {expected})"
+                ),
+            )
             recoded = values.copy()
             for source, target in mapping.items():
                 recoded[todo & (values == source)] = target
@@ -249,12 +283,22 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
         values = pd.to_numeric(frame[source], errors="coerce").to_numpy(dtype=float)
         text = frame[source].to_numpy()
         not_number = np.flatnonzero(np.isnan(values) & frame[source].notna().to_numpy()) + 1
-        rows.report(problems, key, not_number, lambda r: f"value {text[r - 1]!r} is not a number (expected "
-                                                         f"{entry.wording.lower()} as a number)")
+        rows.report(
+            problems,
+            key,
+            not_number,
+            lambda r: f"value {text[r - 1]!r} is not a number (expected {entry.wording.lower()} as a number)",
+        )
         low = max(wave.minimum_age, min(a.lower for a in entry.answers))
         young = np.flatnonzero(values < low) + 1
-        rows.report(problems, key, young, lambda r: f"{_show(values[r - 1])} is below the wave's minimum_age "
-                                                    f"{wave.minimum_age} (expected at least {low})")
+        rows.report(
+            problems,
+            key,
+            young,
+            lambda r: (
+                f"{_show(values[r - 1])} is below the wave's minimum_age {wave.minimum_age} (expected at least {low})"
+            ),
+        )
         frame[key] = entry.band_of(np.where(values < low, np.nan, values))
         if source in excluded:
             excluded[key] = excluded.pop(source)
@@ -265,11 +309,16 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
 
     notes = []
     used = set(mapped.values()) | {spec["from"] for spec in wave.bands.values()} | {wave.respondent_id, wave.weight}
-    unmapped = [c for c in raw.columns if c not in used and c not in codebook.column_names
-                and QUESTION_LIKE.fullmatch(str(c))]
+    unmapped = [
+        c for c in raw.columns if c not in used and c not in codebook.column_names and QUESTION_LIKE.fullmatch(str(c))
+    ]
     if unmapped:
-        many = len(unmapped) > 1
-        notes.append(f"{file}: {len(unmapped)} variable{'s that look like questions are' if many else ' that looks like a question is'}"
-                     f" not read: {', '.join(unmapped[:10])}{' ...' if len(unmapped) > 10 else ''} (map them in "
-                     "wave.yml's variable_map if the codebook has them)")
+        which = (
+            "variables that look like questions are" if len(unmapped) > 1 else "variable that looks like a question is"
+        )
+        shown = ", ".join(unmapped[:10]) + (" ..." if len(unmapped) > 10 else "")
+        notes.append(
+            f"{file}: {len(unmapped)} {which} not read: {shown} (map them in wave.yml's variable_map if the codebook "
+            "has them)"
+        )
     return Prepared(frame=frame, names=names, excluded=excluded, problems=problems, notes=notes)

@@ -5,6 +5,7 @@ re-runs that notebook first, exactly as `make report` would; the PDF and the wor
 The reload script exists only in what this server sends: it is added to each response (with a
 Content-Security-Policy that lets that one script, and nothing else, run), never written to a file. A failed
 build keeps the last good page on screen with the error above it, and prints the same lines as `make report`."""
+
 from __future__ import annotations
 
 import argparse
@@ -92,9 +93,15 @@ class Preview:
 
     def rebuild(self) -> None:
         started = time.monotonic()
-        self.process = subprocess.Popen(["make", "-s", "html", f"WAVE={self.wave}", *self.make_args], cwd=self.root,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        start_new_session=True, env={**os.environ, "MAKEFLAGS": ""})
+        self.process = subprocess.Popen(
+            ["make", "-s", "html", f"WAVE={self.wave}", *self.make_args],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, "MAKEFLAGS": ""},
+        )
         out, err = self.process.communicate()
         code, self.process = self.process.returncode, None
         errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -122,14 +129,25 @@ class Preview:
 
     def served_page(self) -> bytes:
         """The built page with the reload script, and a policy that lets that one script (and its polling) run."""
-        html = self.page.read_text(encoding="utf-8") if self.page.is_file() else (
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Preview</title></head><body><main>"
-            "<p>No report yet: waiting for the first build.</p></main></body></html>")
+        html = (
+            self.page.read_text(encoding="utf-8")
+            if self.page.is_file()
+            else (
+                '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Preview</title></head><body><main>'
+                "<p>No report yet: waiting for the first build.</p></main></body></html>"
+            )
+        )
         nonce = secrets.token_urlsafe(16)
-        policy = (f"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
-                  f"script-src 'nonce-{nonce}'; connect-src 'self'")
-        html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>',
-                      f'<meta http-equiv="Content-Security-Policy" content="{policy}">', html, count=1)
+        policy = (
+            f"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
+            f"script-src 'nonce-{nonce}'; connect-src 'self'"
+        )
+        html = re.sub(
+            r'<meta http-equiv="Content-Security-Policy"[^>]*>',
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
+            html,
+            count=1,
+        )
         if "Content-Security-Policy" not in html:
             html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
         return html.replace("</body>", RELOAD_SCRIPT.format(nonce=nonce) + "</body>", 1).encode("utf-8")

@@ -14,6 +14,7 @@ it writes. The thresholds live here and nowhere else; Methods states them.
 - Subgroup tests: the family is every group-against-the-rest test the commentary may pick from (both bases at
   least LOW_BASE; a two-group breakdown's two rows are one test), adjusted together (multiplicity.py);
   changes since earlier waves: every figure's test against the latest earlier wave, adjusted together."""
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,9 @@ def _exact_intervals(table: pd.DataFrame) -> pd.DataFrame:
     # Under a complex design R scales n* by the ratio of t quantiles of the domain's rows and design df.
     rows = table["_rows"].tolist() if "_rows" in table else [None] * len(table)
     dfs = table["_df"].tolist() if "_df" in table else [None] * len(table)
-    for row, (p, se, kish) in enumerate(zip((table.pct / 100).tolist(), (table.se / 100).tolist(),
-                                            table.base_effective.tolist())):
+    for row, (p, se, kish) in enumerate(
+        zip((table.pct / 100).tolist(), (table.se / 100).tolist(), table.base_effective.tolist())
+    ):
         if needs_exact_interval(p, se, kish):
             a, b = korn_graubard(p, se, kish, rows=rows[row], df=dfs[row])
             low[row], high[row], method[row] = 100 * a, 100 * b, "beta"
@@ -67,8 +69,17 @@ def _subgroup_family(table: pd.DataFrame) -> pd.Series:
     groups = table[table.breakdown != "total"].groupby("breakdown").group.nunique()
     eligible = (table.breakdown != "total") & (table.flag == "") & table.p_vs_rest.notna()
     two = table.breakdown.map(groups).eq(2)
-    name = (table.question + "|" + table["item"] + "|" + table.answer + "|" + table.breakdown + "|"
-            + table.group.where(~two, ""))
+    name = (
+        table.question
+        + "|"
+        + table["item"]
+        + "|"
+        + table.answer
+        + "|"
+        + table.breakdown
+        + "|"
+        + table.group.where(~two, "")
+    )
     return name.where(eligible)
 
 
@@ -83,9 +94,29 @@ def apply(table: pd.DataFrame) -> pd.DataFrame:
     adjusted, _ = adjust(tests.p_vs_rest.to_numpy())
     by_test = dict(zip(tests.test, adjusted))
     table["p_vs_rest_adjusted"] = family.map(by_test).astype(float)
-    order = ["wave", "question", "item", "answer", "answer_type", "breakdown", "group", "pct", "se", "ci_low",
-             "ci_high", "ci_method", "deff", "base_unweighted", "base_weighted", "base_effective", "flag",
-             "pct_rest", "z_vs_rest", "p_vs_rest", "p_vs_rest_adjusted"]
+    order = [
+        "wave",
+        "question",
+        "item",
+        "answer",
+        "answer_type",
+        "breakdown",
+        "group",
+        "pct",
+        "se",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "deff",
+        "base_unweighted",
+        "base_weighted",
+        "base_effective",
+        "flag",
+        "pct_rest",
+        "z_vs_rest",
+        "p_vs_rest",
+        "p_vs_rest_adjusted",
+    ]
     return table[order]
 
 

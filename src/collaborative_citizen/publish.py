@@ -11,6 +11,7 @@ them, collaborative-citizen-<wave>.html and the merged notebook it was exported 
 HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stops it with exit status 2 and
 `error:` lines, and leaves the previous outputs in place.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,26 +33,61 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
+from . import publication_rules
+from .changes import read_changes, read_not_asked
 from .codebook import CodebookError, load_codebook, load_yaml, yaml_problem
 from .errors import DataValidationError, InputError, check_source_date_epoch, os_error_line
-from .publish_html import (Ids, Part, Cell, check_document, export_html, heading_text, merge_notebook,
-                           notebook_output, parts_environment, prepare_fragment, set_first_heading, shift_headings,
-                           stylesheet)
-from .publish_tables import (LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns,
-                             question_tables)
-from .publish_text import (URL_SCHEME, Citations, Figure, Figures, PublishError, declared_citations, fact_check,
-                           load_essays, num_span, pct_html, render_essay, round_half_up)
+from .publish_html import (
+    Cell,
+    Ids,
+    Part,
+    check_document,
+    export_html,
+    heading_text,
+    merge_notebook,
+    notebook_output,
+    parts_environment,
+    prepare_fragment,
+    set_first_heading,
+    shift_headings,
+    stylesheet,
+)
+from .publish_tables import LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns, question_tables
+from .publish_text import (
+    URL_SCHEME,
+    Citations,
+    Figure,
+    Figures,
+    PublishError,
+    declared_citations,
+    fact_check,
+    load_essays,
+    pct_html,
+    render_essay,
+    round_half_up,
+)
+from .statistics import ALPHA
 from .tables import read_results
 from .waves import WaveError, available_waves, is_plain_id, load_wave, wave_folder
-from .changes import read_changes, read_not_asked
-from . import publication_rules
-from .statistics import ALPHA
 from .wording import points
 
 EXIT_INVALID = 2
 # Packages whose versions shape the output, named in the colophon.
-PACKAGES = ("numpy", "pandas", "pyreadstat", "matplotlib", "papermill", "nbconvert", "nbformat", "Jinja2", "pypdf",
-            "mistune", "weasyprint", "fonttools", "openpyxl")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyreadstat",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "Jinja2",
+    "pypdf",
+    "mistune",
+    "weasyprint",
+    "fonttools",
+    "openpyxl",
+)
 CONFIDENCE = 95
 Z95 = 1.959963984540054
 
@@ -144,8 +180,9 @@ def sha256(path: Path) -> str:
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        done = subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return done.stdout.strip()
@@ -169,9 +206,11 @@ def codebook_digest(path: Path, wave, asked: set) -> str:
     """SHA-256 of the codebook entries this wave's report used (the questions it asked, the demographics it
     collected, the design variables), in a canonical form: a question added for a later wave leaves it as it was."""
     raw = load_yaml(path.read_text(encoding="utf-8")) or {}
-    used = {"questions": {k: v for k, v in (raw.get("questions") or {}).items() if k in asked},
-            "demographics": {k: v for k, v in (raw.get("demographics") or {}).items() if k not in wave.not_collected},
-            "design": raw.get("design") or {}}
+    used = {
+        "questions": {k: v for k, v in (raw.get("questions") or {}).items() if k in asked},
+        "demographics": {k: v for k, v in (raw.get("demographics") or {}).items() if k not in wave.not_collected},
+        "design": raw.get("design") or {},
+    }
     text = json.dumps(used, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -186,11 +225,19 @@ def provenance(paths: Paths, wave, codebook_path: Path, asked: set) -> dict:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             continue
-    return {"date": date, "date_iso": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "date_text": f"{date.day} {date:%B %Y}", "date_source": source,
-            "data_file": paths.show(wave.data_file), "data_sha256": sha256(wave.data_file),
-            "codebook": paths.show(codebook_path), "codebook_sha256": codebook_digest(codebook_path, wave, asked),
-            "commit": commit or "unknown", "dirty": bool(status), "versions": versions}
+    return {
+        "date": date,
+        "date_iso": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date_text": f"{date.day} {date:%B %Y}",
+        "date_source": source,
+        "data_file": paths.show(wave.data_file),
+        "data_sha256": sha256(wave.data_file),
+        "codebook": paths.show(codebook_path),
+        "codebook_sha256": codebook_digest(codebook_path, wave, asked),
+        "commit": commit or "unknown",
+        "dirty": bool(status),
+        "versions": versions,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -226,31 +273,52 @@ def methods_context(results, about: dict, codebook, config) -> dict:
         halves = [i for i in question.items if i.asked_of and i.key in asked] if question else []
         # A split sample needs two halves asked; a wave that put one statement to everyone has none.
         if len(halves) > 1:
-            bases = [int(total[(total.question == question.key) & (total["item"] == i.key)].base_unweighted.iloc[0])
-                     for i in halves]
-            split = {"finding": finding["number"], "bases": [f"{b:,}" for b in bases],
-                     "moe": margin_of_error(neff * min(bases) / n, "methods.margin_of_error_split")}
+            bases = [
+                int(total[(total.question == question.key) & (total["item"] == i.key)].base_unweighted.iloc[0])
+                for i in halves
+            ]
+            split = {
+                "finding": finding["number"],
+                "bases": [f"{b:,}" for b in bases],
+                "moe": margin_of_error(neff * min(bases) / n, "methods.margin_of_error_split"),
+            }
             break
-    involve = total[(total.question == "provider_engagement") & (total["item"] == "involve_decisions")
-                    & (total.answer == "hardly_ever_never")]
+    involve = total[
+        (total.question == "provider_engagement")
+        & (total["item"] == "involve_decisions")
+        & (total.answer == "hardly_ever_never")
+    ]
     targets = about.get("targets", {})
     # The questions this wave asked: one added to the codebook for a later wave changes nothing here.
     labels = [a for q in codebook.questions.values() if q.key in set(total.question) for a in q.answers]
     return {
-        "n": n, "neff": round_half_up(neff), "deff": n / neff,
+        "n": n,
+        "neff": round_half_up(neff),
+        "deff": n / neff,
         "efficiency": Figure(float(about["weighting_efficiency"]), "methods.weighting_efficiency"),
-        "weight_min": float(about["weight_min"]), "weight_max": float(about["weight_max"]),
+        "weight_min": float(about["weight_min"]),
+        "weight_max": float(about["weight_max"]),
         "confidence": Figure(CONFIDENCE, "methods.confidence_level"),
-        "moe_total": margin_of_error(neff, "methods.margin_of_error"), "split": split,
-        "alpha": ALPHA, "claim_base": LOW_BASE_BELOW, "low_base": LOW_BASE_BELOW, "suppressed": SUPPRESSED_BELOW,
+        "moe_total": margin_of_error(neff, "methods.margin_of_error"),
+        "split": split,
+        "alpha": ALPHA,
+        "claim_base": LOW_BASE_BELOW,
+        "low_base": LOW_BASE_BELOW,
+        "suppressed": SUPPRESSED_BELOW,
         "subgroup_tests": publication_rules.subgroup_family_size(results),
         "exact_cells": int((results.ci_method == "beta").sum()),
-        "cells": len(results), "low_cells": int((results.flag == "low_base").sum()),
+        "cells": len(results),
+        "low_cells": int((results.flag == "low_base").sum()),
         "suppressed_cells": int((results.flag == "suppressed").sum()),
-        "targets_total": targets.get("total", 0), "targets_met": targets.get("met", 0),
-        "involve_rarely": Figure(float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions."
-                                 "hardly_ever_never") if len(involve) else None,
-        "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"), "all_labels": len(labels),
+        "targets_total": targets.get("total", 0),
+        "targets_met": targets.get("met", 0),
+        "involve_rarely": Figure(
+            float(involve.pct.iloc[0]), "results.provider_engagement.involve_decisions.hardly_ever_never"
+        )
+        if len(involve)
+        else None,
+        "assumed_labels": sum(1 for a in labels if a.label_source == "assumed"),
+        "all_labels": len(labels),
     }
 
 
@@ -260,8 +328,7 @@ class PartBuilder:
     def __init__(self, paths: Paths, config: dict, inputs: dict):
         self.paths, self.config, self.inputs = paths, config, inputs
         self.env = parts_environment()
-        self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points,
-                                plain_url=plain_url)
+        self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points, plain_url=plain_url)
         self.ids = Ids()
         self.shown: set[str] = set()  # essays placed in a part
 
@@ -270,32 +337,49 @@ class PartBuilder:
         for spec in active_parts(self.config, self.inputs["wave"]["id"]):
             kind = spec.get("kind")
             make = getattr(self, f"part_{kind}", None)
-            part = Part(id=spec.get("id") or slug_id(spec.get("title") or str(kind)), kind=str(kind),
-                        title=spec.get("title", ""))
+            part = Part(
+                id=spec.get("id") or slug_id(spec.get("title") or str(kind)),
+                kind=str(kind),
+                title=spec.get("title", ""),
+            )
             if make is None:
                 raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
             children = make(part, spec)
             if not part.cells and kind != "contents":
                 continue  # nothing to show for this wave (e.g. no earlier wave to compare with)
             if children is not None:
-                toc[part.id] = {"id": part.id, "text": part.title,
-                                "children": children if spec.get("contents", 1) > 1 else []}
+                toc[part.id] = {
+                    "id": part.id,
+                    "text": part.title,
+                    "children": children if spec.get("contents", 1) > 1 else [],
+                }
             parts.append(part)
         unused = [e.path.name for e in self.inputs["essays"] if e.slug not in self.shown]
         if unused:
-            raise PublishError(f"report/report.yml: no part shows {', '.join(unused)} (add an essays part of their kind)")
+            raise PublishError(
+                f"report/report.yml: no part shows {', '.join(unused)} (add an essays part of their kind)"
+            )
         for part in parts:
             if part.kind == "contents":
                 self.add(part, self.env.get_template("contents.html.j2").render(part=part, entries=list(toc.values())))
         return parts
 
     def add(self, part: Part, html: str, where: str | None = None, code: str | None = None, prefix: str | None = None):
-        part.cells.append(Cell(html=prepare_fragment(html, prefix or part.id, self.ids),
-                               where=where or f"{part.id} (report/report.yml)", source=code))
+        part.cells.append(
+            Cell(
+                html=prepare_fragment(html, prefix or part.id, self.ids),
+                where=where or f"{part.id} (report/report.yml)",
+                source=code,
+            )
+        )
 
     def render(self, template: str, part: Part, **context) -> str:
-        base = {"report": self.config, "wave": self.inputs["wave"], "build": self.inputs["build"],
-                "downloads": self.inputs["downloads"]}
+        base = {
+            "report": self.config,
+            "wave": self.inputs["wave"],
+            "build": self.inputs["build"],
+            "downloads": self.inputs["downloads"],
+        }
         return self.env.get_template(template).render(**base, part=part, **context)
 
     # Each returns the part's entries for the contents, or None when the part is not listed there.
@@ -334,8 +418,10 @@ class PartBuilder:
     def part_essays(self, part, spec):
         chosen = [e for e in self.inputs["essays"] if e.kind == spec.get("essay_kind")]
         if not chosen:
-            raise PublishError(f"report/report.yml: part {part.id!r}: no essay of kind {spec.get('essay_kind')!r} in "
-                               f"{self.paths.show(self.paths.report / 'commentary')}")
+            raise PublishError(
+                f"report/report.yml: part {part.id!r}: no essay of kind {spec.get('essay_kind')!r} in "
+                f"{self.paths.show(self.paths.report / 'commentary')}"
+            )
         self.add(part, self.render("part_head.html.j2", part, lead=spec.get("lead", "")))
         children = []
         for essay in chosen:
@@ -364,9 +450,17 @@ class PartBuilder:
     def part_appendix(self, part, spec):
         cols = columns(self.inputs["codebook"], spec.get("breakdowns") or [])
         questions = self.inputs["tables"](cols)
-        self.add(part, self.render("appendix.html.j2", part, questions=questions,
-                                   columns={**column_groups(cols), "widths": column_widths(questions, cols)},
-                                   low_base=LOW_BASE_BELOW, suppressed=SUPPRESSED_BELOW))
+        self.add(
+            part,
+            self.render(
+                "appendix.html.j2",
+                part,
+                questions=questions,
+                columns={**column_groups(cols), "widths": column_widths(questions, cols)},
+                low_base=LOW_BASE_BELOW,
+                suppressed=SUPPRESSED_BELOW,
+            ),
+        )
         return []
 
     def part_changes(self, part, spec):
@@ -389,15 +483,23 @@ class PartBuilder:
             significant = these[these.significant == "True"].copy()
             significant["size"] = significant.change_pp.abs()
             rows = []
-            for r in significant.sort_values(["size", "question", "item", "answer"],
-                                             ascending=[False, True, True, True]).itertuples():
+            for r in significant.sort_values(
+                ["size", "question", "item", "answer"], ascending=[False, True, True, True]
+            ).itertuples():
                 question = codebook.questions[r.question]
                 key = f"changes.{r.question}.{r.item}.{r.answer}"
-                rows.append({"question": question.wording, "item": question.item(r.item).label if r.item else "",
-                             "answer": question.label_of(r.answer), "now": Figure(float(r.pct), key),
-                             "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
-                             "change": Figure(float(r.change_pp), f"{key}.change"), "p_value": float(r.p_value),
-                             "p_adjusted": float(r.p_adjusted)})
+                rows.append(
+                    {
+                        "question": question.wording,
+                        "item": question.item(r.item).label if r.item else "",
+                        "answer": question.label_of(r.answer),
+                        "now": Figure(float(r.pct), key),
+                        "before": Figure(float(r.previous_pct), f"{key}.{previous}"),
+                        "change": Figure(float(r.change_pp), f"{key}.change"),
+                        "p_value": float(r.p_value),
+                        "p_adjusted": float(r.p_adjusted),
+                    }
+                )
             notes = sorted(set(these.design_note) - {""})
             groups.append({"previous": previous, "compared": len(these), "rows": rows, "note": "; ".join(notes)})
         self.add(part, self.render("changes.html.j2", part, groups=groups, lead=spec.get("lead", "")))
@@ -486,34 +588,68 @@ def report_inputs(paths: Paths) -> ReportInputs:
     if not results_path.is_file():
         raise PublishError(f"{results_path}: missing (run the tables step first)")
     results = read_results(results_path)
-    return ReportInputs(config=config, wave=wave, codebook=codebook, results_path=results_path,
-                        results=results, build=provenance(paths, wave, codebook_path, set(results.question)),
-                        title=f"{config['title']} {wave.year}",
-                        titles={f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]})
+    return ReportInputs(
+        config=config,
+        wave=wave,
+        codebook=codebook,
+        results_path=results_path,
+        results=results,
+        build=provenance(paths, wave, codebook_path, set(results.question)),
+        title=f"{config['title']} {wave.year}",
+        titles={f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]},
+    )
 
 
 def build_html(paths: Paths) -> dict:
     """Render, check and export the report. Returns what was built, for the progress line."""
     report = report_inputs(paths)
     config, wave, codebook, results_path, results, build, title, titles = (
-        report.config, report.wave, report.codebook, report.results_path, report.results, report.build,
-        report.title, report.titles)
+        report.config,
+        report.wave,
+        report.codebook,
+        report.results_path,
+        report.results,
+        report.build,
+        report.title,
+        report.titles,
+    )
     about = read_json(paths.out / "about.json")
-    wave_info = {"id": wave.id, "year": wave.year, "title": wave.title, "base": int(about["wave"]["base"]),
-                 "population": wave.population, "agency": wave.agency, "mode": wave.mode,
-                 "fieldwork": wave.fieldwork_prose, "reconstructed": wave.reconstructed, "sample": wave.sample,
-                 "weighted": wave.weighted, "weighting": wave.weighting_text, "notes": wave.notes,
-                 "preparation": wave.preparation, "design": wave.design_text}
+    wave_info = {
+        "id": wave.id,
+        "year": wave.year,
+        "title": wave.title,
+        "base": int(about["wave"]["base"]),
+        "population": wave.population,
+        "agency": wave.agency,
+        "mode": wave.mode,
+        "fieldwork": wave.fieldwork_prose,
+        "reconstructed": wave.reconstructed,
+        "sample": wave.sample,
+        "weighted": wave.weighted,
+        "weighting": wave.weighting_text,
+        "notes": wave.notes,
+        "preparation": wave.preparation,
+        "design": wave.design_text,
+    }
     figures = figures_context(paths, config)
     # Only the essays this wave's report shows are rendered: another wave may lack the figures they cite.
     kinds = {p.get("essay_kind") for p in active_parts(config, wave.id) if p.get("kind") == "essays"}
-    essays = [render_essay(e, {**figures, "wave": wave_info}) for e in load_essays(paths.report / "commentary")
-              if e.kind in kinds]
+    essays = [
+        render_essay(e, {**figures, "wave": wave_info})
+        for e in load_essays(paths.report / "commentary")
+        if e.kind in kinds
+    ]
     inputs = {
-        "wave": wave_info, "build": build, "essays": essays, "codebook": codebook,
+        "wave": wave_info,
+        "build": build,
+        "essays": essays,
+        "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": {**methods_context(results, about, codebook, config), **reconstruction_choices(wave),
-                    "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles)},
+        "methods": {
+            **methods_context(results, about, codebook, config),
+            **reconstruction_choices(wave),
+            "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles),
+        },
         "changes": read_changes(paths.out / "changes.csv"),
         "wave_order": [w.id for w in available_waves(paths.data)],
         "tables": lambda cols: question_tables(results, codebook, cols, titles),
@@ -522,8 +658,14 @@ def build_html(paths: Paths) -> dict:
     fact_check([(cell.where, cell.html) for part in parts for cell in part.cells])
 
     notebook = merge_notebook(parts, title, config.get("language", "en"))
-    page = {"title": title, "lang": config.get("language", "en"), "publisher": config.get("publisher", ""),
-            "description": config.get("subtitle", ""), "date": build["date_iso"], "css": stylesheet()}
+    page = {
+        "title": title,
+        "lang": config.get("language", "en"),
+        "publisher": config.get("publisher", ""),
+        "description": config.get("subtitle", ""),
+        "date": build["date_iso"],
+        "css": stylesheet(),
+    }
     html = export_html(notebook, page)
     problems = check_document(html)
     if problems:
@@ -532,8 +674,13 @@ def build_html(paths: Paths) -> dict:
     write_atomic(paths.notebook, nbformat.writes(notebook).encode("utf-8") + b"\n")
     write_atomic(paths.html, html.encode("utf-8"))
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
-    return {"html": paths.html, "parts": len(parts), "essays": len(essays), "figures": checked,
-            "size": len(html.encode("utf-8"))}
+    return {
+        "html": paths.html,
+        "parts": len(parts),
+        "essays": len(essays),
+        "figures": checked,
+        "size": len(html.encode("utf-8")),
+    }
 
 
 def build_workbook(paths: Paths) -> dict:
@@ -548,22 +695,36 @@ def build_workbook(paths: Paths) -> dict:
     partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
     wave, build = report.wave, report.build
     about = {
-        "title": f"{report.title}: weighted tables", "publisher": report.config.get("publisher", ""),
-        "source": f"{wave.agency}, {wave.title} ({wave.fieldwork_text})", "scope": wave.population,
-        "intro": [f"The weighted tables of {report.title}: every answer and net of every question, for the whole "
-                  "sample and every group of every breakdown, one table per sheet.",
-                  f"Every cell, unrounded, with standard errors, intervals and significance tests, is in "
-                  f"{report.results_path.name}, beside the report."],
-        "about": [f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population} ({wave.mode}).",
-                  wave.weighting_text,
-                  f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']})."]
-        + (["The respondent data of this wave is a reconstruction: see the report's Methods."]
-           if wave.reconstructed else []),
+        "title": f"{report.title}: weighted tables",
+        "publisher": report.config.get("publisher", ""),
+        "source": f"{wave.agency}, {wave.title} ({wave.fieldwork_text})",
+        "scope": wave.population,
+        "intro": [
+            f"The weighted tables of {report.title}: every answer and net of every question, for the whole "
+            "sample and every group of every breakdown, one table per sheet.",
+            f"Every cell, unrounded, with standard errors, intervals and significance tests, is in "
+            f"{report.results_path.name}, beside the report.",
+        ],
+        "about": [
+            f"Survey: {wave.agency}, {wave.fieldwork_text}, {wave.population} ({wave.mode}).",
+            wave.weighting_text,
+            f"Built {build['date_text']} from {build['data_file']} (SHA-256 {build['data_sha256']}).",
+        ]
+        + (
+            ["The respondent data of this wave is a reconstruction: see the report's Methods."]
+            if wave.reconstructed
+            else []
+        ),
         "contact": [f"{report.config.get('publisher', '')}, who published the report."],
     }
     try:
-        write_accessible_workbook(question_tables(report.results, codebook, all_cols, titles), all_cols, about,
-                                  build["date"].replace(tzinfo=None), partial_xlsx)
+        write_accessible_workbook(
+            question_tables(report.results, codebook, all_cols, titles),
+            all_cols,
+            about,
+            build["date"].replace(tzinfo=None),
+            partial_xlsx,
+        )
         partial_xlsx.replace(paths.xlsx)
     except OSError as error:
         partial_xlsx.unlink(missing_ok=True)
@@ -586,8 +747,7 @@ def build_pdf(paths: Paths, layouter=None) -> dict:
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache,
-                                       layouter=layouter)
+    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache, layouter=layouter)
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
@@ -597,15 +757,21 @@ def build_pdf(paths: Paths, layouter=None) -> dict:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m collaborative_citizen.publish", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main = argparse.ArgumentParser(
+        prog="python -m collaborative_citizen.publish",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     main.add_argument("command", nargs="+", choices=("html", "pdf", "xlsx"), help="what to build, in order")
     main.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
     main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
     main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
     main.add_argument("--build-dir", default="report/build", help="built outputs, by wave (default: report/build)")
-    main.add_argument("--cache-dir", default=None,
-                      help="pdf: keep laid-out parts here and lay out only those whose HTML changed (default: none)")
+    main.add_argument(
+        "--cache-dir",
+        default=None,
+        help="pdf: keep laid-out parts here and lay out only those whose HTML changed (default: none)",
+    )
     return main
 
 
@@ -622,28 +788,44 @@ def publish_step(command: str, paths: Paths, wave: str, layouter=None) -> None:
     """Build one output and print its progress line."""
     if command == "html":
         done = build_html(paths)
-        print(f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
-              f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)", flush=True)
+        print(
+            f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
+            f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)",
+            flush=True,
+        )
     elif command == "xlsx":
         done = build_workbook(paths)
-        print(f"publish xlsx: {wave}: every weighted table -> {paths.show(done['xlsx'])} "
-              f"({done['size'] // 1024} kB)", flush=True)
+        print(
+            f"publish xlsx: {wave}: every weighted table -> {paths.show(done['xlsx'])} ({done['size'] // 1024} kB)",
+            flush=True,
+        )
     else:
         done = build_pdf(paths, layouter)
         warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
-        print(f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
-              f"({done['size'] // 1024} kB)", flush=True)
+        print(
+            f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
+            f"({done['size'] // 1024} kB)",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not is_plain_id(args.wave):
-        print(f"error: --wave {args.wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', "
-              "starting with a letter or digit)", file=sys.stderr)
+        print(
+            f"error: --wave {args.wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit)",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
-    paths = Paths(root=Path.cwd(), data=Path(args.data_dir), report=Path(args.report_dir),
-                  build=Path(args.build_dir), wave=args.wave,
-                  cache=Path(args.cache_dir) if args.cache_dir else None)
+    paths = Paths(
+        root=Path.cwd(),
+        data=Path(args.data_dir),
+        report=Path(args.report_dir),
+        build=Path(args.build_dir),
+        wave=args.wave,
+        cache=Path(args.cache_dir) if args.cache_dir else None,
+    )
     try:
         check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
@@ -661,19 +843,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print(f"error: publish {' '.join(args.command)}: interrupted; the previous report is unchanged", file=sys.stderr)
+        print(
+            f"error: publish {' '.join(args.command)}: interrupted; the previous report is unchanged", file=sys.stderr
+        )
         return 130
     except OSError as error:  # a full disk, a folder that cannot be written: the file, and what the system said
         _traceback_if_debugging()
-        print(f"error: {os_error_line(error)} (publish {' '.join(args.command)}; the previous report is unchanged)",
-              file=sys.stderr)
+        print(
+            f"error: {os_error_line(error)} (publish {' '.join(args.command)}; the previous report is unchanged)",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     except Exception as error:  # a genuine crash: one line, the traceback only with DEBUG=1
         _traceback_if_debugging()
         where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
         detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(f"error: {where}publish {' '.join(args.command)} failed: {type(error).__name__}: {' '.join(detail.split())}"
-              + ("" if _debugging() else " (run with DEBUG=1 for the traceback)"), file=sys.stderr)
+        print(
+            f"error: {where}publish {' '.join(args.command)} failed: {type(error).__name__}: {' '.join(detail.split())}"
+            + ("" if _debugging() else " (run with DEBUG=1 for the traceback)"),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

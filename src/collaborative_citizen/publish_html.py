@@ -1,5 +1,6 @@
 """One self-contained HTML report: the executed notebooks and the rendered essays merged into a single notebook,
 exported once by nbconvert with the project's own template."""
+
 from __future__ import annotations
 
 import re
@@ -17,6 +18,7 @@ from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragm
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
+
 
 @dataclass
 class Cell:
@@ -49,8 +51,11 @@ def notebook_output(path: Path) -> tuple[str, str]:
     for cell in reversed(notebook.cells):
         if cell.cell_type != "code":
             continue
-        html = [o["data"]["text/html"] for o in cell.get("outputs", [])
-                if o.get("output_type") in ("display_data", "execute_result") and "text/html" in o.get("data", {})]
+        html = [
+            o["data"]["text/html"]
+            for o in cell.get("outputs", [])
+            if o.get("output_type") in ("display_data", "execute_result") and "text/html" in o.get("data", {})
+        ]
         if html:
             return cell.source, "".join(h if isinstance(h, str) else "".join(h) for h in html)
     raise PublishError(f"{path}: no code cell displays HTML (expected the finding as a text/html output)")
@@ -84,7 +89,9 @@ def _prefix_ids(svg: str, prefix: str) -> str:
         return svg
     svg = re.sub(ID, lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
-    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"' if m.group(1) in ids else m.group(0), svg)
+    return re.sub(
+        r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"' if m.group(1) in ids else m.group(0), svg
+    )
 
 
 def prefix_svg_ids(html: str, prefix: str) -> str:
@@ -122,6 +129,7 @@ class Ids:
             if re.search(ID, attrs):
                 return match.group(0)
             return f'<h{level} id="{self.claim(f"{prefix}-{slug(text)}")}"{attrs}>{text}</h{level}>'
+
         return HEADING.sub(one, html)
 
 
@@ -129,6 +137,7 @@ def shift_headings(html: str, by: int) -> str:
     def one(match: re.Match) -> str:
         level = min(max(int(match.group(1)) + by, 1), 6)
         return f"<h{level}{match.group(2)}>{match.group(3)}</h{level}>"
+
     return HEADING.sub(one, html)
 
 
@@ -140,7 +149,7 @@ def set_first_heading(html: str, **attrs: str) -> str:
     level, old, text = match.groups()
     old = re.sub(r'\s(id|data-running)="[^"]*"', "", old)
     new = "".join(f' {k.replace("_", "-")}="{escape(v, quote=True)}"' for k, v in attrs.items())
-    return html[:match.start()] + f"<h{level}{new}{old}>{text}</h{level}>" + html[match.end():]
+    return html[: match.start()] + f"<h{level}{new}{old}>{text}</h{level}>" + html[match.end() :]
 
 
 def heading_text(html: str) -> str:
@@ -174,8 +183,10 @@ def check_document(html: str) -> list[str]:
     text = re.sub(r"<(style|script|title)\b.*?</\1>", "", html, flags=re.S)
     missing = uncovered_characters(unescape(re.sub(r"<[^>]+>", "", text)))
     if missing:
-        problems.append("characters outside the embedded fonts (add them to fonts.FONT_UNICODES and vendor the "
-                        f"fonts again): {' '.join(f'U+{ord(c):04X}' for c in missing)}")
+        problems.append(
+            "characters outside the embedded fonts (add them to fonts.FONT_UNICODES and vendor the "
+            f"fonts again): {' '.join(f'U+{ord(c):04X}' for c in missing)}"
+        )
     problems += document_problems(html)
     without_css_comments = re.sub(r"/\*.*?\*/", "", html, flags=re.S)
     for url in re.findall(r"https?://[^\s\"'<>)]*", without_css_comments, flags=re.I):
@@ -188,8 +199,13 @@ def check_document(html: str) -> list[str]:
 
 
 def parts_environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "parts"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "parts"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env
 
 
@@ -203,8 +219,7 @@ def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.Not
     with its HTML output; generated and essay content is raw HTML. Cell ids are renumbered so that the same
     report always gets the same ids."""
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata = {"title": title, "language_info": {"name": "python"},
-                         "report": {"language": language}}
+    notebook.metadata = {"title": title, "language_info": {"name": "python"}, "report": {"language": language}}
     for part in parts:
         for cell in part.cells:
             meta = {"report": {"part": part.id, "kind": part.kind, "title": part.title, "from": cell.where}}
@@ -235,10 +250,13 @@ def report_exporter(**options):
             language = nb.metadata.get("language_info", {})
             lexer = language.get("pygments_lexer", language.get("name", None))
             resources = self._init_resources(resources)
-            self.register_filter("highlight_code", self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return ReportExporter(**options)
@@ -246,11 +264,18 @@ def report_exporter(**options):
 
 def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
     """`page` holds what the template's head needs: title, lang, css, date, publisher, description."""
-    if re.search(r"<img\b(?![^>]*\balt=)", "".join(str(c.get("source", "")) + str(c.get("outputs", ""))
-                                                  for c in notebook.cells)):
-        raise PublishError("an <img> without alt text would reach the report (expected every image to say what "
-                           "it shows)")
-    exporter = report_exporter(template_name="collaborative", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    if re.search(
+        r"<img\b(?![^>]*\balt=)", "".join(str(c.get("source", "")) + str(c.get("outputs", "")) for c in notebook.cells)
+    ):
+        raise PublishError(
+            "an <img> without alt text would reach the report (expected every image to say what it shows)"
+        )
+    exporter = report_exporter(
+        template_name="collaborative",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     html, _ = exporter.from_notebook_node(notebook, resources={"report": {**page, "csp": CONTENT_SECURITY_POLICY}})
     return html

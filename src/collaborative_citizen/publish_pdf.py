@@ -12,6 +12,7 @@ on the whole document is added afterwards, from what WeasyPrint reported about e
 - the contents' page numbers: the contents part is laid out last, with each entry's number written in;
 - links between parts and the bookmarks (outline), as PDF link annotations and outline items.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from html import escape, unescape
+from html import unescape
 from importlib import metadata
 from pathlib import Path
 
@@ -38,8 +39,10 @@ WEASYPRINT_VERSION = metadata.version("weasyprint")
 
 # Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
 # style engine also sees, and reports as unknown. They are not layout problems.
-SVG_PROPERTY = re.compile(r"^Ignored `(fill|stroke|clip|font|opacity|stop|marker|paint|vector|mix-blend|"
-                          r"dominant|text-anchor|alignment)[a-z-]*:")
+SVG_PROPERTY = re.compile(
+    r"^Ignored `(fill|stroke|clip|font|opacity|stop|marker|paint|vector|mix-blend|"
+    r"dominant|text-anchor|alignment)[a-z-]*:"
+)
 # Bump when the way parts are laid out changes, so that cached parts are laid out again.
 LAYOUT_VERSION = "1"
 PART = re.compile(r'<section class="part part-(?P<kind>[\w-]+)" id="(?P<id>[^"]+)">')
@@ -210,7 +213,8 @@ def layout(document: Document) -> Layout:
         # As user style sheets they rank below the page's own style attributes, as the report's <style> did.
         sheets = [_sheet(text) for text in document.css]
         document = HTML(string=document.html, base_url=None, url_fetcher=fetcher).render(
-            font_config=_FONTS, stylesheets=sheets)
+            font_config=_FONTS, stylesheets=sheets
+        )
         pdf = document.write_pdf(pdf_identifier=False)
     finally:
         logger.removeHandler(collect)
@@ -224,8 +228,9 @@ def layout(document: Document) -> Layout:
                 links.append([number, target, list(rectangle)])
         for level, label, (x, y), _state in page.bookmarks:
             bookmarks.append([number, level, label, x, y])
-    return Layout(pdf=pdf, pages=len(document.pages), anchors=anchors, links=links, bookmarks=bookmarks,
-                  warnings=collect.messages)
+    return Layout(
+        pdf=pdf, pages=len(document.pages), anchors=anchors, links=links, bookmarks=bookmarks, warnings=collect.messages
+    )
 
 
 def layout_cost(document: Document) -> int:
@@ -243,13 +248,13 @@ def split_parts(html: str) -> tuple[str, list[tuple[str, str, str]]]:
     end = html.rindex("</main>")
     starts = [m for m in PART.finditer(html, main, end)]
     if not starts:
-        raise ValueError("the report has no <section class=\"part\"> to lay out")
+        raise ValueError('the report has no <section class="part"> to lay out')
     pieces = []
     for n, match in enumerate(starts):
         stop = starts[n + 1].start() if n + 1 < len(starts) else end
-        section = html[match.start():stop].strip()
+        section = html[match.start() : stop].strip()
         opening = match.group(0)
-        inner = section[len(opening):section.rindex("</section>")]
+        inner = section[len(opening) : section.rindex("</section>")]
         cuts = [m.start() for m in PAGE_START.finditer(inner) if _top_level(inner, m.start())][1:]
         bounds = [0, *cuts, len(inner)]
         for a, b in zip(bounds, bounds[1:]):
@@ -269,7 +274,9 @@ def part_document(head: str, section: str, extra_css: str = "") -> Document:
     """One piece of the report as a page of its own: the report's head without its style sheet, which goes with
     the rules every part needs, and `extra_css`."""
     bare, css = _without_styles(head)
-    return Document(f"{bare}\n{section}\n</main>\n</body>\n</html>\n", (*css, PART_CSS, *([extra_css] if extra_css else [])))
+    return Document(
+        f"{bare}\n{section}\n</main>\n</body>\n</html>\n", (*css, PART_CSS, *([extra_css] if extra_css else []))
+    )
 
 
 @lru_cache(maxsize=2)
@@ -368,8 +375,9 @@ class Layouter:
         if self.server is None and self.workers > 1:
             context = multiprocessing.get_context("fork")
             self.connection, theirs = context.Pipe()
-            self.server = context.Process(target=_serve, args=(theirs, self.connection, css, self.workers),
-                                          name="pdf-layout")
+            self.server = context.Process(
+                target=_serve, args=(theirs, self.connection, css, self.workers), name="pdf-layout"
+            )
             self.server.start()
             theirs.close()
 
@@ -473,8 +481,9 @@ def _serve(connection, clients_end, css: tuple[str, ...], workers: int) -> None:
         connection.close()
 
 
-def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = None,
-                layouter: Layouter | None = None) -> tuple[bytes, int, list[str]]:
+def html_to_pdf(
+    html: str, cache_dir: Path | None = None, workers: int | None = None, layouter: Layouter | None = None
+) -> tuple[bytes, int, list[str]]:
     """(pdf, pages, warnings) for the report's HTML. `cache_dir` keeps laid-out parts between builds; a
     `layouter` already started (and warmed) is used instead of one of its own (and then `cache_dir` is its)."""
     if layouter is None:
@@ -489,8 +498,9 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
     contents = [n for n, (_, kind, _) in enumerate(parts) if kind == "contents"]
     others = [n for n in range(len(parts)) if n not in contents]
     # Every part but the contents, which need the others' page numbers, and the page furniture.
-    *first_round, furniture = layouter.all([part_document(head, parts[n][2]) for n in others]
-                                           + [furniture_document(head, FURNITURE_PAGES, title)])
+    *first_round, furniture = layouter.all(
+        [part_document(head, parts[n][2]) for n in others] + [furniture_document(head, FURNITURE_PAGES, title)]
+    )
     laid: list = [None] * len(parts)
     for n, part in zip(others, first_round):
         laid[n] = part
@@ -503,8 +513,9 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
         if total > furniture.pages:
             furniture = layouter.all([furniture_document(head, total, title)])[0]
         page_of = {name: first[n] + anchor[0] + 1 for n in others for name, anchor in laid[n].anchors.items()}
-        batch = layouter.submit([part_document(head, parts[n][2], contents_css(parts[n][2], page_of))
-                                 for n in contents])
+        batch = layouter.submit(
+            [part_document(head, parts[n][2], contents_css(parts[n][2], page_of)) for n in contents]
+        )
         writer, over = PdfWriter(), PdfReader(io.BytesIO(furniture.pdf))
         cover = {first[n] + i for n in others if parts[n][1] == "cover" for i in range(pages[n])}
         for n in others:
@@ -517,8 +528,10 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
             break
         pages.update({n: numbered[i].pages for i, n in enumerate(contents)})
     else:
-        raise RuntimeError("the contents' page numbers did not settle: each time they were written in, the "
-                           "contents took a different number of pages")
+        raise RuntimeError(
+            "the contents' page numbers did not settle: each time they were written in, the "
+            "contents took a different number of pages"
+        )
     # Where every anchor is, in the joined document: page index and a point in PDF coordinates.
     heights = [float(p.mediabox.height) for p in writer.pages]
     where = {}
@@ -533,16 +546,28 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
             index = first[n] + page
             height = heights[index]
             to_page, to_x, to_y = where[target]
-            link = DictionaryObject({
-                NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-                NameObject("/Rect"): ArrayObject([FloatObject(round(v, 3)) for v in
-                                                  (x1 * PT_PER_PX, height - y2 * PT_PER_PX,
-                                                   x2 * PT_PER_PX, height - y1 * PT_PER_PX)]),
-                NameObject("/Border"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(0)]),
-                NameObject("/Dest"): ArrayObject([writer.pages[to_page].indirect_reference, NameObject("/XYZ"),
-                                                  FloatObject(round(to_x, 3)), FloatObject(round(to_y, 3)),
-                                                  NullObject()]),
-            })
+            link = DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Annot"),
+                    NameObject("/Subtype"): NameObject("/Link"),
+                    NameObject("/Rect"): ArrayObject(
+                        [
+                            FloatObject(round(v, 3))
+                            for v in (x1 * PT_PER_PX, height - y2 * PT_PER_PX, x2 * PT_PER_PX, height - y1 * PT_PER_PX)
+                        ]
+                    ),
+                    NameObject("/Border"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(0)]),
+                    NameObject("/Dest"): ArrayObject(
+                        [
+                            writer.pages[to_page].indirect_reference,
+                            NameObject("/XYZ"),
+                            FloatObject(round(to_x, 3)),
+                            FloatObject(round(to_y, 3)),
+                            NullObject(),
+                        ]
+                    ),
+                }
+            )
             writer.add_annotation(index, link)
     # The outline: every part's bookmarks, nested by level as WeasyPrint nests them within one document.
     stack: list[tuple[int, object]] = []
@@ -552,14 +577,31 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
             while stack and stack[-1][0] >= level:
                 stack.pop()
             parent = stack[-1][1] if stack else None
-            item = writer.add_outline_item(title=label, page_number=index, parent=parent,
-                                           fit=Fit.xyz(left=round(x * PT_PER_PX, 3),
-                                                       top=round(heights[index] - y * PT_PER_PX, 3)))
+            item = writer.add_outline_item(
+                title=label,
+                page_number=index,
+                parent=parent,
+                fit=Fit.xyz(left=round(x * PT_PER_PX, 3), top=round(heights[index] - y * PT_PER_PX, 3)),
+            )
             stack.append((level, item))
     first_part = PdfReader(io.BytesIO(laid[0].pdf))
     info = first_part.metadata or {}
-    writer.add_metadata({key: info[key] for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator",
-                                                     "/Producer", "/CreationDate", "/ModDate") if key in info})
+    writer.add_metadata(
+        {
+            key: info[key]
+            for key in (
+                "/Title",
+                "/Author",
+                "/Subject",
+                "/Keywords",
+                "/Creator",
+                "/Producer",
+                "/CreationDate",
+                "/ModDate",
+            )
+            if key in info
+        }
+    )
     if "/Lang" in first_part.trailer["/Root"]:
         writer._root_object[NameObject("/Lang")] = first_part.trailer["/Root"]["/Lang"]
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
@@ -568,6 +610,10 @@ def html_to_pdf(html: str, cache_dir: Path | None = None, workers: int | None = 
     cache.prune()
     # A part laid out alone cannot see the others' anchors; only a link to nowhere in the whole report is a problem.
     elsewhere = re.compile(r"No anchor #(.+) for internal URI reference")
-    warnings = [w for part in [*laid, furniture] for w in part.warnings
-                if not (elsewhere.fullmatch(w) and elsewhere.fullmatch(w).group(1) in where)]
+    warnings = [
+        w
+        for part in [*laid, furniture]
+        for w in part.warnings
+        if not (elsewhere.fullmatch(w) and elsewhere.fullmatch(w).group(1) in where)
+    ]
     return buffer.getvalue(), total, warnings

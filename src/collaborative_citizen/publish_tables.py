@@ -1,10 +1,10 @@
 """Full tables for readers: the report's appendix and the Excel workbook beside it, both from results.csv."""
+
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 
@@ -25,8 +25,14 @@ def columns(codebook: Codebook, breakdowns: list[dict]) -> list[dict]:
             continue  # a demographic this wave did not collect has no column
         names = entry.get("groups") or {}
         for answer in codebook[entry["key"]].answers:
-            cols.append({"breakdown": entry["key"], "group": answer.key, "heading": entry.get("label", entry["key"]),
-                         "label": names.get(answer.key, answer.label)})
+            cols.append(
+                {
+                    "breakdown": entry["key"],
+                    "group": answer.key,
+                    "heading": entry.get("label", entry["key"]),
+                    "label": names.get(answer.key, answer.label),
+                }
+            )
     return cols
 
 
@@ -72,7 +78,9 @@ def question_tables(results: pd.DataFrame, codebook: Codebook, cols: list[dict],
         tables = []
         for item in question.items or [None]:
             item_key = item.key if item else ""
-            keys = [(a.key, a.label, "answer") for a in question.answers] + [(n.key, n.label, "net") for n in question.nets]
+            keys = [(a.key, a.label, "answer") for a in question.answers] + [
+                (n.key, n.label, "net") for n in question.nets
+            ]
             rows = []
             for key, label, kind in keys:
                 found = [index.get((question.key, item_key, key, c["breakdown"], c["group"])) for c in cols]
@@ -83,8 +91,14 @@ def question_tables(results: pd.DataFrame, codebook: Codebook, cols: list[dict],
             first = rows[0]["key"]
             bases = [_base(index.get((question.key, item_key, first, c["breakdown"], c["group"]))) for c in cols]
             tables.append({"caption": item.label if item else "", "rows": rows, "bases": bases})
-        blocks.append({"key": question.key, "title": titles.get(question.key, question.key),
-                       "wording": question.wording, "tables": tables})
+        blocks.append(
+            {
+                "key": question.key,
+                "title": titles.get(question.key, question.key),
+                "wording": question.wording,
+                "tables": tables,
+            }
+        )
     return blocks
 
 

@@ -1,5 +1,6 @@
 """The report's words: commentary essays rendered from Markdown templates, and the fact-check that every
 proportion a reader sees comes from the data or from a declared citation."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 import mistune
 import yaml
+from jinja2.sandbox import SandboxedEnvironment
 
 from .codebook import load_yaml, yaml_problem
 from .wording import Number, in_n_text, round_half_up
@@ -93,7 +94,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     end = text.find("\n---\n", 4)
     if end < 0:
         return {}, text
-    return load_yaml(text[4:end]) or {}, text[end + 5:]
+    return load_yaml(text[4:end]) or {}, text[end + 5 :]
 
 
 REQUIRED = ("title", "authors", "kind", "order", "summary_note")
@@ -106,16 +107,29 @@ def load_essays(folder: Path) -> list[Essay]:
         try:
             meta, body = split_front_matter(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            raise PublishError(f"{path}: front matter: {yaml_problem(error)} (expected valid YAML between the --- lines)") from None
+            raise PublishError(
+                f"{path}: front matter: {yaml_problem(error)} (expected valid YAML between the --- lines)"
+            ) from None
         if not isinstance(meta, dict) or "kind" not in meta:
             continue
         missing = [k for k in REQUIRED if not meta.get(k)]
         if missing:
             raise PublishError(f"{path}: front matter lacks {', '.join(missing)}")
         citations = declared_citations(meta.get("citations"), str(path))
-        essays.append(Essay(path=path, slug=path.stem, title=str(meta["title"]), kind=str(meta["kind"]),
-                            order=int(meta["order"]), authors=list(meta["authors"]), date=str(meta.get("date", "")),
-                            summary_note=str(meta["summary_note"]), citations=citations, template=body))
+        essays.append(
+            Essay(
+                path=path,
+                slug=path.stem,
+                title=str(meta["title"]),
+                kind=str(meta["kind"]),
+                order=int(meta["order"]),
+                authors=list(meta["authors"]),
+                date=str(meta.get("date", "")),
+                summary_note=str(meta["summary_note"]),
+                citations=citations,
+                template=body,
+            )
+        )
     return sorted(essays, key=lambda e: (e.order, e.slug))
 
 
@@ -180,8 +194,10 @@ class Citations:
         if entry not in self.notes:
             self.notes.append(entry)
         n = self.notes.index(entry) + 1
-        return (f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
-                f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>')
+        return (
+            f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
+            f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>'
+        )
 
 
 def declared_citations(entries: list | None, where: str) -> dict[str, dict]:
@@ -214,13 +230,17 @@ def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
     except PublishError as error:
         raise PublishError([f"{essay.path}: {p}" for p in error.problems]) from None
     except jinja2.exceptions.SecurityError as error:
-        raise PublishError(f"{essay.path}:{_template_line(error, essay)} {error} (expected text with {{{{ }}}} "
-                           "placeholders: an essay may not call methods or reach into objects)") from None
+        raise PublishError(
+            f"{essay.path}:{_template_line(error, essay)} {error} (expected text with {{{{ }}}} "
+            "placeholders: an essay may not call methods or reach into objects)"
+        ) from None
     except (jinja2.TemplateError, TypeError) as error:
-        said = ("an essay cannot include or import other files" if "loader" in str(error)
-                else " ".join(str(error).split()))
-        raise PublishError(f"{essay.path}:{_template_line(error, essay)} {said} (expected text with {{{{ }}}} "
-                           "placeholders)") from None
+        said = (
+            "an essay cannot include or import other files" if "loader" in str(error) else " ".join(str(error).split())
+        )
+        raise PublishError(
+            f"{essay.path}:{_template_line(error, essay)} {said} (expected text with {{{{ }}}} placeholders)"
+        ) from None
     markdown = mistune.create_markdown(renderer=EssayRenderer(heading_offset), plugins=["strikethrough", "table"])
     essay.body = holes.fill(markdown(text))
     essay.notes = citations.notes
@@ -262,9 +282,40 @@ PROPORTION = re.compile(
     re.I,
 )
 
-BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "dt", "dd",
-          "blockquote", "div", "section", "article", "header", "footer", "aside", "figure", "table", "tr",
-          "ul", "ol", "dl", "nav", "main", "body", "br", "pre"}
+BLOCKS = {
+    "p",
+    "li",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "figcaption",
+    "caption",
+    "dt",
+    "dd",
+    "blockquote",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "table",
+    "tr",
+    "ul",
+    "ol",
+    "dl",
+    "nav",
+    "main",
+    "body",
+    "br",
+    "pre",
+}
 VOID = {"br", "img", "hr", "input", "meta", "link", "wbr", "source", "col", "area", "base", "embed", "param", "track"}
 # Charts are drawn from the data by code, and style sheets are not prose.
 SKIP = {"svg", "style", "script", "template", "title", "head"}
@@ -330,9 +381,10 @@ class _Text(HTMLParser):
 def _sentence(text: str, start: int, end: int) -> str:
     left = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start))
     left = 0 if left < 0 else left + 2
-    right = min([i for i in (text.find(". ", end), text.find("? ", end), text.find("! ", end)) if i >= 0],
-                default=len(text) - 1)
-    return " ".join(text[left:right + 1].split())
+    right = min(
+        [i for i in (text.find(". ", end), text.find("? ", end), text.find("! ", end)) if i >= 0], default=len(text) - 1
+    )
+    return " ".join(text[left : right + 1].split())
 
 
 def unsourced_figures(html: str) -> list[tuple[str, str]]:
@@ -343,15 +395,18 @@ def unsourced_figures(html: str) -> list[tuple[str, str]]:
     found = []
     for original, masked in parser.blocks:
         for match in PROPORTION.finditer(masked):
-            if match.group(0).lower().startswith("half") and GROUP_HALF.search(masked[:match.start()]):
+            if match.group(0).lower().startswith("half") and GROUP_HALF.search(masked[: match.start()]):
                 continue
-            found.append((original[match.start():match.end()], _sentence(original, match.start(), match.end())))
+            found.append((original[match.start() : match.end()], _sentence(original, match.start(), match.end())))
     return found
 
 
 def fact_check(parts: list[tuple[str, str]]) -> None:
     """Fail on any typed proportion. `parts` holds (where, html) pairs; `where` names the part and its file."""
-    problems = [f'fact-check: {where}: "{phrase}" comes from neither the data nor a declared citation, in: "{sentence}"'
-                for where, html in parts for phrase, sentence in unsourced_figures(html)]
+    problems = [
+        f'fact-check: {where}: "{phrase}" comes from neither the data nor a declared citation, in: "{sentence}"'
+        for where, html in parts
+        for phrase, sentence in unsourced_figures(html)
+    ]
     if problems:
         raise PublishError(problems)

@@ -16,6 +16,7 @@ the 2014 wave is rebuilt respondent by respondent from `reconstruction.yml`:
 
 Everything random comes from one seeded generator, so the same specification gives the same respondents.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,7 @@ class ReconstructionError(RuntimeError):
 
 # --- building blocks ---------------------------------------------------------------------------------------
 
+
 def effect_scores(effects: dict | None, demographics: dict[str, np.ndarray], codebook: Codebook) -> np.ndarray:
     """Sum of the effects of each respondent's groups, e.g. {age_band: {65+: 0.6}}."""
     n = len(next(iter(demographics.values())))
@@ -64,7 +66,7 @@ def choose(scores: np.ndarray, weights: np.ndarray, eligible: np.ndarray, target
     taken = int(np.searchsorted(cumulative, target_weight, side="right"))
     chosen = list(order[:taken])
     gap = target_weight - (cumulative[taken - 1] if taken else 0.0)
-    window = order[taken:taken + BEST_FIT_WINDOW]
+    window = order[taken : taken + BEST_FIT_WINDOW]
     if len(window):
         best = window[np.argmin(np.abs(gap - weights[window]))]
         if abs(gap - weights[best]) < abs(gap):
@@ -74,8 +76,9 @@ def choose(scores: np.ndarray, weights: np.ndarray, eligible: np.ndarray, target
     return np.array(chosen, dtype=int)
 
 
-def fill_in_order(order: list[int], scores: dict[int, np.ndarray], shares: dict[int, float], weights: np.ndarray,
-                  eligible: np.ndarray) -> np.ndarray:
+def fill_in_order(
+    order: list[int], scores: dict[int, np.ndarray], shares: dict[int, float], weights: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
     """Codes for the eligible respondents: each code in turn goes to the highest scorers left until its weighted
     share of the eligible total is reached; the last code takes everyone left."""
     codes = np.full(len(weights), np.nan)
@@ -95,6 +98,7 @@ def noise(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 # --- the sample and its weights -------------------------------------------------------------------------------
+
 
 def draw_sample(spec: dict, codebook: Codebook, rng: np.random.Generator) -> dict[str, np.ndarray]:
     n = int(spec["respondents"])
@@ -136,6 +140,7 @@ def weigh(spec: dict, demographics: dict[str, np.ndarray], codebook: Codebook) -
 
 # --- answers ----------------------------------------------------------------------------------------------------
 
+
 def codes_of(question: Variable, shares: dict) -> dict[int, float]:
     return {question.answer(str(k)).code: float(v) for k, v in shares.items()}
 
@@ -145,22 +150,25 @@ def check_shares(where: str, shares: dict) -> None:
         raise ReconstructionError(f"reconstruction.yml: {where}: shares add up to {sum(shares.values())}, not 100")
 
 
-def nominal_answers(question: Variable, qspec: dict, item_spec: dict, demographics, codebook, weights, eligible,
-                    rng) -> np.ndarray:
+def nominal_answers(
+    question: Variable, qspec: dict, item_spec: dict, demographics, codebook, weights, eligible, rng
+) -> np.ndarray:
     shares = item_spec["shares"]
     check_shares(question.key, shares)
     effects = dict(qspec.get("effects") or {})
     for answer, extra in (item_spec.get("effects") or {}).items():
         effects[answer] = {**effects.get(answer, {}), **extra}
     n = len(weights)
-    scores = {question.answer(a).code: effect_scores(effects.get(a), demographics, codebook) + noise(rng, n)
-              for a in shares}
+    scores = {
+        question.answer(a).code: effect_scores(effects.get(a), demographics, codebook) + noise(rng, n) for a in shares
+    }
     order = [question.answer(a).code for a in qspec["order"]]
     return fill_in_order(order, scores, codes_of(question, shares), weights, eligible)
 
 
-def ordinal_answers(question: Variable, qspec: dict, item_spec: dict, person: np.ndarray, demographics, codebook,
-                    weights, eligible, rng) -> np.ndarray:
+def ordinal_answers(
+    question: Variable, qspec: dict, item_spec: dict, person: np.ndarray, demographics, codebook, weights, eligible, rng
+) -> np.ndarray:
     shares = item_spec["shares"]
     check_shares(question.key, shares)
     n = len(weights)
@@ -175,8 +183,9 @@ def ordinal_answers(question: Variable, qspec: dict, item_spec: dict, person: np
     effects = {**(qspec.get("effects") or {})}
     for variable, by_group in (item_spec.get("effects") or {}).items():
         effects[variable] = {**effects.get(variable, {}), **by_group}
-    latent = (effect_scores(effects, demographics, codebook) + qspec.get("person_factor", 0.0) * person
-              + rng.logistic(size=n))
+    latent = (
+        effect_scores(effects, demographics, codebook) + qspec.get("person_factor", 0.0) * person + rng.logistic(size=n)
+    )
     scale = [a for a in question.answers if a.key != "dont_know"]
     for answer in scale[:-1]:
         chosen = choose(latent, weights, left, shares[answer.key] / 100 * total)
@@ -191,8 +200,10 @@ def multi_answers(question: Variable, qspec: dict, demographics, codebook, weigh
     n = len(weights)
     total = weights.sum()
     chosen = {a.key: np.zeros(n, dtype=int) for a in question.answers}
-    scores = {a.key: effect_scores((qspec.get("effects") or {}).get(a.key), demographics, codebook) + noise(rng, n)
-              for a in question.answers}
+    scores = {
+        a.key: effect_scores((qspec.get("effects") or {}).get(a.key), demographics, codebook) + noise(rng, n)
+        for a in question.answers
+    }
     free = np.ones(n, dtype=bool)
     for answer in [a for a in question.answers if a.exclusive]:
         picked = choose(scores[answer.key], weights, free, shares.get(answer.key, 0) / 100 * total)
@@ -223,8 +234,9 @@ def multi_answers(question: Variable, qspec: dict, demographics, codebook, weigh
     return chosen
 
 
-def apply_constraint(codes: np.ndarray, constraint: dict, question: Variable, demographics, codebook,
-                     weights: np.ndarray, rng) -> None:
+def apply_constraint(
+    codes: np.ndarray, constraint: dict, question: Variable, demographics, codebook, weights: np.ndarray, rng
+) -> None:
     """Move respondents between two adjacent answers so a published subgroup figure is met, moving the same
     weight the other way outside the subgroup."""
     breakdown = constraint["breakdown"]
@@ -270,8 +282,9 @@ def answer_questions(spec: dict, codebook: Codebook, demographics, weights, spli
             if method == "nominal":
                 codes = nominal_answers(question, qspec, item_spec, demographics, codebook, weights, eligible, rng)
             elif method == "ordinal":
-                codes = ordinal_answers(question, qspec, item_spec, person, demographics, codebook, weights,
-                                        eligible, rng)
+                codes = ordinal_answers(
+                    question, qspec, item_spec, person, demographics, codebook, weights, eligible, rng
+                )
             else:
                 raise ReconstructionError(f"reconstruction.yml: {key}: unknown method {method!r}")
             columns[item.variable if item is not None else key] = codes
@@ -284,6 +297,7 @@ def answer_questions(spec: dict, codebook: Codebook, demographics, weights, spli
 
 # --- the file ---------------------------------------------------------------------------------------------------
 
+
 def build_frame(spec: dict, codebook: Codebook, wave) -> pd.DataFrame:
     rng = np.random.default_rng(int(spec["seed"]))
     demographics = draw_sample(spec, codebook, rng)
@@ -295,14 +309,24 @@ def build_frame(spec: dict, codebook: Codebook, wave) -> pd.DataFrame:
     else:  # a wave that asked only the half-A statement asked it of everyone
         half = np.full(n, split_entry.answer("A").code)
     answers = answer_questions(spec, codebook, demographics, weights, half, rng)
-    frame = pd.DataFrame({wave.respondent_id: np.arange(n) + int(spec["first_respondent_id"]),
-                          wave.weight: np.round(weights, 8), "split_half": half})
+    frame = pd.DataFrame(
+        {
+            wave.respondent_id: np.arange(n) + int(spec["first_respondent_id"]),
+            wave.weight: np.round(weights, 8),
+            "split_half": half,
+        }
+    )
     for key in codebook.demographics:
         frame[key] = demographics[key]
     for key, values in answers.items():
         frame[key] = values
-    order = [wave.respondent_id, wave.weight, "split_half", *codebook.demographics,
-             *[v for q in codebook.questions.values() for v in q.variables if v in frame.columns]]
+    order = [
+        wave.respondent_id,
+        wave.weight,
+        "split_half",
+        *codebook.demographics,
+        *[v for q in codebook.questions.values() for v in q.variables if v in frame.columns],
+    ]
     return frame[order]
 
 
@@ -334,8 +358,13 @@ def write_sav(frame: pd.DataFrame, path: Path, codebook: Codebook, wave) -> None
     labels = {names[k]: v for k, v in labels.items() if k in names}
     values = {names[k]: v for k, v in values.items() if k in names}
     partial = path.with_name(path.name + ".partial")
-    pyreadstat.write_sav(frame, str(partial), column_labels=labels, variable_value_labels=values,
-                         file_label=f"{wave.title} (reconstructed)"[:64])
+    pyreadstat.write_sav(
+        frame,
+        str(partial),
+        column_labels=labels,
+        variable_value_labels=values,
+        file_label=f"{wave.title} (reconstructed)"[:64],
+    )
     stamp_creation_time(partial, wave.fieldwork_end)
     partial.replace(path)
 
@@ -358,9 +387,15 @@ def stamp_creation_time(path: Path, day) -> None:
 
 # --- targets -----------------------------------------------------------------------------------------------------
 
+
 def _pct(table, target, **overrides) -> float:
-    keys = dict(question=target["question"], item=target.get("item", ""), answer=target.get("answer"),
-                breakdown=target.get("breakdown", "total"), group=str(target.get("group", "total")))
+    keys = dict(
+        question=target["question"],
+        item=target.get("item", ""),
+        answer=target.get("answer"),
+        breakdown=target.get("breakdown", "total"),
+        group=str(target.get("group", "total")),
+    )
     keys.update(overrides)
     return float(lookup(table, **keys)["pct"])
 
@@ -375,15 +410,20 @@ def check_target(target: dict, table: pd.DataFrame, n: int) -> tuple[str, bool]:
         return f"{pct:.2f}", target["low"] <= round_half_up(pct) <= target["high"]
     check = target["check"]
     if check == "top_answers":
-        totals = table[(table.question == target["question"]) & (table.breakdown == "total")
-                       & (table.answer_type == "answer")].sort_values("pct", ascending=False)
-        top = list(totals.answer[:len(target["answers"])])
+        totals = table[
+            (table.question == target["question"]) & (table.breakdown == "total") & (table.answer_type == "answer")
+        ].sort_values("pct", ascending=False)
+        top = list(totals.answer[: len(target["answers"])])
         return ", ".join(f"{a} {_pct(table, target, answer=a):.1f}" for a in top), set(top) == set(target["answers"])
     if check == "highest_groups":
-        rows = table[(table.question == target["question"]) & (table.answer == target["answer"])
-                     & (table["item"] == target.get("item", "")) & (table.breakdown == target["breakdown"])]
+        rows = table[
+            (table.question == target["question"])
+            & (table.answer == target["answer"])
+            & (table["item"] == target.get("item", ""))
+            & (table.breakdown == target["breakdown"])
+        ]
         ranked = rows.sort_values("pct", ascending=False)
-        top = [str(g) for g in ranked.group[:len(target["groups"])]]
+        top = [str(g) for g in ranked.group[: len(target["groups"])]]
         text = "; ".join(f"{g} {p:.1f}" for g, p in zip(ranked.group, ranked.pct))
         return text, set(top) == {str(g) for g in target["groups"]}
     if check in ("higher_than_rest", "lower_than_rest"):
@@ -399,12 +439,18 @@ def check_target(target: dict, table: pd.DataFrame, n: int) -> tuple[str, bool]:
         values = [_pct(table, target, item=item) for item in target["items"]]
         return ", ".join(f"{v:.2f}" for v in values), all(a > b for a, b in zip(values, values[1:]))
     if check == "better_than_worse":
-        pairs = [(_pct(table, target, item=i, answer="better"), _pct(table, target, item=i, answer="worse"))
-                 for i in target["items"]]
+        pairs = [
+            (_pct(table, target, item=i, answer="better"), _pct(table, target, item=i, answer="worse"))
+            for i in target["items"]
+        ]
         return "; ".join(f"{b:.1f}>{w:.1f}" for b, w in pairs), all(b > w for b, w in pairs)
     if check == "all_groups_at_least":
-        rows = table[(table.question == target["question"]) & (table["item"] == target.get("item", ""))
-                     & (table.answer == target["answer"]) & (table.breakdown == target["breakdown"])]
+        rows = table[
+            (table.question == target["question"])
+            & (table["item"] == target.get("item", ""))
+            & (table.answer == target["answer"])
+            & (table.breakdown == target["breakdown"])
+        ]
         return "; ".join(f"{g} {p:.1f}" for g, p in zip(rows.group, rows.pct)), bool((rows.pct >= target["low"]).all())
     if check == "half_base":
         base = int(lookup(table, target["question"], "agree", target["item"])["base_unweighted"])
@@ -416,11 +462,24 @@ def evaluate_targets(spec: dict, table: pd.DataFrame, n: int) -> pd.DataFrame:
     rows = []
     for target in spec["targets"]:
         achieved, met = check_target(target, table, n)
-        rows.append({"id": target["id"], "kind": target.get("kind", "figure"), "question": target.get("question", ""),
-                     "item": target.get("item", ""), "answer": target.get("answer", ""),
-                     "breakdown": target.get("breakdown", "total"), "group": str(target.get("group", "total")),
-                     "published": target["published"], "low": target.get("low", ""), "high": target.get("high", ""),
-                     "achieved": achieved, "met": met, "source": target["source"], "note": target.get("note", "")})
+        rows.append(
+            {
+                "id": target["id"],
+                "kind": target.get("kind", "figure"),
+                "question": target.get("question", ""),
+                "item": target.get("item", ""),
+                "answer": target.get("answer", ""),
+                "breakdown": target.get("breakdown", "total"),
+                "group": str(target.get("group", "total")),
+                "published": target["published"],
+                "low": target.get("low", ""),
+                "high": target.get("high", ""),
+                "achieved": achieved,
+                "met": met,
+                "source": target["source"],
+                "note": target.get("note", ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -444,8 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     targets = reconstruct(args.wave_dir, args.codebook)
     missed = targets[~targets.met]
-    print(f"reconstruct: {len(targets) - len(missed)} of {len(targets)} published targets met "
-          f"-> {args.wave_dir / 'targets.csv'}")
+    print(
+        f"reconstruct: {len(targets) - len(missed)} of {len(targets)} published targets met "
+        f"-> {args.wave_dir / 'targets.csv'}"
+    )
     for row in missed.itertuples():
         print(f"reconstruct: MISSED {row.id}: published {row.published}, achieved {row.achieved}", file=sys.stderr)
     return 1 if len(missed) else 0

@@ -15,6 +15,7 @@ default). Degrees of freedom are PSUs minus strata, counted where the weights ar
 
 A design factor alone (an agency's deft) multiplies the weights-only standard errors; its square is the design
 effect. It is not something R's survey package computes; the report says where it was used."""
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,9 @@ class SampleDesign:
         cluster_codes = np.arange(n) if clusters is None else _codes(clusters)[0]
         # PSUs are nested in strata (R's nest = TRUE): the same id in two strata is two PSUs.
         _, psu = np.unique(np.column_stack([stratum_codes, cluster_codes]), axis=0, return_inverse=True)
-        return cls(stratum_codes, psu.ravel(), None if fpc is None else np.asarray(fpc, dtype=float), lonely_psu,
-                   tuple(names))
+        return cls(
+            stratum_codes, psu.ravel(), None if fpc is None else np.asarray(fpc, dtype=float), lonely_psu, tuple(names)
+        )
 
     def psu_counts(self) -> np.ndarray:
         """PSUs of each stratum in the whole sample."""
@@ -81,7 +83,7 @@ class SampleDesign:
         with np.errstate(invalid="ignore", divide="ignore"):
             by_stratum = np.where(lonely, 0.0, f * n_h / (n_h - 1) * squares)
         if self.lonely_psu == "adjust":
-            uncentred = np.bincount(psu_stratum, weights=totals ** 2, minlength=n_strata)
+            uncentred = np.bincount(psu_stratum, weights=totals**2, minlength=n_strata)
             by_stratum = np.where(lonely, f * uncentred, by_stratum)
         if self.lonely_psu == "average" and lonely.any():
             ok = ~lonely

@@ -123,13 +123,7 @@ def _log_beta(p: float, q: float) -> float:
         # Only called with p = 1/2; two large arguments would need a further expansion.
         return math.lgamma(p) + math.lgamma(q) - math.lgamma(p + q)
     correction = _lgamma_correction(q) - _lgamma_correction(p + q)
-    return (
-        math.lgamma(p)
-        + correction
-        + p
-        - p * math.log(p + q)
-        + (q - 0.5) * math.log1p(-p / (p + q))
-    )
+    return math.lgamma(p) + correction + p - p * math.log(p + q) + (q - 0.5) * math.log1p(-p / (p + q))
 
 
 def _beta_continued_fraction(x: float, a: float, b: float) -> float:
@@ -305,9 +299,7 @@ class ShareEstimate:
     base_effective: float
 
 
-def _domain_share(
-    y: np.ndarray, w: np.ndarray, mask: np.ndarray
-) -> tuple[float, float, np.ndarray]:
+def _domain_share(y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Share and linearised SE for the respondents in ``mask`` (already excluding missing y).
 
     Returns (share, se, weights of the domain). The share is NaN when the domain carries no
@@ -361,9 +353,7 @@ def _expit(x: float) -> float:
     return e / (1.0 + e)
 
 
-def estimate_share(
-    indicator: Any, weights: Any, domain: Any = None, level: float = 0.95, design=None
-) -> ShareEstimate:
+def estimate_share(indicator: Any, weights: Any, domain: Any = None, level: float = 0.95, design=None) -> ShareEstimate:
     """Weighted share of respondents with ``indicator == 1`` in a domain, with SE and CI.
 
     Args:
@@ -443,9 +433,7 @@ class GroupComparison:
     p_value: float
 
 
-def compare_with_rest(
-    indicator: Any, weights: Any, group: Any, domain: Any = None, design=None
-) -> GroupComparison:
+def compare_with_rest(indicator: Any, weights: Any, group: Any, domain: Any = None, design=None) -> GroupComparison:
     """Two-sided z test of a group's share against the rest of the domain.
 
     z = (p_g - p_r) / sqrt(se_g^2 + se_r^2), with each share and SE from
@@ -508,9 +496,7 @@ def _z_test(p_1: float, se_1: float, p_2: float, se_2: float) -> GroupComparison
     else:
         z = difference / math.sqrt(se_1 * se_1 + se_2 * se_2)
         p_value = math.erfc(abs(z) / math.sqrt(2.0))
-    return GroupComparison(
-        share_group=p_1, share_rest=p_2, difference=difference, z=z, p_value=p_value
-    )
+    return GroupComparison(share_group=p_1, share_rest=p_2, difference=difference, z=z, p_value=p_value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,8 +558,9 @@ def shares_from_sums(sums: DomainSums, n_total: int) -> tuple[np.ndarray, np.nda
     return share, se, total, effective
 
 
-def intervals_from_shares(share: np.ndarray, se: np.ndarray, nonzero: np.ndarray,
-                          level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def intervals_from_shares(
+    share: np.ndarray, se: np.ndarray, nonzero: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Logit confidence intervals as :func:`estimate_share` gives them, with df = nonzero - 1.
 
     Evaluated element by element with the same scalar code (the t quantile is cached per df), so
@@ -582,15 +569,14 @@ def intervals_from_shares(share: np.ndarray, se: np.ndarray, nonzero: np.ndarray
         raise ValueError(f"level must be between 0 and 1, got {level}")
     low = np.empty(len(share))
     high = np.empty(len(share))
-    for i, (p, s, k) in enumerate(zip(np.asarray(share, dtype=float).tolist(),
-                                      np.asarray(se, dtype=float).tolist(),
-                                      np.asarray(nonzero).tolist())):
+    for i, (p, s, k) in enumerate(
+        zip(np.asarray(share, dtype=float).tolist(), np.asarray(se, dtype=float).tolist(), np.asarray(nonzero).tolist())
+    ):
         low[i], high[i] = _logit_ci(p, s, int(k) - 1, level)
     return low, high
 
 
-def z_tests(p_1: np.ndarray, se_1: np.ndarray, p_2: np.ndarray, se_2: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
+def z_tests(p_1: np.ndarray, se_1: np.ndarray, p_2: np.ndarray, se_2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z, p_value) of :func:`compare_with_rest` / :func:`compare_independent`, element by element."""
     z = np.empty(len(p_1))
     p = np.empty(len(p_1))
@@ -665,8 +651,7 @@ def rake(
         total = math.fsum(float(v) for v in target.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(
-                f"targets for {name!r} sum to {total!r}, not 1; "
-                "give proportions, not counts or percentages"
+                f"targets for {name!r} sum to {total!r}, not 1; give proportions, not counts or percentages"
             )
         categories = list(target)
         props = np.array([float(target[c]) for c in categories], dtype=float)
@@ -677,9 +662,7 @@ def rake(
             index[codes == category] = k
         if (index < 0).any():
             unknown = sorted({str(c) for c in codes[index < 0]})
-            raise ValueError(
-                f"variable {name!r} has respondents with codes that have no target: {unknown}"
-            )
+            raise ValueError(f"variable {name!r} has respondents with codes that have no target: {unknown}")
         cells.append((name, index, props / total))
 
     assert n is not None
@@ -708,10 +691,7 @@ def rake(
 
     for iteration in range(max_iterations + 1):
         total_w = w.sum()
-        gap = max(
-            float(np.abs(np.bincount(index, w, props.size) / total_w - props).max())
-            for _, index, props in cells
-        )
+        gap = max(float(np.abs(np.bincount(index, w, props.size) / total_w - props).max()) for _, index, props in cells)
         if gap <= tolerance:
             return w * (n / total_w)
         if iteration == max_iterations:
@@ -720,9 +700,7 @@ def rake(
             achieved = np.bincount(index, weights=w, minlength=props.size)
             # Categories with target 0 have no weight (checked above), so 0/0 is avoided by
             # giving them factor 0.
-            factor = np.divide(
-                props * w.sum(), achieved, out=np.zeros_like(props), where=achieved > 0
-            )
+            factor = np.divide(props * w.sum(), achieved, out=np.zeros_like(props), where=achieved > 0)
             w = w * factor[index]
     raise ValueError(
         f"raking did not converge within {max_iterations} iterations (largest gap between "

@@ -1,4 +1,5 @@
 """Weighted tables: every answer and net of every question, for the total and every demographic group."""
+
 from __future__ import annotations
 
 import math
@@ -10,16 +11,32 @@ import pandas as pd
 
 from .codebook import Variable
 from .loading import Respondents
-from .statistics import (DomainSums, compare_with_rest, estimate_share, intervals_from_shares, shares_from_sums,
-                         z_tests)
 
 # Bases below these are flagged (read with caution) and suppressed (never shown to readers): publication_rules.py
 # applies them to the unweighted and the effective base; the engine's own flag uses the unweighted base only.
 from .publication_rules import LOW_BASE, SUPPRESS_BASE  # noqa: E402
+from .statistics import DomainSums, compare_with_rest, estimate_share, intervals_from_shares, shares_from_sums, z_tests
 
-COLUMNS = ["wave", "question", "item", "answer", "answer_type", "breakdown", "group", "pct", "se",
-           "ci_low", "ci_high", "base_unweighted", "base_weighted", "base_effective", "flag",
-           "pct_rest", "z_vs_rest", "p_vs_rest"]
+COLUMNS = [
+    "wave",
+    "question",
+    "item",
+    "answer",
+    "answer_type",
+    "breakdown",
+    "group",
+    "pct",
+    "se",
+    "ci_low",
+    "ci_high",
+    "base_unweighted",
+    "base_weighted",
+    "base_effective",
+    "flag",
+    "pct_rest",
+    "z_vs_rest",
+    "p_vs_rest",
+]
 
 
 @dataclass(frozen=True)
@@ -60,12 +77,26 @@ def question_cells(respondents: Respondents, question: Variable) -> list[Cell]:
         asked = ~np.isnan(codes)
         item_key = item.key if item is not None else ""
         for answer in question.answers:
-            cells.append(Cell(question.key, item_key, answer.key, "answer",
-                              np.where(asked, (codes == answer.code).astype(float), np.nan)))
+            cells.append(
+                Cell(
+                    question.key,
+                    item_key,
+                    answer.key,
+                    "answer",
+                    np.where(asked, (codes == answer.code).astype(float), np.nan),
+                )
+            )
         for net in question.nets:
             net_codes = [question.answer(k).code for k in net.answers]
-            cells.append(Cell(question.key, item_key, net.key, "net",
-                              np.where(asked, np.isin(codes, net_codes).astype(float), np.nan)))
+            cells.append(
+                Cell(
+                    question.key,
+                    item_key,
+                    net.key,
+                    "net",
+                    np.where(asked, np.isin(codes, net_codes).astype(float), np.nan),
+                )
+            )
     return cells
 
 
@@ -104,12 +135,14 @@ def _with_design_factor(table: pd.DataFrame, factor: float) -> pd.DataFrame:
     """Every SE times the agency's design factor; intervals and group tests follow from the larger SEs."""
     table = table.copy()
     table["se"] = table.se * factor
-    low, high = intervals_from_shares(table.pct.to_numpy() / 100, table.se.to_numpy() / 100,
-                                      table.base_unweighted.to_numpy())
+    low, high = intervals_from_shares(
+        table.pct.to_numpy() / 100, table.se.to_numpy() / 100, table.base_unweighted.to_numpy()
+    )
     table["ci_low"], table["ci_high"] = 100 * low, 100 * high
     table["z_vs_rest"] = table.z_vs_rest / factor
-    table["p_vs_rest"] = [math.erfc(abs(z) / math.sqrt(2.0)) if not math.isnan(z) else math.nan
-                          for z in table.z_vs_rest.tolist()]
+    table["p_vs_rest"] = [
+        math.erfc(abs(z) / math.sqrt(2.0)) if not math.isnan(z) else math.nan for z in table.z_vs_rest.tolist()
+    ]
     return table
 
 
@@ -151,8 +184,7 @@ def _weights_only_tables(respondents: Respondents) -> pd.DataFrame:
                         has_rest.append(breakdown != "total")
                     sums.append(own)
                     rest_sums.append(rest)
-    count, nonzero, w_chosen, w_other, w2_chosen, w2_other = (np.concatenate([s[k] for s in sums])
-                                                              for k in range(6))
+    count, nonzero, w_chosen, w_other, w2_chosen, w2_other = (np.concatenate([s[k] for s in sums]) for k in range(6))
     own = DomainSums(count, nonzero, w_chosen, w_other, w2_chosen, w2_other)
     share, se, _, base_effective = shares_from_sums(own, n_total)
     ci_low, ci_high = intervals_from_shares(share, se, nonzero)
@@ -160,14 +192,24 @@ def _weights_only_tables(respondents: Respondents) -> pd.DataFrame:
     share_rest, se_rest, _, _ = shares_from_sums(rest, n_total)
     compared = np.asarray(has_rest) & (count > 0)
     z, p_value = z_tests(share, se, share_rest, se_rest)
-    table = pd.DataFrame({"wave": respondents.wave.id, **columns,
-                          "pct": 100 * share, "se": 100 * se, "ci_low": 100 * ci_low, "ci_high": 100 * ci_high,
-                          "base_unweighted": count.astype(int), "base_weighted": base_weighted,
-                          "base_effective": base_effective,
-                          "flag": [base_flag(int(n)) for n in count.tolist()],
-                          "pct_rest": np.where(compared, 100 * share_rest, np.nan),
-                          "z_vs_rest": np.where(compared, z, np.nan),
-                          "p_vs_rest": np.where(compared, p_value, np.nan)}, columns=COLUMNS)
+    table = pd.DataFrame(
+        {
+            "wave": respondents.wave.id,
+            **columns,
+            "pct": 100 * share,
+            "se": 100 * se,
+            "ci_low": 100 * ci_low,
+            "ci_high": 100 * ci_high,
+            "base_unweighted": count.astype(int),
+            "base_weighted": base_weighted,
+            "base_effective": base_effective,
+            "flag": [base_flag(int(n)) for n in count.tolist()],
+            "pct_rest": np.where(compared, 100 * share_rest, np.nan),
+            "z_vs_rest": np.where(compared, z, np.nan),
+            "p_vs_rest": np.where(compared, p_value, np.nan),
+        },
+        columns=COLUMNS,
+    )
     if exact:
         # Sums accumulated in another order differ from estimate_share's in the last bits. That is invisible at
         # 10 significant digits except for a value that lies (within that noise) on a rounding boundary, or a
@@ -185,8 +227,12 @@ def _weights_only_tables(respondents: Respondents) -> pd.DataFrame:
         for row in np.flatnonzero(suspect):
             _recompute_row(table, row, row_cell[row], sources, groups, weights)
     # A group no one in this wave belongs to (Northern Ireland in a GB survey) has no figures at all.
-    empty = {(key, group) for key, group_keys, codes in groups
-             for k, group in enumerate(group_keys) if not (codes == k).any()}
+    empty = {
+        (key, group)
+        for key, group_keys, codes in groups
+        for k, group in enumerate(group_keys)
+        if not (codes == k).any()
+    }
     if empty:
         keep = [(b, g) not in empty for b, g in zip(table.breakdown, table.group)]
         table = table[keep].reset_index(drop=True)
@@ -203,13 +249,18 @@ def _near_rounding_boundary(values: np.ndarray, error: np.ndarray) -> np.ndarray
     error = np.broadcast_to(np.asarray(error, dtype=float), values.shape)
     low = values - error
     high = values + error
-    return np.array([not (math.isnan(v) or math.isnan(e)) and f"{a:.10g}" != f"{b:.10g}"
-                     for v, e, a, b in zip(values.tolist(), error.tolist(), low.tolist(), high.tolist())],
-                    dtype=bool)
+    return np.array(
+        [
+            not (math.isnan(v) or math.isnan(e)) and f"{a:.10g}" != f"{b:.10g}"
+            for v, e, a, b in zip(values.tolist(), error.tolist(), low.tolist(), high.tolist())
+        ],
+        dtype=bool,
+    )
 
 
-def _recompute_row(table: pd.DataFrame, row: int, where: tuple, sources: list, groups: list,
-                   weights: np.ndarray) -> None:
+def _recompute_row(
+    table: pd.DataFrame, row: int, where: tuple, sources: list, groups: list, weights: np.ndarray
+) -> None:
     """One row again with estimate_share and compare_with_rest on the whole sample."""
     source, cell, breakdown, group = where
     categories, cells = sources[source]
@@ -218,9 +269,14 @@ def _recompute_row(table: pd.DataFrame, row: int, where: tuple, sources: list, g
     name, _keys, codes = groups[breakdown]
     mask = codes == group
     estimate = estimate_share(indicator, weights, domain=mask)
-    values = {"pct": 100 * estimate.share, "se": 100 * estimate.se, "ci_low": 100 * estimate.ci_low,
-              "ci_high": 100 * estimate.ci_high, "base_weighted": estimate.base_weighted,
-              "base_effective": estimate.base_effective}
+    values = {
+        "pct": 100 * estimate.share,
+        "se": 100 * estimate.se,
+        "ci_low": 100 * estimate.ci_low,
+        "ci_high": 100 * estimate.ci_high,
+        "base_weighted": estimate.base_weighted,
+        "base_effective": estimate.base_effective,
+    }
     if name != "total" and estimate.base_unweighted > 0:
         comparison = compare_with_rest(indicator, weights, group=mask)
         values.update(pct_rest=100 * comparison.share_rest, z_vs_rest=comparison.z, p_vs_rest=comparison.p_value)
@@ -309,8 +365,9 @@ def _indicator_categories(values: np.ndarray) -> np.ndarray:
     return np.where(asked, values, -1).astype(np.intp)
 
 
-def _category_sums(categories: np.ndarray, n_categories: int, weights: np.ndarray,
-                   groups: list[tuple[str, list[str], np.ndarray]]) -> list[tuple[np.ndarray, ...]]:
+def _category_sums(
+    categories: np.ndarray, n_categories: int, weights: np.ndarray, groups: list[tuple[str, list[str], np.ndarray]]
+) -> list[tuple[np.ndarray, ...]]:
     """Per breakdown: count, positive-weight count, sum w and sum w^2 over answered respondents, each an array
     (categories x groups + 1), the last column being respondents in no group."""
     asked = categories >= 0
@@ -336,8 +393,14 @@ def _category_sums(categories: np.ndarray, n_categories: int, weights: np.ndarra
 def _cell_sums(chosen: np.ndarray, count, nonzero, w, w2, n_groups: int):
     """DomainSums fields for each group of a breakdown and for the rest of the sample beside each group."""
     other = ~chosen
-    by_group = (count.sum(axis=0), nonzero.sum(axis=0), w[chosen].sum(axis=0), w[other].sum(axis=0),
-                w2[chosen].sum(axis=0), w2[other].sum(axis=0))
+    by_group = (
+        count.sum(axis=0),
+        nonzero.sum(axis=0),
+        w[chosen].sum(axis=0),
+        w[other].sum(axis=0),
+        w2[chosen].sum(axis=0),
+        w2[other].sum(axis=0),
+    )
     width = n_groups + 1
     # The rest beside group g: every other column, the no-group column included (sums of non-negative terms).
     others = 1.0 - np.eye(width)[:, :n_groups]
@@ -360,17 +423,31 @@ def weighted_tables_reference(respondents: Respondents, design=None) -> pd.DataF
         for cell in question_cells(respondents, question):
             for breakdown, group, mask in groups:
                 estimate = estimate_share(cell.indicator, weights, domain=mask, design=design)
-                row = {"wave": respondents.wave.id, "question": cell.question, "item": cell.item,
-                       "answer": cell.answer, "answer_type": cell.answer_type, "breakdown": breakdown,
-                       "group": group, "pct": 100 * estimate.share, "se": 100 * estimate.se,
-                       "ci_low": 100 * estimate.ci_low, "ci_high": 100 * estimate.ci_high,
-                       "base_unweighted": estimate.base_unweighted, "base_weighted": estimate.base_weighted,
-                       "base_effective": estimate.base_effective, "flag": base_flag(estimate.base_unweighted),
-                       "pct_rest": np.nan, "z_vs_rest": np.nan, "p_vs_rest": np.nan}
+                row = {
+                    "wave": respondents.wave.id,
+                    "question": cell.question,
+                    "item": cell.item,
+                    "answer": cell.answer,
+                    "answer_type": cell.answer_type,
+                    "breakdown": breakdown,
+                    "group": group,
+                    "pct": 100 * estimate.share,
+                    "se": 100 * estimate.se,
+                    "ci_low": 100 * estimate.ci_low,
+                    "ci_high": 100 * estimate.ci_high,
+                    "base_unweighted": estimate.base_unweighted,
+                    "base_weighted": estimate.base_weighted,
+                    "base_effective": estimate.base_effective,
+                    "flag": base_flag(estimate.base_unweighted),
+                    "pct_rest": np.nan,
+                    "z_vs_rest": np.nan,
+                    "p_vs_rest": np.nan,
+                }
                 if breakdown != "total" and estimate.base_unweighted > 0:
                     comparison = compare_with_rest(cell.indicator, weights, group=mask, design=design)
-                    row.update(pct_rest=100 * comparison.share_rest, z_vs_rest=comparison.z,
-                               p_vs_rest=comparison.p_value)
+                    row.update(
+                        pct_rest=100 * comparison.share_rest, z_vs_rest=comparison.z, p_vs_rest=comparison.p_value
+                    )
                 if design is not None:
                     domain = mask & ~np.isnan(cell.indicator)
                     row.update(_rows=int(domain.sum()), _df=design.degf(weights, domain))
@@ -409,18 +486,40 @@ def write_results(table: pd.DataFrame, path: Path) -> None:
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"wave": str, "item": str, "group": str, "ci_method": str},
-                       keep_default_na=False,
-                       na_values={c: [""] for c in ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest",
-                                                   "p_vs_rest", "p_vs_rest_adjusted", "base_weighted",
-                                                   "base_effective")})
+    return pd.read_csv(
+        path,
+        dtype={"wave": str, "item": str, "group": str, "ci_method": str},
+        keep_default_na=False,
+        na_values={
+            c: [""]
+            for c in (
+                "pct",
+                "se",
+                "ci_low",
+                "ci_high",
+                "deff",
+                "pct_rest",
+                "z_vs_rest",
+                "p_vs_rest",
+                "p_vs_rest_adjusted",
+                "base_weighted",
+                "base_effective",
+            )
+        },
+    )
 
 
-def lookup(table: pd.DataFrame, question: str, answer: str, item: str = "", breakdown: str = "total",
-           group: str = "total") -> pd.Series:
+def lookup(
+    table: pd.DataFrame, question: str, answer: str, item: str = "", breakdown: str = "total", group: str = "total"
+) -> pd.Series:
     """The single row of results for one cell; KeyError naming the cell when it is absent."""
-    match = table[(table.question == question) & (table["item"] == item) & (table.answer == answer)
-                  & (table.breakdown == breakdown) & (table.group == group)]
+    match = table[
+        (table.question == question)
+        & (table["item"] == item)
+        & (table.answer == answer)
+        & (table.breakdown == breakdown)
+        & (table.group == group)
+    ]
     if len(match) != 1:
         raise KeyError(f"results: no single row for {question}/{item or '-'}/{answer} in {breakdown}={group}")
     return match.iloc[0]

@@ -1,6 +1,7 @@
 """Survey waves: each is a folder `data/waves/<id>/` holding `wave.yml` and the respondent file it names.
 
 Figures known only from earlier publications (no respondent data) live in `data/published/`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,10 +13,36 @@ import yaml
 
 from .codebook import load_yaml, load_yaml_unique, yaml_problem
 
-REQUIRED = ("id", "title", "fieldwork", "population", "geography", "minimum_age", "agency", "mode", "data_file",
-            "respondent_id", "weight")
-OPTIONAL = ("year", "population_short", "commissioned_by", "sample", "weighting", "questions", "variable_map",
-            "user_missing", "recode", "bands", "not_collected", "sample_design", "weighted", "reconstructed", "notes")
+REQUIRED = (
+    "id",
+    "title",
+    "fieldwork",
+    "population",
+    "geography",
+    "minimum_age",
+    "agency",
+    "mode",
+    "data_file",
+    "respondent_id",
+    "weight",
+)
+OPTIONAL = (
+    "year",
+    "population_short",
+    "commissioned_by",
+    "sample",
+    "weighting",
+    "questions",
+    "variable_map",
+    "user_missing",
+    "recode",
+    "bands",
+    "not_collected",
+    "sample_design",
+    "weighted",
+    "reconstructed",
+    "notes",
+)
 # What a user-missing value may stand for besides a codebook answer: answered, but left out of the base.
 NOT_IN_BASE = "not_in_base"
 WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
@@ -66,35 +93,48 @@ class Wave:
         """How the standard errors treat the sample's design, for Methods."""
         design = self.sample_design
         if design.get("design_factor"):
-            return (f"Standard errors are those of a weighted design multiplied by the agency's design factor of "
-                    f"{design['design_factor']:g}, which allows for clustering and stratification the file does not "
-                    "describe.")
+            return (
+                f"Standard errors are those of a weighted design multiplied by the agency's design factor of "
+                f"{design['design_factor']:g}, which allows for clustering and stratification the file does not "
+                "describe."
+            )
         parts = [p for p, key in (("stratified", "strata"), ("clustered", "clusters")) if design.get(key)]
         if not parts:
-            return ("Standard errors are those of a weighted design without clusters or strata, linearised as in "
-                    "R's survey package.")
+            return (
+                "Standard errors are those of a weighted design without clusters or strata, linearised as in "
+                "R's survey package."
+            )
         said = " and ".join(parts)
         fpc = " with a finite population correction" if design.get("fpc") else ""
-        lonely = {"adjust": "a stratum with a single PSU is centred at the overall mean",
-                  "remove": "a stratum with a single PSU adds no variance",
-                  "certainty": "a stratum with a single PSU is taken with certainty",
-                  "average": "a stratum with a single PSU is given the average variance of the others"}.get(
-            design.get("lonely_psu", ""), "")
-        return (f"Standard errors allow for the {said} design{fpc}, linearised as in R's survey package, with "
-                "degrees of freedom from the number of PSUs less the number of strata"
-                + (f"; {lonely}" if lonely else "") + ".")
+        lonely = {
+            "adjust": "a stratum with a single PSU is centred at the overall mean",
+            "remove": "a stratum with a single PSU adds no variance",
+            "certainty": "a stratum with a single PSU is taken with certainty",
+            "average": "a stratum with a single PSU is given the average variance of the others",
+        }.get(design.get("lonely_psu", ""), "")
+        return (
+            f"Standard errors allow for the {said} design{fpc}, linearised as in R's survey package, with "
+            "degrees of freedom from the number of PSUs less the number of strata"
+            + (f"; {lonely}" if lonely else "")
+            + "."
+        )
 
     @property
     def weighting_text(self) -> str:
         """How this wave's weights were made, as wave.yml's `weighting` says (a general sentence without it)."""
         weighting = self.weighting or {}
         variables = [v.replace("_", " ") for v in weighting.get("variables", ())]
-        method = {"raking": "by raking (iterative proportional fitting)", "cell": "by cell weighting",
-                  "calibration": "by calibration", "design": "from the design's selection probabilities"}.get(
-            weighting.get("method", ""), "")
+        method = {
+            "raking": "by raking (iterative proportional fitting)",
+            "cell": "by cell weighting",
+            "calibration": "by calibration",
+            "design": "from the design's selection probabilities",
+        }.get(weighting.get("method", ""), "")
         said = "Results are weighted so that the sample matches the population's profile"
         if variables:
-            said += " by " + (", ".join(variables[:-1]) + " and " + variables[-1] if len(variables) > 1 else variables[0])
+            said += " by " + (
+                ", ".join(variables[:-1]) + " and " + variables[-1] if len(variables) > 1 else variables[0]
+            )
         if method:
             said += f", {method}"
         if weighting.get("targets"):
@@ -108,16 +148,22 @@ class Wave:
         if self.variable_map:
             steps.append(f"{len(self.variable_map)} of the file's variables renamed to the codebook's names")
         for value, meaning in sorted(self.user_missing.items()):
-            steps.append(f"user-missing value {_plain_number(value)} read as "
-                         + ("not in the base" if meaning == NOT_IN_BASE else f"the answer {meaning}"))
+            steps.append(
+                f"user-missing value {_plain_number(value)} read as "
+                + ("not in the base" if meaning == NOT_IN_BASE else f"the answer {meaning}")
+            )
         for name, mapping in sorted(self.recode.items()):
-            steps.append(f"{name} recoded (" + ", ".join(f"{_plain_number(k)} to {_plain_number(v)}"
-                                                           for k, v in mapping.items()) + ")")
+            steps.append(
+                f"{name} recoded ("
+                + ", ".join(f"{_plain_number(k)} to {_plain_number(v)}" for k, v in mapping.items())
+                + ")"
+            )
         for name, spec in sorted(self.bands.items()):
             steps.append(f"{name} banded from {spec['from']}")
         if self.not_collected:
             steps.append("not collected: " + ", ".join(self.not_collected))
         return steps
+
     @property
     def fieldwork_text(self) -> str:
         """'31 January - 6 February 2014', the form a base line uses."""
@@ -151,8 +197,7 @@ def is_plain_id(text) -> bool:
 def check_wave_id(wave_id: str) -> str:
     """A wave id is a plain folder name: never a path that could climb out of data/waves."""
     if not is_plain_id(wave_id):
-        raise WaveError(f"WAVE={wave_id!r}: not a plain wave id (letters, digits, '-', '_' or '.', "
-                        "e.g. 2014)")
+        raise WaveError(f"WAVE={wave_id!r}: not a plain wave id (letters, digits, '-', '_' or '.', e.g. 2014)")
     return wave_id
 
 
@@ -183,7 +228,7 @@ def _questions(value, path: Path) -> tuple[tuple[str, ...] | None, dict]:
         if isinstance(entry, str):
             keys.append(entry)
         elif isinstance(entry, dict) and len(entry) == 1:
-            (key, asked), = entry.items()
+            ((key, asked),) = entry.items()
             if not (isinstance(asked, list) and asked and all(isinstance(i, str) for i in asked)):
                 raise WaveError(f"{where}: {key}: expected the list of items asked, e.g. {key}: [item_a, item_b]")
             keys.append(str(key))
@@ -205,8 +250,10 @@ def _preparation(raw: dict, path: Path) -> dict:
     found["user_missing"] = {}
     for value, meaning in user_missing.items():
         if not isinstance(meaning, str) or not meaning:
-            raise WaveError(f"{path}: user_missing: {value}: {meaning!r} (expected a codebook answer key such as "
-                            f"dont_know, or {NOT_IN_BASE})")
+            raise WaveError(
+                f"{path}: user_missing: {value}: {meaning!r} (expected a codebook answer key such as "
+                f"dont_know, or {NOT_IN_BASE})"
+            )
         found["user_missing"][_number_key(value, f"{path}: user_missing")] = meaning
     recode = raw.get("recode") or {}
     if not isinstance(recode, dict):
@@ -245,13 +292,21 @@ def _preparation(raw: dict, path: Path) -> dict:
     if unknown:
         raise WaveError(f"{path}: weighting: {', '.join(unknown)}: unknown field (expected method, variables, targets)")
     if weighting and weighting.get("method") not in WEIGHTING_METHODS:
-        raise WaveError(f"{path}: weighting: method: {weighting.get('method')!r} (expected one of "
-                        f"{', '.join(WEIGHTING_METHODS)})")
+        raise WaveError(
+            f"{path}: weighting: method: {weighting.get('method')!r} (expected one of {', '.join(WEIGHTING_METHODS)})"
+        )
     variables = weighting.get("variables") or []
     if not (isinstance(variables, list) and all(isinstance(v, str) for v in variables)):
         raise WaveError(f"{path}: weighting: variables: expected a list of codebook demographics")
-    found["weighting"] = {"method": weighting.get("method", ""), "variables": tuple(variables),
-                          "targets": str(weighting.get("targets", "")).strip()} if weighting else {}
+    found["weighting"] = (
+        {
+            "method": weighting.get("method", ""),
+            "variables": tuple(variables),
+            "targets": str(weighting.get("targets", "")).strip(),
+        }
+        if weighting
+        else {}
+    )
     found["sample_design"] = _sample_design(raw.get("sample_design"), path)
     return found
 
@@ -264,8 +319,10 @@ def _sample_design(value, path: Path) -> dict:
         raise WaveError(f"{where}: expected strata, clusters, fpc and lonely_psu, or a design_factor")
     unknown = sorted(set(value) - {"strata", "clusters", "fpc", "lonely_psu", "design_factor"})
     if unknown:
-        raise WaveError(f"{where}: {', '.join(unknown)}: unknown field (expected strata, clusters, fpc, lonely_psu "
-                        "or design_factor)")
+        raise WaveError(
+            f"{where}: {', '.join(unknown)}: unknown field (expected strata, clusters, fpc, lonely_psu "
+            "or design_factor)"
+        )
     found = {k: str(v) for k, v in value.items() if k in ("strata", "clusters", "fpc") and v}
     if "design_factor" in value:
         factor = value["design_factor"]
@@ -278,8 +335,10 @@ def _sample_design(value, path: Path) -> dict:
         raise WaveError(f"{where}: expected strata or clusters (the file's variables), or a design_factor")
     lonely = value.get("lonely_psu", "fail")
     if lonely not in ("fail", "remove", "certainty", "adjust", "average"):
-        raise WaveError(f"{where}: lonely_psu: {lonely!r} (expected fail, remove, certainty, adjust or average, "
-                        "as R's survey.lonely.psu)")
+        raise WaveError(
+            f"{where}: lonely_psu: {lonely!r} (expected fail, remove, certainty, adjust or average, "
+            "as R's survey.lonely.psu)"
+        )
     return {**found, "lonely_psu": lonely}
 
 
@@ -299,8 +358,10 @@ def _data_file(folder: Path, name: str, path: Path) -> Path:
     resolved = candidate.resolve()
     if Path(name).is_absolute() or not resolved.is_relative_to(inside) or resolved == inside:
         where = "a link to somewhere" if candidate.is_symlink() else "somewhere"
-        raise WaveError(f"{path}: data_file: {name!r} leads {where} outside the wave's folder {folder} (expected "
-                        "the name of a file in that folder, e.g. respondents.sav)")
+        raise WaveError(
+            f"{path}: data_file: {name!r} leads {where} outside the wave's folder {folder} (expected "
+            "the name of a file in that folder, e.g. respondents.sav)"
+        )
     if resolved.exists() and not resolved.is_file():
         raise WaveError(f"{path}: data_file: {name!r} is not a file (expected the respondent file in {folder})")
     return candidate
@@ -323,35 +384,43 @@ def load_wave(folder: str | Path) -> Wave:
     try:
         raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise WaveError(f"{path}: {yaml_problem(error)}: not valid YAML (expected field: value lines, each field "
-                        "once, as in data/waves/2015/wave.yml)") from None
+        raise WaveError(
+            f"{path}: {yaml_problem(error)}: not valid YAML (expected field: value lines, each field "
+            "once, as in data/waves/2015/wave.yml)"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise WaveError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected fields such as id, title, fieldwork (see README, Adding a new survey wave)")
     unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
-        raise WaveError(f"{path}: {', '.join(unknown)}: unknown field (expected one of "
-                        f"{', '.join(REQUIRED + OPTIONAL)})")
+        raise WaveError(
+            f"{path}: {', '.join(unknown)}: unknown field (expected one of {', '.join(REQUIRED + OPTIONAL)})"
+        )
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
-        raise WaveError(f"{path}: {', '.join(missing)}: missing (required field) (expected every field the README's "
-                        "table marks required)")
+        raise WaveError(
+            f"{path}: {', '.join(missing)}: missing (required field) (expected every field the README's "
+            "table marks required)"
+        )
     if str(raw["id"]) != folder.name:
         raise WaveError(f"{path}: id: {raw['id']!r} does not match its folder name (expected {folder.name!r})")
     fieldwork = raw["fieldwork"] if isinstance(raw["fieldwork"], dict) else {}
     start = _date(fieldwork.get("start"), f"{path}: fieldwork.start")
     end = _date(fieldwork.get("end"), f"{path}: fieldwork.end")
     if end < start:
-        raise WaveError(f"{path}: fieldwork.end: {end} is before fieldwork.start {start} (expected an end on or after "
-                        "the start)")
+        raise WaveError(
+            f"{path}: fieldwork.end: {end} is before fieldwork.start {start} (expected an end on or after the start)"
+        )
     geography = str(raw["geography"])
     if geography not in GEOGRAPHIES:
         raise WaveError(f"{path}: geography: {geography!r} (expected one of {', '.join(GEOGRAPHIES)})")
     try:
         minimum_age = int(raw["minimum_age"])
     except (TypeError, ValueError):
-        raise WaveError(f"{path}: minimum_age: {raw['minimum_age']!r} is not a whole number (expected e.g. 15)") from None
+        raise WaveError(
+            f"{path}: minimum_age: {raw['minimum_age']!r} is not a whole number (expected e.g. 15)"
+        ) from None
     variable_map = raw.get("variable_map") or {}
     if not isinstance(variable_map, dict):
         raise WaveError(f"{path}: variable_map: expected codebook variable: file variable pairs")
@@ -361,19 +430,33 @@ def load_wave(folder: str | Path) -> Wave:
     questions, items_asked = _questions(raw.get("questions"), path)
     preparation = _preparation(raw, path)
     if preparation["weighting"].get("method") == "none" and weighted:
-        raise WaveError(f"{path}: weighting: method none, but weighted is not false (expected `weighted: false` "
-                        "for an unweighted wave)")
+        raise WaveError(
+            f"{path}: weighting: method none, but weighted is not false (expected `weighted: false` "
+            "for an unweighted wave)"
+        )
     return Wave(
-        id=str(raw["id"]), folder=folder, title=_text(raw, "title", path), year=int(raw.get("year", end.year)),
-        fieldwork_start=start, fieldwork_end=end, population=_text(raw, "population", path),
-        population_short=str(raw.get("population_short", raw["population"])), geography=geography,
-        minimum_age=minimum_age, agency=_text(raw, "agency", path), mode=_text(raw, "mode", path),
+        id=str(raw["id"]),
+        folder=folder,
+        title=_text(raw, "title", path),
+        year=int(raw.get("year", end.year)),
+        fieldwork_start=start,
+        fieldwork_end=end,
+        population=_text(raw, "population", path),
+        population_short=str(raw.get("population_short", raw["population"])),
+        geography=geography,
+        minimum_age=minimum_age,
+        agency=_text(raw, "agency", path),
+        mode=_text(raw, "mode", path),
         data_file=_data_file(folder, _text(raw, "data_file", path), path),
         respondent_id=_text(raw, "respondent_id", path),
-        weight=_text(raw, "weight", path), questions=questions, items_asked=items_asked,
-        sample=str(raw.get("sample", "")).strip(), **preparation,
+        weight=_text(raw, "weight", path),
+        questions=questions,
+        items_asked=items_asked,
+        sample=str(raw.get("sample", "")).strip(),
+        **preparation,
         variable_map={str(k): str(v) for k, v in variable_map.items()},
-        reconstructed=bool(raw.get("reconstructed", False)), notes=str(raw.get("notes", "")).strip(),
+        reconstructed=bool(raw.get("reconstructed", False)),
+        notes=str(raw.get("notes", "")).strip(),
         weighted=weighted,
     )
 
@@ -418,18 +501,33 @@ def published_waves(data_dir: str | Path) -> list[PublishedWave]:
             raise WaveError(f"{path}: {yaml_problem(error)} (expected field: value lines)") from None
         for key in ("id", "year", "population", "mode", "source", "figures"):
             if key not in raw:
-                raise WaveError(f"{path}: {key}: missing (required field) (expected id, year, population, mode, "
-                                "source and figures)")
+                raise WaveError(
+                    f"{path}: {key}: missing (required field) (expected id, year, population, mode, source and figures)"
+                )
         figures = []
         for number, figure in enumerate(raw["figures"], 1):
             if not {"question", "answer", "pct"} <= set(figure):
                 raise WaveError(f"{path}: figures, entry {number}: incomplete (expected question, answer and pct)")
-            figures.append({"question": figure["question"], "item": figure.get("item", ""), "answer": figure["answer"],
-                            "pct": float(figure["pct"]), "base": figure.get("base")})
-        found.append(PublishedWave(id=str(raw["id"]), year=int(raw["year"]),
-                                   fieldwork_start=_date(raw.get("fieldwork_start", f"{raw['year']}-01-01"),
-                                                         f"{path}: fieldwork_start"),
-                                   population=str(raw["population"]), geography=raw.get("geography"),
-                                   minimum_age=raw.get("minimum_age"), mode=str(raw["mode"]),
-                                   source=str(raw["source"]), figures=tuple(figures)))
+            figures.append(
+                {
+                    "question": figure["question"],
+                    "item": figure.get("item", ""),
+                    "answer": figure["answer"],
+                    "pct": float(figure["pct"]),
+                    "base": figure.get("base"),
+                }
+            )
+        found.append(
+            PublishedWave(
+                id=str(raw["id"]),
+                year=int(raw["year"]),
+                fieldwork_start=_date(raw.get("fieldwork_start", f"{raw['year']}-01-01"), f"{path}: fieldwork_start"),
+                population=str(raw["population"]),
+                geography=raw.get("geography"),
+                minimum_age=raw.get("minimum_age"),
+                mode=str(raw["mode"]),
+                source=str(raw["source"]),
+                figures=tuple(figures),
+            )
+        )
     return sorted(found, key=lambda w: (w.fieldwork_start, w.id))

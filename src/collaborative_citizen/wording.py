@@ -2,6 +2,7 @@
 
 Every number that reaches a reader through these helpers is wrapped in `<span class="num" data-key=...>` so
 the fact-check can tell computed figures from typed ones."""
+
 from __future__ import annotations
 
 import math
@@ -12,10 +13,21 @@ from markupsafe import Markup
 # Simple fractions a reader recognises, as (percentage, words). "Half" is left to prose helpers because it
 # does not read as "N in M".
 FRACTIONS = [
-    (10, "one in ten"), (100 / 7, "one in seven"), (100 / 6, "one in six"), (20, "one in five"),
-    (25, "one in four"), (30, "three in ten"), (100 / 3, "one in three"), (40, "two in five"),
-    (50, "one in two"), (60, "three in five"), (200 / 3, "two in three"), (70, "seven in ten"),
-    (75, "three in four"), (80, "eight in ten"), (90, "nine in ten"),
+    (10, "one in ten"),
+    (100 / 7, "one in seven"),
+    (100 / 6, "one in six"),
+    (20, "one in five"),
+    (25, "one in four"),
+    (30, "three in ten"),
+    (100 / 3, "one in three"),
+    (40, "two in five"),
+    (50, "one in two"),
+    (60, "three in five"),
+    (200 / 3, "two in three"),
+    (70, "seven in ten"),
+    (75, "three in four"),
+    (80, "eight in ten"),
+    (90, "nine in ten"),
 ]
 # Within this many points of a fraction it is used plainly; further away it is qualified ("almost", "over").
 PLAIN_WITHIN = 1.5

@@ -1,6 +1,7 @@
 """Put on PYTHONPATH by tests/test_trust_build.py when the kernel refuses `unshare -rn`: every Python process of
 the build (make's steps and the notebook kernels they start) then refuses to connect anywhere but loopback,
 which papermill's kernels need to talk to their parent."""
+
 import ipaddress
 import socket
 
@@ -25,6 +26,7 @@ def _guarded(original):
         if not _allowed(address):
             raise OSError(101, f"network disabled for this build (tried {address!r})")
         return original(self, address)
+
     return connect
 
 
