@@ -87,14 +87,15 @@ def test_two_builds_give_identical_csv_and_svg(offline, report_dir):  # noqa: F8
         assert (offline["figures"] / name).read_bytes() == (ROOT / "figures" / WAVE / name).read_bytes(), name
 
 
-def test_two_builds_give_identical_html_and_pdf(offline, report_dir, tmp_path):  # noqa: F811
+def test_two_builds_give_identical_html_pdf_and_workbook(offline, report_dir, tmp_path):  # noqa: F811
     """Against a fresh publish of the session's notebooks (the session's own HTML may come from an earlier
-    commit, which its colophon names)."""
+    commit, which its colophon names): make's parallel build and the publish steps one by one give the same
+    bytes, and WeasyPrint understood every layout rule."""
     build = copy_inputs(report_dir, tmp_path)
     # As make runs it: the same data folder (the colophon names the data file) and build date.
     epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True).stdout
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH") or epoch.strip() or "1391126400"}
-    for step in ("html", "pdf"):
+    for step in ("xlsx", "html", "pdf"):
         done = subprocess.run(
             [
                 sys.executable,
@@ -114,7 +115,8 @@ def test_two_builds_give_identical_html_and_pdf(offline, report_dir, tmp_path): 
             env=env,
         )
         assert done.returncode == 0, done.stderr
-    for name in (f"{NAME}.html", f"{NAME}.pdf"):
+        assert "warnings" not in done.stdout, done.stdout
+    for name in (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}-tables.xlsx"):
         assert (offline["build"] / name).read_bytes() == (build / name).read_bytes(), f"{name} differs"
 
 
