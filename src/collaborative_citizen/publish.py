@@ -261,11 +261,16 @@ def margin_of_error(effective_base: float, key: str) -> Figure:
     return Figure(100 * Z95 * (0.25 / effective_base) ** 0.5, key)
 
 
-def methods_context(results, about: dict, codebook, config) -> dict:
+def methods_context(results, about: dict, codebook, config, complex_design: bool = False) -> dict:
     """The numbers Methods prints: the sample's from about.json (written by the about-the-survey notebook from
-    the respondent file), the rest computed here from results.csv and the codebook."""
+    the respondent file), the rest computed here from results.csv and the codebook. With strata, clusters or a
+    design factor, margins of error follow the whole-sample figures' median design effect, not the weights'."""
     n, neff = int(about["wave"]["base"]), float(about["effective_base"])
     total = results[results.breakdown == "total"]
+    design_deff = None
+    if complex_design:
+        design_deff = float(total[total.answer_type == "answer"].deff.median())
+        neff = n / design_deff
     split = None
     for finding in config["findings"]:
         question = codebook.questions.get(finding["question"])
@@ -293,8 +298,9 @@ def methods_context(results, about: dict, codebook, config) -> dict:
     labels = [a for q in codebook.questions.values() if q.key in set(total.question) for a in q.answers]
     return {
         "n": n,
-        "neff": round_half_up(neff),
-        "deff": n / neff,
+        "neff": round_half_up(float(about["effective_base"])),
+        "deff": n / float(about["effective_base"]),
+        "design_deff": design_deff,
         "efficiency": Figure(float(about["weighting_efficiency"]), "methods.weighting_efficiency"),
         "weight_min": float(about["weight_min"]),
         "weight_max": float(about["weight_max"]),
@@ -646,7 +652,7 @@ def build_html(paths: Paths) -> dict:
         "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
         "methods": {
-            **methods_context(results, about, codebook, config),
+            **methods_context(results, about, codebook, config, complex_design=bool(wave.sample_design)),
             **reconstruction_choices(wave),
             "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles),
         },
