@@ -4,6 +4,7 @@ nothing left running afterwards."""
 import json
 import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -185,6 +186,11 @@ def test_ctrl_c_while_the_notebooks_run_leaves_no_kernel_behind(tmp_path):
         while _with_marker(marker) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _with_marker(marker) == [], "processes of the interrupted command are still running"
+        # Nor are the kernels' socket folders left in the temporary directory.
+        import tempfile
+
+        left = list(Path(tempfile.gettempdir()).glob(f"cc-kernels-{process.pid}-*"))
+        assert left == [], left
     finally:
         for pid in _with_marker(marker):
             os.kill(pid, signal.SIGKILL)

@@ -79,12 +79,15 @@ def cmd_notebooks(args) -> int:
     from .kernel_fork import ForkServer
 
     # Started first: it takes two seconds to import what the kernels need.
+    from .notebooks import remove_kernel_root
+
     server = ForkServer() if args.notebooks else None
     try:
         return _notebooks(args, server)
     finally:
         if server is not None:
             server.close()
+        remove_kernel_root()  # the kernels' socket folders, also when the run was interrupted
 
 
 def _notebooks(args, server) -> int:

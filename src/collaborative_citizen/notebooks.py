@@ -179,6 +179,22 @@ def run_notebook(
     return output
 
 
+_KERNEL_ROOT: list[Path] = []
+
+
+def kernel_root() -> Path:
+    """One private folder per command for its kernels' sockets, named after the process, so that whatever stops
+    the command (Ctrl-C included) can remove every kernel's folder at once (remove_kernel_root)."""
+    if not _KERNEL_ROOT:
+        _KERNEL_ROOT.append(Path(tempfile.mkdtemp(prefix=f"cc-kernels-{os.getpid()}-")))
+    return _KERNEL_ROOT[0]
+
+
+def remove_kernel_root() -> None:
+    while _KERNEL_ROOT:
+        shutil.rmtree(_KERNEL_ROOT.pop(), ignore_errors=True)
+
+
 class Kernel:
     """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own,
     with one client connected to it for all of them. Every call must come from the thread that created it (each
@@ -188,7 +204,7 @@ class Kernel:
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
-        self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-", dir=kernel_root()))
         self.manager = _one_client_manager()(
             kernel_name="python3",
             transport="ipc",
