@@ -143,7 +143,7 @@ $(BUILD)/results.csv: $(NOTEBOOKS_DONE)
 	@:
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
-PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
+PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py input_text.py publish_workbook.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx

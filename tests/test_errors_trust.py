@@ -10,6 +10,7 @@ import time
 import pytest
 from conftest import ROOT
 from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
+from test_publish_build import report_dir  # noqa: F401 (session fixture)
 
 from collaborative_citizen.codebook import load_yaml
 from collaborative_citizen.errors import InputError, check_source_date_epoch
@@ -178,3 +179,47 @@ def test_an_essay_that_tries_to_leave_its_sandbox_names_its_file_and_line(tmp_pa
         render_essay(essay, {})
     line = head.count("\n") + 3
     assert caught.value.problems == [f"{path}: line {line}: {expected}" + caught.value.problems[0].split(expected)[1]]
+
+
+def test_a_label_the_fonts_cannot_show_or_a_web_address_is_named_where_it_is_written(report_dir, tmp_path):
+    import shutil
+    import sys
+
+    import yaml
+
+    from conftest import DATA
+    from test_publish_build import copy_inputs
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    codebook = yaml.safe_load((data / "codebook.yml").read_text())
+    answers = codebook["questions"]["fairness"]["answers"]
+    answers[0]["label"] = "\u0627\u0644\u0639\u062f\u0644 (fairness)"
+    answers[1]["label"] = "See https://example.org/fair"
+    (data / "codebook.yml").write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True))
+    build = copy_inputs(report_dir, tmp_path / "build")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen.publish",
+            "html",
+            "--wave",
+            "2014",
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(build.parent),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    key = "questions.fairness.answers"
+    assert any(f"codebook.yml: {key}.equal_opportunity.label: U+0627 ARABIC LETTER ALEF" in line for line in lines)
+    assert any(
+        f"codebook.yml: {key}.same_for_everyone.label: 'https://example.org/fair' is a web address" in line
+        for line in lines
+    )

@@ -609,6 +609,12 @@ def report_inputs(paths: Paths) -> ReportInputs:
 def build_html(paths: Paths) -> dict:
     """Render, check and export the report. Returns what was built, for the progress line."""
     report = report_inputs(paths)
+    from .input_text import text_problems
+
+    problems = text_problems(report.codebook, report.wave, report.config, paths.show(paths.data / "codebook.yml"),
+                             paths.show(report.wave.folder / "wave.yml"), paths.show(paths.report / "report.yml"))
+    if problems:
+        raise PublishError(problems)
     config, wave, codebook, results_path, results, build, title, titles = (
         report.config,
         report.wave,
