@@ -186,7 +186,6 @@ def test_a_label_the_fonts_cannot_show_or_a_web_address_is_named_where_it_is_wri
     import sys
 
     import yaml
-
     from conftest import DATA
     from test_publish_build import copy_inputs
 

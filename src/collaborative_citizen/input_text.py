@@ -1,6 +1,7 @@
 """The text the inputs put into the report, checked where it is written: a character the report's fonts do not
 have, or a web address (the report may refer to nothing on the network), is named with the file and the key that
 hold it, before the HTML is built (the finished page is checked as well, but could only name the page)."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,11 @@ WEB_ADDRESS = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.[a-z0-9-]+\.[a-z]{2,}\S
 
 def _codebook_texts(codebook) -> list[tuple[str, str]]:
     found = []
-    for section, entries in (("design", codebook.design), ("demographics", codebook.demographics),
-                             ("questions", codebook.questions)):
+    for section, entries in (
+        ("design", codebook.design),
+        ("demographics", codebook.demographics),
+        ("questions", codebook.questions),
+    ):
         for key, variable in entries.items():
             where = f"{section}.{key}"
             found.append((f"{where}.wording", variable.wording))
@@ -44,16 +48,23 @@ def _config_texts(config: dict) -> list[tuple[str, str]]:
 def text_problems(codebook, wave, config, codebook_file: str, wave_file: str, config_file: str) -> list[str]:
     """One line per text field that holds a character outside the fonts or a web address."""
     problems = []
-    for file, texts in ((codebook_file, _codebook_texts(codebook)), (wave_file, _wave_texts(wave)),
-                        (config_file, _config_texts(config))):
+    for file, texts in (
+        (codebook_file, _codebook_texts(codebook)),
+        (wave_file, _wave_texts(wave)),
+        (config_file, _config_texts(config)),
+    ):
         for key, text in texts:
             missing = uncovered_characters(text)
             if missing:
                 names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in missing[:5])
-                problems.append(f"{file}: {key}: {names} outside the report's fonts (expected characters the "
-                                "embedded fonts have: add them to fonts.FONT_UNICODES and vendor the fonts again)")
+                problems.append(
+                    f"{file}: {key}: {names} outside the report's fonts (expected characters the "
+                    "embedded fonts have: add them to fonts.FONT_UNICODES and vendor the fonts again)"
+                )
             address = WEB_ADDRESS.search(text)
             if address:
-                problems.append(f"{file}: {key}: {address.group(0)!r} is a web address (expected none: the report "
-                                "refers to nothing on the network; name the source in words)")
+                problems.append(
+                    f"{file}: {key}: {address.group(0)!r} is a web address (expected none: the report "
+                    "refers to nothing on the network; name the source in words)"
+                )
     return problems

@@ -611,8 +611,14 @@ def build_html(paths: Paths) -> dict:
     report = report_inputs(paths)
     from .input_text import text_problems
 
-    problems = text_problems(report.codebook, report.wave, report.config, paths.show(paths.data / "codebook.yml"),
-                             paths.show(report.wave.folder / "wave.yml"), paths.show(paths.report / "report.yml"))
+    problems = text_problems(
+        report.codebook,
+        report.wave,
+        report.config,
+        paths.show(paths.data / "codebook.yml"),
+        paths.show(report.wave.folder / "wave.yml"),
+        paths.show(paths.report / "report.yml"),
+    )
     if problems:
         raise PublishError(problems)
     config, wave, codebook, results_path, results, build, title, titles = (
