@@ -45,6 +45,21 @@ def _config_texts(config: dict) -> list[tuple[str, str]]:
     return found
 
 
+def file_problems(path, shown: str) -> list[str]:
+    """A commentary file's characters outside the fonts, by line (its web addresses are shown without their
+    scheme, as plain text, so they are not checked here)."""
+    problems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        missing = uncovered_characters(line)
+        if missing:
+            names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in missing[:5])
+            problems.append(
+                f"{shown}: line {number}: {names} outside the report's fonts (expected characters the "
+                "embedded fonts have: add them to fonts.FONT_UNICODES and vendor the fonts again)"
+            )
+    return problems
+
+
 def text_problems(codebook, wave, config, codebook_file: str, wave_file: str, config_file: str) -> list[str]:
     """One line per text field that holds a character outside the fonts or a web address."""
     problems = []
