@@ -609,7 +609,7 @@ def report_inputs(paths: Paths) -> ReportInputs:
 def build_html(paths: Paths) -> dict:
     """Render, check and export the report. Returns what was built, for the progress line."""
     report = report_inputs(paths)
-    from .input_text import text_problems
+    from .input_text import file_problems, text_problems
 
     problems = text_problems(
         report.codebook,
@@ -619,6 +619,8 @@ def build_html(paths: Paths) -> dict:
         paths.show(report.wave.folder / "wave.yml"),
         paths.show(paths.report / "report.yml"),
     )
+    for path in sorted((paths.report / "commentary").glob("*.md")) + sorted((paths.report / "findings").glob("*.j2")):
+        problems += file_problems(path, paths.show(path))
     if problems:
         raise PublishError(problems)
     config, wave, codebook, results_path, results, build, title, titles = (
