@@ -302,3 +302,11 @@ def test_a_group_significant_only_before_the_correction_is_not_named(built, tabl
     assert named and not named & set(
         zip(raw_only.question, raw_only["item"], raw_only.answer, raw_only.breakdown, raw_only.group)
     )
+
+
+def test_bullets_are_whole_sentences(built):
+    """A template's whitespace control can join two bullets into one ("... happens.- The more ..."): never."""
+    for number in FINDINGS:
+        for bullet in summary(built, number).get("bullets", []):
+            assert not re.search(r"[.!?)]-\s", bullet), (number, bullet)
+            assert bullet[:1].isupper() or bullet.startswith("<"), (number, bullet)

@@ -289,8 +289,8 @@ def test_the_report_has_every_part_in_order(report_html):
 def test_contents_link_to_every_part_and_finding(report_html):
     contents = re.search(r'<nav[^>]*class="toc".*?</nav>', report_html, re.S).group(0)
     targets = re.findall(r'href="#([^"]+)"', contents)
-    # about, introduction, findings + 8, responses + 3, methods, appendix, accessibility, colophon
-    assert len(targets) == 1 + 1 + 1 + 8 + 1 + 3 + 4
+    # about, key findings, introduction, findings + 8, responses + 3, methods, appendix, accessibility, colophon
+    assert len(targets) == 1 + 1 + 1 + 1 + 8 + 1 + 3 + 4
     for target in targets:
         assert re.search(rf'<h[12][^>]*id="{re.escape(target)}"', report_html), target
 
@@ -325,6 +325,7 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
         "cover",
         "about",
         "contents",
+        "key-findings",
         "introduction",
         "findings",
         "responses",
@@ -407,3 +408,17 @@ def test_no_public_file_carries_a_suppressed_value(report_dir, report_html):
     workbook = load_workbook(report_dir / f"{NAME}-tables.xlsx")
     values = [c.value for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
     assert "[c]" in values
+
+
+def test_key_findings_follow_the_contents_and_repeat_each_findings_first_point(report_dir, report_html):
+    import json
+
+    notebook = nbformat.read(report_dir / f"{NAME}.ipynb", as_version=4)
+    parts = list(dict.fromkeys(c.metadata["report"]["part"] for c in notebook.cells))
+    assert parts[parts.index("contents") + 1] == "key-findings"
+    page = report_html[report_html.index('id="key-findings"') : report_html.index('id="part-introduction"')]
+    for number in range(1, 9):
+        first = json.loads((report_dir / "findings" / f"F{number}.json").read_text())["bullets"][0]
+        numbers = re.findall(r'data-key="([^"]+)">([^<]+)<', first)
+        assert numbers and all(f'data-key="{key}">{value}<' in page for key, value in numbers), number
+        assert f'href="#finding-{number}-title"' in page

@@ -511,6 +511,32 @@ class PartBuilder:
         self.add(part, self.render("changes.html.j2", part, groups=groups, lead=spec.get("lead", "")))
         return []
 
+    def part_key_findings(self, part, spec):
+        """The first point of every finding this wave asked, and how many figures changed since each earlier
+        wave: generated from the findings' own summaries and changes.csv, so its numbers are theirs."""
+        findings = []
+        for finding in self.config["findings"]:
+            summary_path = self.paths.out / "findings" / f"F{finding['number']}.json"
+            summary = read_json(summary_path) if summary_path.is_file() else {}
+            if summary.get("asked") and summary.get("bullets"):
+                findings.append(
+                    {"number": finding["number"], "title": finding["title"], "headline": Markup(summary["bullets"][0])}
+                )
+        if not findings:
+            return None
+        changes = self.inputs["changes"]
+        tested = changes[changes.latest & (changes.previous_source == "respondent data")]
+        summary = [
+            {
+                "previous": w,
+                "compared": int((tested.previous_wave == w).sum()),
+                "significant": int(((tested.previous_wave == w) & (tested.significant == "True")).sum()),
+            }
+            for w in sorted(set(tested.previous_wave), reverse=True)
+        ]
+        self.add(part, self.render("key_findings.html.j2", part, findings=findings, changes=summary))
+        return []
+
     def part_accessibility(self, part, spec):
         self.add(part, self.render("accessibility.html.j2", part))
         return []
