@@ -84,3 +84,18 @@ def test_the_finished_page_is_checked_by_parsing_it():
 
 def test_check_document_includes_the_allowlist():
     assert any("not allowed" in p for p in check_document('<p onclick="x()">a</p>'))
+
+
+def test_commentary_templates_escape_what_they_are_given(tmp_path):
+    """A label or group phrase reaches a commentary template as text: autoescaped, while the number filters give
+    their own markup."""
+    from collaborative_citizen.findings import _commentary_templates
+    from collaborative_citizen.wording import Number
+
+    (tmp_path / "t.md.j2").write_text("- {{ who | sentence }} ({{ n | pct }}) {{ label }}\n")
+    env = _commentary_templates(str(tmp_path))
+    text = env.get_template("t.md.j2").render(
+        who="<img src=x onerror=alert(1)>", n=Number(42.0, "k"), label="Don't <b>know</b>"
+    )
+    assert "<img" not in text and "&lt;img src=x" in text
+    assert '<span class="num" data-key="k">42%</span>' in text and "&lt;b&gt;know&lt;/b&gt;" in text

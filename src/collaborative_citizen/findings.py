@@ -138,9 +138,12 @@ class Change:
 @lru_cache(maxsize=4)
 def _commentary_templates(folder: str) -> jinja2.Environment:
     """One environment per folder of commentary templates, shared by the findings (a kernel that runs several
-    compiles the shared ones once; an edited template is read again, as jinja2 checks the file's time)."""
+    compiles the shared ones once; an edited template is read again, as jinja2 checks the file's time).
+    Autoescaping: a label or phrase from the codebook or report.yml enters the commentary as text, never as
+    markup; the number filters give their own (escaped) markup."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
+        autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
