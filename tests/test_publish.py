@@ -422,3 +422,15 @@ def test_key_findings_follow_the_contents_and_repeat_each_findings_first_point(r
         numbers = re.findall(r'data-key="([^"]+)">([^<]+)<', first)
         assert numbers and all(f'data-key="{key}">{value}<' in page for key, value in numbers), number
         assert f'href="#finding-{number}-title"' in page
+
+
+def test_the_text_has_typographic_quotes_and_dashes(report_html):
+    """Set once where HTML is made (typography.py): no straight quote, spaced hyphen or hyphenated number range
+    is left in what a reader reads (charts and code aside)."""
+    import html as html_module
+
+    body = re.sub(r"<(svg|style|code|title)\b.*?</\1>", " ", report_html, flags=re.S)
+    text = html_module.unescape(re.sub(r"<[^>]+>", " ", body.split("<body", 1)[1]))
+    assert re.findall(r"\w'\w", text) == [] and '"' not in text and "'" not in text
+    assert " - " not in text and re.findall(r"\d-\d", text) == []
+    assert "\u2019" in text and "\u201c" in text and "\u2013" in text

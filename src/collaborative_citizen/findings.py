@@ -157,9 +157,16 @@ def _commentary_templates(folder: str) -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def _markdown():
+    """Markdown for the commentary bullets, with typographic quotes and dashes in their text (typography.py)."""
     import mistune
 
-    return mistune.create_markdown(escape=False)
+    from .typography import smarten
+
+    class Renderer(mistune.HTMLRenderer):
+        def text(self, text: str) -> str:
+            return super().text(smarten(text))
+
+    return mistune.create_markdown(escape=False, renderer=Renderer(escape=False))
 
 
 class TemplateProblem(ValueError):

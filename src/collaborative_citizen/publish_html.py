@@ -15,6 +15,7 @@ import nbformat
 from .fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
 from .publish_text import PublishError
 from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragment
+from .typography import smarten_html
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -158,7 +159,7 @@ def heading_text(html: str) -> str:
 
 
 def prepare_fragment(html: str, prefix: str, ids: Ids) -> str:
-    return ids.headings(prefix_svg_ids(clean_fragment(html), prefix), prefix)
+    return ids.headings(prefix_svg_ids(smarten_html(clean_fragment(html)), prefix), prefix)
 
 
 # ---------------------------------------------------------------------------------------------------------

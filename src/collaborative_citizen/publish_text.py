@@ -15,6 +15,7 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from .codebook import load_yaml, yaml_problem
+from .typography import smarten
 from .wording import Number, in_n_text, round_half_up
 
 
@@ -160,7 +161,7 @@ class EssayRenderer(mistune.HTMLRenderer):
         self.heading_offset = heading_offset
 
     def text(self, text: str) -> str:
-        return super().text(URL_SCHEME.sub("", text))
+        return super().text(smarten(URL_SCHEME.sub("", text)))
 
     def heading(self, text: str, level: int, **attrs) -> str:
         level = min(level + self.heading_offset, 6)

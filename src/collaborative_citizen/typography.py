@@ -1,0 +1,38 @@
+"""Typographic quotes, apostrophes and dashes, set once where Markdown becomes HTML (the commentary bullets and
+the essays), so that no template or essay has to type them: 'it's' becomes "it’s", "quoted" becomes “quoted”,
+a spaced hyphen an en dash, and a range of numbers (15-24) takes an en dash."""
+
+from __future__ import annotations
+
+import re
+
+# Entities a template's autoescaping writes for quotes, read back as the characters they stand for.
+_QUOTE_ENTITIES = (("&#34;", '"'), ("&quot;", '"'), ("&#39;", "'"), ("&#x27;", "'"), ("&apos;", "'"))
+_OPENING_CONTEXT = r"(^|[\s(\[{\u2014\u2013/-])"
+
+
+# Parts of a fragment whose text stays as written: charts (their SVG files stand on their own) and code.
+_VERBATIM = re.compile(r"<(svg|code|pre)\b.*?</\1>", re.S)
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def smarten_html(html: str) -> str:
+    """Every text node of an HTML fragment smartened, outside charts and code; tags and attributes untouched."""
+    pieces, last = [], 0
+    for verbatim in _VERBATIM.finditer(html):
+        pieces.append(_TEXT.sub(lambda m: f">{smarten(m.group(1))}<", html[last : verbatim.start()]))
+        pieces.append(verbatim.group(0))
+        last = verbatim.end()
+    pieces.append(_TEXT.sub(lambda m: f">{smarten(m.group(1))}<", html[last:]))
+    return "".join(pieces)
+
+
+def smarten(text: str) -> str:
+    for entity, character in _QUOTE_ENTITIES:
+        text = text.replace(entity, character)
+    text = re.sub(rf"{_OPENING_CONTEXT}\"", "\\1\u201c", text)
+    text = text.replace('"', "\u201d")
+    text = re.sub(rf"{_OPENING_CONTEXT}'(?=\w)", "\\1\u2018", text)
+    text = text.replace("'", "\u2019")
+    text = re.sub(r"(?<=\d)-(?=\d)", "\u2013", text)  # 15-24, 2014-15
+    return re.sub(r" - ", " \u2013 ", text)
