@@ -175,11 +175,11 @@ report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))
 	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
 
-# Lint and layout, as CI checks them (pyproject.toml's [tool.ruff]); `ruff format src tests benchmarks` fixes the
+# Lint and layout, as CI checks them (pyproject.toml's [tool.ruff]); `ruff format src tests tools benchmarks` fixes the
 # layout.
 lint: $(ENV)
-	@$(VENV)/bin/ruff check src tests benchmarks
-	@$(VENV)/bin/ruff format --check --quiet src tests benchmarks
+	@$(VENV)/bin/ruff check src tests tools benchmarks
+	@$(VENV)/bin/ruff format --check --quiet src tests tools benchmarks
 
 # axe-core (accessibility rules) for the browser tests, from npm, once.
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
@@ -194,7 +194,7 @@ test: $(ENV) $(AXE_JS)
 # Regenerates every reconstructed respondent file (2014, 2015) and its targets.csv from reconstruction.yml.
 reconstruct: $(ENV)
 	@for dir in $(sort $(dir $(wildcard data/waves/*/reconstruction.yml))); do \
-		$(PY) -m collaborative_citizen.reconstruction --wave-dir $$dir --codebook data/codebook.yml || exit 1; done
+		$(PY) tools/reconstruction.py --wave-dir $$dir --codebook data/codebook.yml || exit 1; done
 
 clean:
 	rm -rf report/build figures/*/ $(BUILD_ROOT)/.work

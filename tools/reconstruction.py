@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .codebook import Codebook, Variable, load_codebook
-from .loading import load_respondents
-from .statistics import rake
-from .tables import lookup, weighted_tables
-from .waves import load_wave
-from .wording import round_half_up
+from collaborative_citizen.codebook import Codebook, Variable, load_codebook
+from collaborative_citizen.loading import load_respondents
+from collaborative_citizen.statistics import rake
+from collaborative_citizen.tables import lookup, weighted_tables
+from collaborative_citizen.waves import load_wave
+from collaborative_citizen.wording import round_half_up
 
 # Candidates considered when picking the respondent whose weight best closes the last gap to a target.
 BEST_FIT_WINDOW = 40
