@@ -65,6 +65,7 @@ class Preview:
         self.lock = threading.Lock()
         self.process: subprocess.Popen | None = None
         self.quiet = quiet
+        self.errors_from_make = False  # the last make run failed: the next change goes through make again
 
     def inputs(self) -> dict[str, float]:
         found = {}
@@ -91,6 +92,35 @@ class Preview:
                 return arg.split("=", 1)[1]
         return default
 
+    def essays_only(self, changed: set[str]) -> bool:
+        """Whether every change is an essay's, which only the HTML step reads: then the HTML is rebuilt in this
+        process, whose imports are warm, instead of by make (about a second less)."""
+        commentary = str(self.root / "report" / "commentary") + os.sep
+        return bool(changed) and all(path.startswith(commentary) for path in changed) and self.page.is_file()
+
+    def rebuild_html_here(self) -> None:
+        """The HTML step of `make html`, run in this process, with the same one-line errors."""
+        from .errors import DataValidationError
+        from .publish import Paths, PublishError, build_html
+
+        started = time.monotonic()
+        data_dir = Path(self._make_value("DATA_DIR", "data"))
+        paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+        try:
+            build_html(paths)
+            errors = []
+        except (PublishError, DataValidationError) as error:
+            errors = [f"error: {line}" for line in error.problems]
+        except OSError as error:
+            errors = [f"error: {error.filename or ''}: {error.strerror or error}"]
+        with self.lock:
+            self.errors = errors
+            self.version += 1
+        for line in errors:
+            print(line, file=sys.stderr, flush=True)
+        if not errors and not self.quiet:
+            print(f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s", flush=True)
+
     def rebuild(self) -> None:
         started = time.monotonic()
         self.process = subprocess.Popen(
@@ -104,6 +134,7 @@ class Preview:
         )
         out, err = self.process.communicate()
         code, self.process = self.process.returncode, None
+        self.errors_from_make = code != 0
         errors = [line for line in err.splitlines() if line.startswith("error:")]
         if code != 0 and not errors:
             errors = [line for line in err.splitlines() if line.strip()][-3:] or [f"error: make exited {code}"]
@@ -190,12 +221,18 @@ def serve(preview: Preview, port: int = 0) -> None:
     try:
         seen = preview.inputs()
         preview.rebuild()
+        from . import publish  # noqa: F401  (imported once, so that an essay's HTML is rebuilt at once)
+
         while True:
             time.sleep(POLL_SECONDS)
             now = preview.inputs()
             if now != seen:
+                changed = {p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p)}
                 seen = now
-                preview.rebuild()
+                if preview.essays_only(changed) and not preview.errors_from_make:
+                    preview.rebuild_html_here()
+                else:
+                    preview.rebuild()
                 seen = preview.inputs()  # what the build itself touched is not a new change
     except KeyboardInterrupt:
         print(f"preview: {preview.wave}: stopped", flush=True)
