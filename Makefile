@@ -69,6 +69,7 @@ export MPLBACKEND := Agg
 # What each step reads, so that a changed input re-runs the steps that depend on it and nothing else.
 WAVE_INPUTS := $(DATA_DIR)/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
 TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py errors.py codebook.py waves.py preparation.py loading.py statistics.py \
+	sample_design.py exact_intervals.py multiplicity.py publication_rules.py \
 	tables.py)
 NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
 FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/typography.py

@@ -58,3 +58,16 @@ def copy_project(target: Path, waves=("2014", "2015")) -> Path:
 def make_report(project: Path, wave: str, target: str = "report") -> subprocess.CompletedProcess:
     env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"}
     return subprocess.run(["make", "-s", target, f"WAVE={wave}"], cwd=project, capture_output=True, text=True, env=env)
+
+
+# Debian's chromium, as the browser tests drive it (Playwright cannot download a browser here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]

@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_project, make_report
+from conftest import CHROMIUM, copy_project, make_report
+from conftest import CHROMIUM_ARGS as ARGS
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+
 WAVE = "2014"
 NAME = f"collaborative-citizen-{WAVE}"
 

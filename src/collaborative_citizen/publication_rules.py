@@ -26,6 +26,28 @@ from .exact_intervals import korn_graubard, needs_exact_interval
 from .multiplicity import adjust
 from .statistics import ALPHA
 
+# results.csv's columns as the table engine writes them (tables.COLUMNS), before these rules add theirs.
+ENGINE_COLUMNS = (
+    "wave",
+    "question",
+    "item",
+    "answer",
+    "answer_type",
+    "breakdown",
+    "group",
+    "pct",
+    "se",
+    "ci_low",
+    "ci_high",
+    "base_unweighted",
+    "base_weighted",
+    "base_effective",
+    "flag",
+    "pct_rest",
+    "z_vs_rest",
+    "p_vs_rest",
+)
+
 LOW_BASE = 100
 SUPPRESS_BASE = 50
 ESTIMATES = ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest", "p_vs_rest", "p_vs_rest_adjusted")
@@ -94,29 +116,11 @@ def apply(table: pd.DataFrame) -> pd.DataFrame:
     adjusted, _ = adjust(tests.p_vs_rest.to_numpy())
     by_test = dict(zip(tests.test, adjusted))
     table["p_vs_rest_adjusted"] = family.map(by_test).astype(float)
-    order = [
-        "wave",
-        "question",
-        "item",
-        "answer",
-        "answer_type",
-        "breakdown",
-        "group",
-        "pct",
-        "se",
-        "ci_low",
-        "ci_high",
-        "ci_method",
-        "deff",
-        "base_unweighted",
-        "base_weighted",
-        "base_effective",
-        "flag",
-        "pct_rest",
-        "z_vs_rest",
-        "p_vs_rest",
-        "p_vs_rest_adjusted",
-    ]
+    # The engine's columns, with the interval's method and the design effect after the interval and the
+    # adjusted test after the raw one.
+    order = [c for c in ENGINE_COLUMNS if not c.startswith("_")]
+    order[order.index("ci_high") + 1 : order.index("ci_high") + 1] = ["ci_method", "deff"]
+    order.append("p_vs_rest_adjusted")
     return table[order]
 
 

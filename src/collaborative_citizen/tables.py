@@ -14,29 +14,10 @@ from .loading import Respondents
 
 # Bases below these are flagged (read with caution) and suppressed (never shown to readers): publication_rules.py
 # applies them to the unweighted and the effective base; the engine's own flag uses the unweighted base only.
-from .publication_rules import LOW_BASE, SUPPRESS_BASE  # noqa: E402
+from .publication_rules import ENGINE_COLUMNS, LOW_BASE, SUPPRESS_BASE  # noqa: E402
 from .statistics import DomainSums, compare_with_rest, estimate_share, intervals_from_shares, shares_from_sums, z_tests
 
-COLUMNS = [
-    "wave",
-    "question",
-    "item",
-    "answer",
-    "answer_type",
-    "breakdown",
-    "group",
-    "pct",
-    "se",
-    "ci_low",
-    "ci_high",
-    "base_unweighted",
-    "base_weighted",
-    "base_effective",
-    "flag",
-    "pct_rest",
-    "z_vs_rest",
-    "p_vs_rest",
-]
+COLUMNS = list(ENGINE_COLUMNS)
 
 
 @dataclass(frozen=True)
