@@ -84,7 +84,7 @@ EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # outside $(BUILD), which is copied into the published folder.)
 NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
-.PHONY: all report html preview tables notebooks test lint bench reconstruct clean env FORCE
+.PHONY: all report html preview tables notebooks test test-fast lint bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
 FORCE:
 
@@ -191,6 +191,11 @@ $(AXE_JS):
 test: $(ENV) $(AXE_JS)
 	@echo "test: running the test suite"
 	@MAKEFLAGS= $(PY) -m pytest
+
+# The tests that build nothing (statistics, tables, loading, validation, sanitising ...), for the edit loop.
+test-fast: $(ENV)
+	@echo "test-fast: running the tests that build no report"
+	@MAKEFLAGS= $(PY) -m pytest -m "not slow"
 
 # Regenerates every reconstructed respondent file (2014, 2015) and its targets.csv from reconstruction.yml.
 reconstruct: $(ENV)

@@ -71,3 +71,32 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+# Modules whose tests build a report (make report, the notebooks, the PDF) or drive a browser: `make test-fast`
+# leaves them out for the edit loop; `make test` runs everything.
+SLOW_MODULES = {
+    "test_browser",
+    "test_findings",
+    "test_kernel_fork",
+    "test_new_wave",
+    "test_pdf",
+    "test_pdf_parts",
+    "test_preview",
+    "test_publish",
+    "test_publish_build",
+    "test_sanitise_build",
+    "test_trust_build",
+    "test_waves",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds a report or drives a browser (left out by make test-fast)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        uses_build = "report_dir" in getattr(item, "fixturenames", ())
+        if item.module.__name__ in SLOW_MODULES or uses_build:
+            item.add_marker(pytest.mark.slow)
