@@ -141,6 +141,61 @@ def builds(runs: int) -> dict:
     return results
 
 
+def preview(runs: int) -> dict:
+    """`make preview` on a scratch copy: seconds from saving a file to the server giving the new page, for an
+    essay (budget 1 s) and a finding's commentary template (budget 3 s)."""
+    import re
+    import signal
+    import urllib.request
+
+    def page(url: str) -> str:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode("utf-8")
+
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="cc-bench-preview-") as tmp:
+        copy = scratch_copy(Path(tmp))
+        env = dict(os.environ, PYTHONPATH=str(copy / "src"), MAKEFLAGS="")
+        log = open(Path(tmp) / "preview.log", "w+")
+        process = subprocess.Popen(
+            ["make", "-s", "-C", str(copy), "preview"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            url = None
+            deadline = time.monotonic() + 120
+            while url is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+                log.seek(0)
+                found = re.search(r"serving (http://127\.0\.0\.1:\d+/)", log.read())
+                url = found.group(1) if found else None
+            while json.loads(page(url + "__preview/state"))["version"] < 1:
+                time.sleep(0.2)
+            essay = sorted(p for p in (copy / "report" / "commentary").glob("*.md") if p.name != "README.md")[0]
+            template = sorted((copy / "report" / "findings").glob("0[1-9]_*.md.j2"))[0]
+            for name, path, line in (
+                ("preview_essay", essay, "\nA sentence saved while previewing, {}.\n"),
+                ("preview_template", template, "- A bullet saved while previewing, {}.\n"),
+            ):
+                original, times = path.read_text(encoding="utf-8"), []
+                for run in range(runs):
+                    marker = f"run {name} {run}"
+                    started = time.perf_counter()
+                    path.write_text(original + line.format(marker), encoding="utf-8")
+                    while marker not in page(url):
+                        time.sleep(0.02)
+                    times.append(time.perf_counter() - started)
+                path.write_text(original, encoding="utf-8")
+                results[name] = {**median_of(times), "budget_seconds": 1.0 if name == "preview_essay" else 3.0}
+        finally:
+            os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+    return results
+
+
 def bootstrap() -> dict:
     """A machine with the project but no environment yet: `make report` creates .venv, installs pyproject.toml's
     packages (from pip's configured index and whatever it has cached) and builds the report."""
@@ -171,6 +226,7 @@ def main() -> None:
     options.add_argument("--quick", action="store_true")
     options.add_argument("--skip-builds", action="store_true")
     options.add_argument("--skip-bootstrap", action="store_true")
+    options.add_argument("--skip-preview", action="store_true")
     args = options.parse_args()
     sizes = SIZES[:3] if args.quick else SIZES
     result = {
@@ -187,8 +243,13 @@ def main() -> None:
         result.update(builds(1 if args.quick else args.runs))
         if not (args.quick or args.skip_bootstrap):
             result["bootstrap"] = bootstrap()
+    if not args.skip_preview:
+        result.update(preview(args.runs))
     result.update(tables(sizes, args.runs))
     ratios = {}
+    for name in ("preview_essay", "preview_template"):
+        if name in result:
+            ratios[f"{name}/budget"] = result[name]["seconds"] / result[name]["budget_seconds"]
     if "cold" in result:
         ratios["cold/floor"] = result["cold"]["seconds"] / result["floor"]["seconds"]
         ratios["cold_j1/cold_j2"] = result["cold_j1"]["seconds"] / result["cold_j2"]["seconds"]
