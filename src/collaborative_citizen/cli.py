@@ -43,7 +43,7 @@ def cmd_tables(args) -> int:
     # changes.csv and not_asked.csv first: results.csv is what make checks, so it must appear only when all three
     # are written.
     write_changes(changes, out.with_name("changes.csv"))
-    write_changes(
+    write_results(
         not_asked(respondents.asked, respondents.wave, respondents.codebook, sources), out.with_name("not_asked.csv")
     )
     write_results(publication_rules.suppress(table), out)

@@ -13,11 +13,9 @@ import pandas as pd
 
 from .codebook import Codebook, Variable
 from .errors import DataValidationError
-from .preparation import Delivery, Rows, prepare
-from .waves import Wave
+from .preparation import ROWS_LISTED, Delivery, Rows, prepare
+from .waves import Wave, plain_number
 
-# Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
-ROWS_LISTED = 10
 # What each extension promises, for messages about a file that is not what its name says.
 FORMATS = {
     ".sav": "an SPSS .sav file",
@@ -199,7 +197,7 @@ def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> l
         ]
         if differ:
             shown = "; ".join(
-                f"code {_show(float(code))} is {text!r} in the file, {mine!r} in the codebook"
+                f"code {plain_number(float(code))} is {text!r} in the file, {mine!r} in the codebook"
                 for code, text, mine in differ[:3]
             )
             more = f"; {len(differ) - 3} more" if len(differ) > 3 else ""
@@ -212,13 +210,6 @@ def label_warnings(labels: dict, codebook: Codebook, wave: Wave, file: str) -> l
 
 def _plain(text) -> str:
     return " ".join(str(text).split()).casefold()
-
-
-def _show(value) -> str:
-    """A value as a researcher typed it: SPSS stores every number as a float, ids included."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _rows(mask: np.ndarray) -> np.ndarray:
@@ -385,7 +376,7 @@ def validate(
             if value in first_row:
                 problems.append(
                     f"{file}: variable {wave.respondent_id}, row {row}: duplicate respondent id "
-                    f"{_show(value)} (expected each id once; first at row {first_row[value]})"
+                    f"{plain_number(value)} (expected each id once; first at row {first_row[value]})"
                 )
             else:
                 first_row[value] = row
@@ -419,7 +410,7 @@ def validate(
             # A weight variable that was never filled in: the report would call unweighted figures weighted.
             problems.append(
                 f"{file}: variable {name}: every respondent has the same weight, "
-                f"{_show(float(valid[0]))} (expected weights that vary, as wave.yml says the data is "
+                f"{plain_number(float(valid[0]))} (expected weights that vary, as wave.yml says the data is "
                 "weighted; write `weighted: false` there if it is not)"
             )
 

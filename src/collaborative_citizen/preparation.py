@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Variable
-from .waves import NOT_IN_BASE, Wave
+from .waves import NOT_IN_BASE, Wave, plain_number
 
 # File variables that look like questions (Q8, q12a, QAGE ...): unmapped ones are worth a note.
 QUESTION_LIKE = re.compile(r"[Qq]\d+[A-Za-z0-9_]*")
+# Beyond this many rows with the same problem in one variable, the rest are counted, not listed.
 ROWS_LISTED = 10
 
 
@@ -52,9 +53,7 @@ class Rows:
         if self.ids is None:
             return f"row {row}"
         value = self.ids[row - 1]
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return f"row {row}, respondent {value}" if not _is_missing(value) else f"row {row}"
+        return f"row {row}, respondent {plain_number(value)}" if not _is_missing(value) else f"row {row}"
 
     def report(self, problems: list, name: str | None, rows: np.ndarray, message, subject: str = "variable") -> None:
         """One line per offending row, then a count of the rest."""
@@ -70,12 +69,6 @@ def _is_missing(value) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-def _show(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _nearest(name: str, choices) -> str:
@@ -124,7 +117,7 @@ def check_wave_against_codebook(wave: Wave, codebook: Codebook, columns) -> list
     for value, meaning in wave.user_missing.items():
         if meaning != NOT_IN_BASE and meaning not in answers:
             problems.append(
-                f"{where}: user_missing: {_show(value)}: {meaning!r} is not a codebook answer"
+                f"{where}: user_missing: {plain_number(value)}: {meaning!r} is not a codebook answer"
                 f"{_nearest(meaning, answers)} (expected an answer key such as dont_know, or "
                 f"{NOT_IN_BASE})"
             )
@@ -171,9 +164,8 @@ def _declared_missing(values: np.ndarray, ranges) -> np.ndarray:
     return mask
 
 
-def _numeric_or_none(series: pd.Series) -> np.ndarray | None:
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    return values
+def _numbers(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
 
 
 def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Prepared:
@@ -200,7 +192,7 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
         entry = entries.get(column) or codebook.demographics.get(band_sources.get(column, ""))
         if not ranges or entry is None:
             continue
-        values = _numeric_or_none(frame[column])
+        values = _numbers(frame[column])
         mask = _declared_missing(values, ranges)
         if not mask.any():
             continue
@@ -210,7 +202,7 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
         for value in sorted(set(values[mask])):
             at = mask & (values == value)
             label = delivery.labels.get(theirs, {}).get(value) or delivery.labels.get(theirs, {}).get(int(value))
-            said = f"user-missing value {_show(value)}" + (f" ({label!r})" if label else "")
+            said = f"user-missing value {plain_number(value)}" + (f" ({label!r})" if label else "")
             meaning = wave.user_missing.get(int(value) if float(value).is_integer() else value)
             if meaning is None:
                 rows.report(
@@ -219,7 +211,7 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
                     np.flatnonzero(at) + 1,
                     lambda r, s=said: (
                         f"{s} is not placed by wave.yml (expected user_missing: "
-                        f"{{{_show(value)}: <an answer key such as dont_know> or {NOT_IN_BASE}}})"
+                        f"{{{plain_number(value)}: <an answer key such as dont_know> or {NOT_IN_BASE}}})"
                     ),
                 )
                 continue
@@ -256,17 +248,17 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
         for column in targets:
             if column not in frame.columns:
                 continue
-            values = _numeric_or_none(frame[column])
+            values = _numbers(frame[column])
             todo = ~placed.get(column, np.zeros(len(values), dtype=bool)) & ~np.isnan(values)
             known = np.isin(values, list(mapping))
             unmapped = np.flatnonzero(todo & ~known) + 1
-            expected = ", ".join(_show(k) for k in mapping)
+            expected = ", ".join(plain_number(k) for k in mapping)
             rows.report(
                 problems,
                 column,
                 unmapped,
                 lambda r, v=values: (
-                    f"value {_show(v[r - 1])} is not in wave.yml's recode of {key} (expected one of {expected})"
+                    f"value {plain_number(v[r - 1])} is not in wave.yml's recode of {key} (expected one of {expected})"
                 ),
             )
             recoded = values.copy()
@@ -296,7 +288,8 @@ def prepare(delivery: Delivery, wave: Wave, codebook: Codebook, file: str) -> Pr
             key,
             young,
             lambda r: (
-                f"{_show(values[r - 1])} is below the wave's minimum_age {wave.minimum_age} (expected at least {low})"
+                f"{plain_number(values[r - 1])} is below the wave's minimum_age {wave.minimum_age} "
+                f"(expected at least {low})"
             ),
         )
         frame[key] = entry.band_of(np.where(values < low, np.nan, values))

@@ -100,7 +100,7 @@ class Preview:
 
     def rebuild_html_here(self) -> None:
         """The HTML step of `make html`, run in this process, with the same one-line errors."""
-        from .errors import DataValidationError
+        from .errors import DataValidationError, os_error_line
         from .publish import Paths, PublishError, build_html
 
         started = time.monotonic()
@@ -112,7 +112,7 @@ class Preview:
         except (PublishError, DataValidationError) as error:
             errors = [f"error: {line}" for line in error.problems]
         except OSError as error:
-            errors = [f"error: {error.filename or ''}: {error.strerror or error}"]
+            errors = [f"error: {os_error_line(error)}"]
         with self.lock:
             self.errors = errors
             self.version += 1

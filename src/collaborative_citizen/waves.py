@@ -149,13 +149,13 @@ class Wave:
             steps.append(f"{len(self.variable_map)} of the file's variables renamed to the codebook's names")
         for value, meaning in sorted(self.user_missing.items()):
             steps.append(
-                f"user-missing value {_plain_number(value)} read as "
+                f"user-missing value {plain_number(value)} read as "
                 + ("not in the base" if meaning == NOT_IN_BASE else f"the answer {meaning}")
             )
         for name, mapping in sorted(self.recode.items()):
             steps.append(
                 f"{name} recoded ("
-                + ", ".join(f"{_plain_number(k)} to {_plain_number(v)}" for k, v in mapping.items())
+                + ", ".join(f"{plain_number(k)} to {plain_number(v)}" for k, v in mapping.items())
                 + ")"
             )
         for name, spec in sorted(self.bands.items()):
@@ -201,7 +201,8 @@ def check_wave_id(wave_id: str) -> str:
     return wave_id
 
 
-def _plain_number(value) -> str:
+def plain_number(value) -> str:
+    """A value as a researcher typed it: SPSS stores every number as a float (98.0, ids included)."""
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
