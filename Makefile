@@ -155,12 +155,10 @@ $(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CO
 		$(PKG)/publish_tables.py | $(ENV) $(NOTEBOOKS_DONE)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 
-# The HTML and the PDF made from it, in one process (one start-up for both). The PDF's layout server starts at
-# once and reads the style sheet while the HTML is written; the PDF is laid out piece by piece, in parallel,
-# reusing the pieces whose HTML did not change (publish_pdf.py).
+# The HTML and the tagged PDF/UA-1 PDF made from it, in one process (one start-up for both; publish_pdf.py).
 $(REPORT_HTML) $(REPORT_PDF) &: $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
-	@$(PUBLISH) html pdf --wave $(WAVE) --cache-dir $(WORK_ROOT)/cache/$(WAVE)/pdf-parts
+	@$(PUBLISH) html pdf --wave $(WAVE)
 
 # The HTML alone, in the work tree (make preview rebuilds it on every save): the notebooks as needed, then the
 # HTML step. Nothing is published; `make report` then adds the PDF and the workbook and publishes them all.

@@ -60,6 +60,46 @@ def make_report(project: Path, wave: str, target: str = "report") -> subprocess.
     return subprocess.run(["make", "-s", target, f"WAVE={wave}"], cwd=project, capture_output=True, text=True, env=env)
 
 
+# The 2014 report, built once per test session by `make report` as a researcher would, in a copy of the project
+# (a test never writes into the checkout's report/build/ or figures/).
+WAVE = "2014"
+NAME = f"collaborative-citizen-{WAVE}"
+OUTPUTS = (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.ipynb", f"{NAME}-tables.xlsx")
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """A copy of the project in which the session's reports are built (2014, and 2015 when a test asks)."""
+    return copy_project(tmp_path_factory.mktemp("built") / "project")
+
+
+def _built(project: Path, wave: str) -> Path:
+    made = make_report(project, wave)
+    if made.returncode != 0:
+        pytest.fail(f"make report WAVE={wave} failed:\n{made.stdout}\n{made.stderr}")
+    return project / "report" / "build" / wave
+
+
+@pytest.fixture(scope="session")
+def report_dir(built_project) -> Path:
+    """The folder holding the 2014 report's HTML, PDF, notebook and workbook (the copy's report/build/2014)."""
+    build = _built(built_project, WAVE)
+    for name in OUTPUTS:
+        assert (build / name).is_file(), f"{name} was not built"
+    return build
+
+
+@pytest.fixture(scope="session")
+def built_2015(built_project) -> Path:
+    """The 2015 report's folder, built in the same copy."""
+    return _built(built_project, "2015")
+
+
+@pytest.fixture(scope="session")
+def report_html(report_dir) -> str:
+    return (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
+
+
 # Debian's chromium, as the browser tests drive it (Playwright cannot download a browser here).
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,11 +120,10 @@ SLOW_MODULES = {
     "test_findings",
     "test_kernel_fork",
     "test_new_wave",
-    "test_pdf",
-    "test_pdf_parts",
     "test_preview",
     "test_publish",
     "test_publish_build",
+    "test_publish_pdf",
     "test_sanitise_build",
     "test_trust_build",
     "test_waves",
@@ -97,6 +136,6 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        uses_build = "report_dir" in getattr(item, "fixturenames", ())
+        uses_build = {"report_dir", "built_2015"} & set(getattr(item, "fixturenames", ()))
         if item.module.__name__ in SLOW_MODULES or uses_build:
             item.add_marker(pytest.mark.slow)

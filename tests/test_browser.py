@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM
+from conftest import CHROMIUM, NAME
 from conftest import CHROMIUM_ARGS as ARGS
-from test_publish_build import NAME, report_dir  # noqa: F401  (session fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -144,8 +143,7 @@ def test_axe_finds_no_violation_and_the_page_reflows(page, report_dir, width):
     assert undecided == []
 
 
-def test_the_2015_report_has_no_axe_violation_on_a_narrow_screen(page):
-    from test_waves import built_2015_folder
-
-    found = _axe(page.context.browser, built_2015_folder() / "collaborative-citizen-2015.html", 320)
-    assert found["violations"] == [] and found["scroll_width"] <= 320
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_2015_report_has_no_axe_violation(page, built_2015, width):
+    found = _axe(page.context.browser, built_2015 / "collaborative-citizen-2015.html", width)
+    assert found["violations"] == [] and found["scroll_width"] <= width

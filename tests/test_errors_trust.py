@@ -10,7 +10,6 @@ import time
 import pytest
 from conftest import ROOT
 from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
-from test_publish_build import report_dir  # noqa: F401 (session fixture)
 
 from collaborative_citizen.codebook import load_yaml
 from collaborative_citizen.errors import InputError, check_source_date_epoch

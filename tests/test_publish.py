@@ -8,8 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
+from conftest import NAME, ROOT
 from openpyxl import load_workbook
-from test_publish_build import NAME, ROOT, report_dir, report_html  # noqa: F401  (session fixtures)
 
 from collaborative_citizen.publish_html import Ids, check_document, clean_fragment, prefix_svg_ids
 from collaborative_citizen.publish_text import (

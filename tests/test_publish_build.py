@@ -1,7 +1,5 @@
 """The published report built once per test session from the real pipeline, and tests of the build as a whole:
-identical rebuilds, a failed build that keeps the last good report, originality.
-
-Other test modules import `report_dir` from here, so the report is built once however many modules use it."""
+identical rebuilds, a failed build that keeps the last good report, originality."""
 
 import re
 import shutil
@@ -10,15 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import NAME, OUTPUTS, WAVE
 
 from collaborative_citizen.publish_text import PROPORTION
 
 ROOT = Path(__file__).resolve().parent.parent
-WAVE = "2014"
-NAME = f"collaborative-citizen-{WAVE}"
-OUTPUTS = (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.ipynb", f"{NAME}-tables.xlsx")
 ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"
-_built: dict[str, Path] = {}
 
 
 def publish(*args: str, build_dir: Path, report_dir: Path | None = None) -> subprocess.CompletedProcess:
@@ -42,30 +37,6 @@ def copy_inputs(source: Path, target_root: Path) -> Path:
     target = target_root / WAVE
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*OUTPUTS, "*.partial*", "*.failed.ipynb"))
     return target
-
-
-def built_report() -> Path:
-    """The folder holding the report's HTML and PDF, built by `make report` as a researcher would."""
-    if "dir" in _built:
-        return _built["dir"]
-    made = subprocess.run(["make", "-s", "report", f"WAVE={WAVE}"], cwd=ROOT, capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.fail(f"make report failed:\n{made.stdout}\n{made.stderr}")
-    build = ROOT / "report" / "build" / WAVE
-    for name in OUTPUTS:
-        assert (build / name).is_file(), f"{name} was not built"
-    _built["dir"] = build
-    return build
-
-
-@pytest.fixture(scope="session")
-def report_dir() -> Path:
-    return built_report()
-
-
-@pytest.fixture(scope="session")
-def report_html(report_dir) -> str:
-    return (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
 
 
 # Two builds give the same bytes: tests/test_trust_build.py compares make's build with the steps run one by one.

@@ -15,8 +15,8 @@ from pathlib import Path
 import pyreadstat
 import pytest
 import yaml
-from conftest import DATA, ROOT
-from test_publish_build import NAME, WAVE, copy_inputs, report_dir  # noqa: F401 (fixture)
+from conftest import DATA, NAME, ROOT, WAVE
+from test_publish_build import copy_inputs
 
 GUARD = Path(__file__).resolve().parent / "offline_guard"
 EXTERNAL_URL = re.compile(r"(?:https?|ftp)://|//[a-z0-9.-]+\.[a-z]{2,}/", re.I)

@@ -23,7 +23,6 @@ import re
 import subprocess
 import sys
 import traceback
-from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -99,7 +98,6 @@ class Paths:
     report: Path
     build: Path
     wave: str
-    cache: Path | None = None  # laid-out PDF parts kept between builds (publish_pdf.PartCache)
 
     @property
     def out(self) -> Path:
@@ -778,22 +776,12 @@ def build_workbook(paths: Paths) -> dict:
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 
 
-def pdf_layouter(paths: Paths):
-    """The PDF's layout server, started and reading the report's style sheet at once: with `html pdf`, while the
-    HTML is written."""
-    from .publish_pdf import PART_CSS, Layouter, PartCache
-
-    layouter = Layouter(PartCache(paths.cache))
-    layouter.warm((stylesheet().strip(), PART_CSS))
-    return layouter
-
-
-def build_pdf(paths: Paths, layouter=None) -> dict:
+def build_pdf(paths: Paths) -> dict:
     from .publish_pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache_dir=paths.cache, layouter=layouter)
+    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"))
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
@@ -813,11 +801,6 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
     main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
     main.add_argument("--build-dir", default="report/build", help="built outputs, by wave (default: report/build)")
-    main.add_argument(
-        "--cache-dir",
-        default=None,
-        help="pdf: keep laid-out parts here and lay out only those whose HTML changed (default: none)",
-    )
     return main
 
 
@@ -830,7 +813,7 @@ def _traceback_if_debugging() -> None:
         traceback.print_exc(file=sys.stderr)
 
 
-def publish_step(command: str, paths: Paths, wave: str, layouter=None) -> None:
+def publish_step(command: str, paths: Paths, wave: str) -> None:
     """Build one output and print its progress line."""
     if command == "html":
         done = build_html(paths)
@@ -846,7 +829,7 @@ def publish_step(command: str, paths: Paths, wave: str, layouter=None) -> None:
             flush=True,
         )
     else:
-        done = build_pdf(paths, layouter)
+        done = build_pdf(paths)
         warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
         print(
             f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
@@ -870,14 +853,12 @@ def main(argv: list[str] | None = None) -> int:
         report=Path(args.report_dir),
         build=Path(args.build_dir),
         wave=args.wave,
-        cache=Path(args.cache_dir) if args.cache_dir else None,
     )
     try:
         check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
-        with pdf_layouter(paths) if "pdf" in args.command else nullcontext() as layouter:
-            for command in args.command:
-                publish_step(command, paths, args.wave, layouter)
+        for command in args.command:
+            publish_step(command, paths, args.wave)
     except (DataValidationError, PublishError) as error:
         _traceback_if_debugging()
         for line in error.problems:
