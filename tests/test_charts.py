@@ -206,21 +206,17 @@ def test_diverging_chart_reads_continuously_across_the_zero_line():
     assert drawn["bar-dignity-neither"].get_x() == pytest.approx(drawn["bar-outcome-neither"].get_x())
 
 
-def test_diverging_legend_follows_the_bars_left_to_right():
+def test_diverging_legend_reads_in_the_scales_order_residual_last():
+    """The legend lists the answers as the codebook's scale does (agree strongly ... disagree strongly), then the
+    residual answers, whichever side of the zero line each is drawn on."""
     fig = diverging_chart(ITEMS, AGREE_SCALE, ITEM_SHARES)
     fig.canvas.draw()
     legend = fig.legends[0]
     boxes = {t.get_text(): t.get_window_extent() for t in legend.get_texts()}
     reading = sorted(boxes, key=lambda text: (-round(boxes[text].y0), boxes[text].x0))  # rows, then left to right
     assert max(box.y1 for box in boxes.values()) < min(ax.get_window_extent().y0 for ax in fig.axes)  # below
-    assert reading == [
-        "Disagree strongly",
-        "Tend to disagree",
-        "Tend to agree",
-        "Agree strongly",
-        "Neither agree nor disagree",
-        "Don't know",
-    ]
+    assert reading == [s.label for s in AGREE_SCALE]
+    assert reading[-1] == "Don't know"
 
 
 def test_diverging_segments_listed_left_first_are_stacked_the_same_way():

@@ -28,6 +28,7 @@ a chart shows; no other element id starts with ``bar-``.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import math
@@ -56,6 +57,8 @@ class Value:
     label: str  # category label shown on the axis (wrapped to ~40 characters per line)
     pct: float | None  # 0-100; None = not available: no bar, "n/a" where the value label goes
     published: bool = False  # True: the value label gets a dagger "†" (figure published in the original report)
+    residual: bool = False  # other, none of these, don't know: drawn after the substantive answers when ranked
+    net: bool = False  # a net of several answers ("some or a lot"): drawn in the second series colour, value bold
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,36 @@ PAIRED_BAR_PT = 9.0  # paired_bar_chart: one bar per series within a group
 GROUP_BAR_PT = 8.0  # small_multiples_chart: one bar per segment within a group
 GROUP_BAR_STEP_PT = 9.5  # bar plus a hairline gap so neighbouring value labels (8 pt) do not touch
 GROUP_GAP_PT = 9.0  # between groups of bars
+
+
+
+@dataclass(frozen=True)
+class Format:
+    """The width a chart is drawn for, and what follows from it: how long a label's line may be and how many
+    panels of small multiples share a line."""
+
+    width_cm: float
+    label_wrap: int
+    panel_label_wrap: int
+    panels_per_line: int
+
+
+# The printed page's text column; and a phone held upright, about 358 CSS px of text column at 390 px wide, where
+# a chart 7.8 cm wide shows its smallest text (7.5 pt) at about 12 px (`narrow`).
+PRINT = Format(FIGURE_WIDTH_CM, LABEL_WRAP, PANEL_LABEL_WRAP, 3)
+NARROW = Format(7.8, 18, 18, 1)
+_FORMAT = contextvars.ContextVar("chart_format", default=PRINT)
+
+
+@contextmanager
+def narrow():
+    """Charts made inside are drawn in the NARROW format, for a phone's screen."""
+    token = _FORMAT.set(NARROW)
+    try:
+        yield
+    finally:
+        _FORMAT.reset(token)
+
 
 # --- Colours -----------------------------------------------------------------------------------------
 INK = "#1A1A1A"  # near-black text: softer than pure black, still 17:1 contrast on white
@@ -174,6 +207,23 @@ def pct_text(pct: float | None, published: bool = False, *, sign: bool = True) -
     return text + ("†" if published else "")
 
 
+def ranked_values(values: list[Value]) -> list[Value]:
+    """Largest first, "n/a" last, the residual answers after all of them in their given order."""
+    ranked = sorted((v for v in values if not v.residual), key=lambda v: (v.pct is None, -(v.pct or 0.0)))
+    return ranked + [v for v in values if v.residual]
+
+
+def contrast(fill: str, against: str = WHITE) -> float:
+    """WCAG contrast ratio of two colours."""
+    darker, lighter = sorted((_luminance(fill), _luminance(against)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def alt_text(title: str, parts: list[str]) -> str:
     """Text alternative of a chart: "Chart: <title>. <part>; <part>." (SVG <title>, aria-label, PNG alt)."""
     title = " ".join(title.split()).rstrip(".")
@@ -217,13 +267,14 @@ def bar_chart(values: list[Value], *, ranked: bool = False, series: str = "main"
     """One horizontal bar per value, the first value at the top.
 
     ranked=True sorts by pct, largest first, "n/a" last (for multi-answer questions, where the order of
-    the answer list carries no meaning); ties keep their given order. A NaN pct counts as None.
+    the answer list carries no meaning); ties keep their given order; residual answers (other, don't know) come
+    after every other, in their given order. A NaN pct counts as None.
     """
     if not values:
         raise ValueError("bar_chart needs at least one value")
     values = _available(values)
     if ranked:
-        values = sorted(values, key=lambda v: (v.pct is None, -(v.pct or 0.0)))
+        values = ranked_values(values)
     labels = [_wrap(v.label) for v in values]
     pitch = _pitch(labels, BAR_PT + BAR_GAP_PT)
     with _house_style():
@@ -234,8 +285,11 @@ def bar_chart(values: list[Value], *, ranked: bool = False, series: str = "main"
         for i, v in enumerate(values):
             y = (i + 0.5) * pitch
             if v.pct is not None:
-                _bar(ax, 0.0, v.pct, y, BAR_PT, SERIES_COLOURS[0], bar_id(series, v.key), ids)
-            texts.append(_end_label(ax, v.pct or 0.0, y, pct_text(v.pct, v.published), missing=v.pct is None))
+                colour = SERIES_COLOURS[1] if v.net else SERIES_COLOURS[0]
+                _bar(ax, 0.0, v.pct, y, BAR_PT, colour, bar_id(series, v.key), ids)
+            texts.append(
+                _end_label(ax, v.pct or 0.0, y, pct_text(v.pct, v.published), missing=v.pct is None, bold=v.net)
+            )
         _category_axis(ax, [(i + 0.5) * pitch for i in range(len(values))], labels, len(values) * pitch)
         _finish(fig, [ax], [len(values) * pitch], texts, [0.0] + [v.pct for v in values if v.pct is not None], lo=0.0)
     return fig
@@ -297,7 +351,7 @@ def diverging_chart(
     continuously across the zero line: the segments listed nearest the other side sit nearest the zero
     line (tend to agree | tend to disagree), the extremes outermost. If only one side is present the
     usual order is assumed (right listed before left). The legend, below the plot, lists the segments
-    in the order they appear from left to right.
+    in the scale's order, as listed.
 
     "aside" segments (neither, don't know) form a separate grey block after the right-hand bars, so they
     never shift or hide the balance of opinion. Segments wide enough to hold their value (at least
@@ -330,9 +384,9 @@ def diverging_chart(
                 drawn = [s for s in sides[side] if row[s.key] is not None]
                 for s in drawn:
                     v = row[s.key]
-                    _bar(ax, x, direction * v, y, STACK_BAR_PT, colours[s.key], bar_id(row_key, s.key), ids)
+                    bar = _bar(ax, x, direction * v, y, STACK_BAR_PT, colours[s.key], bar_id(row_key, s.key), ids)
                     if len(drawn) > 1:
-                        inside.append((_segment_label(ax, x + direction * v / 2, y, v, colours[s.key]), v))
+                        inside.append((_segment_label(ax, x + direction * v / 2, y, v, colours[s.key]), v, bar))
                     x += direction * v
                 if drawn:
                     ends.append(x)
@@ -342,9 +396,8 @@ def diverging_chart(
                     )
         _category_axis(ax, [(i + 0.5) * pitch for i in range(len(rows))], labels, height, baseline=False)
         ax.axvline(0.0, color=RULE, linewidth=0.8, zorder=3)
-        legend = [(s.label, colours[s.key]) for s in reversed(sides["left"])]
-        legend += [(s.label, colours[s.key]) for s in sides["right"] + aside]
-        _legend(fig, legend)
+        # The legend reads in the scale's own order (the codebook's), residual answers last.
+        _legend(fig, [(s.label, colours[s.key]) for s in segments])
         block = max(sum(_number(shares.get(k, {}).get(s.key)) or 0.0 for s in aside) for k, _ in rows)
         start = _finish(fig, [ax], [height], texts, ends, block=block if aside else None)
         for i, (row_key, _) in enumerate(rows):
@@ -354,8 +407,8 @@ def diverging_chart(
                 v = _number(shares.get(row_key, {}).get(s.key))
                 if v is None:
                     continue
-                _bar(ax, x, v, (i + 0.5) * pitch, STACK_BAR_PT, colours[s.key], bar_id(row_key, s.key), ids)
-                inside.append((_segment_label(ax, x + v / 2, (i + 0.5) * pitch, v, colours[s.key]), v))
+                bar = _bar(ax, x, v, (i + 0.5) * pitch, STACK_BAR_PT, colours[s.key], bar_id(row_key, s.key), ids)
+                inside.append((_segment_label(ax, x + v / 2, (i + 0.5) * pitch, v, colours[s.key]), v, bar))
                 x += v
         _drop_crowded(fig, inside)
     return fig
@@ -380,9 +433,9 @@ def small_multiples_chart(
     colours = segment_colours(segments)
     if not panels or not rows or not segments:
         raise ValueError("small_multiples_chart needs panels, rows and segments")
-    ncols = min(3, len(panels))
+    ncols = min(_FORMAT.get().panels_per_line, len(panels))
     nrows = math.ceil(len(panels) / ncols)
-    labels = [_wrap(label, PANEL_LABEL_WRAP) for _, label in rows]
+    labels = [_wrap(label, _FORMAT.get().panel_label_wrap) for _, label in rows]
     bars = len(segments) * GROUP_BAR_STEP_PT
     pitch = _pitch(labels, bars + GROUP_GAP_PT)
     height = len(rows) * pitch
@@ -442,19 +495,36 @@ def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
     pyplot if pyplot knows it) but can still be saved again.
     """
     svg_path, png_path = Path(svg_path), Path(png_path)
-    buffer = io.StringIO()
-    with _house_style(**{"svg.hashsalt": str(salt)}):
-        fig.savefig(buffer, format="svg", metadata=SVG_METADATA)
+    svg = _svg(fig, salt)
+    with _house_style():
         png_path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(png_path, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        pyplot.close(fig)
-    svg = _chart_font(_salt_ids(buffer.getvalue(), str(salt)))
+    _close(fig)
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     declaration = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
     svg_path.write_bytes((declaration + _accessible(_with_fonts(svg), alt, inline=False)).encode("utf-8"))
     return _accessible(svg, alt, inline=True)
+
+
+def chart_markup(fig: Figure, *, salt: str, alt: str, css_class: str) -> str:
+    """The chart's SVG markup to inline in HTML, as `save_chart` returns it, with `css_class` on its root; no file
+    is written (the narrow layout of a chart exists only in the HTML)."""
+    svg = _svg(fig, salt)
+    _close(fig)
+    return _accessible(svg, alt, inline=True, css_class=css_class)
+
+
+def _svg(fig: Figure, salt: str) -> str:
+    buffer = io.StringIO()
+    with _house_style(**{"svg.hashsalt": str(salt)}):
+        fig.savefig(buffer, format="svg", metadata=SVG_METADATA)
+    return _chart_font(_salt_ids(buffer.getvalue(), str(salt)))
+
+
+def _close(fig: Figure) -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)
 
 
 MATPLOTLIB_FAMILY = "font-family: 'DejaVu Sans', sans-serif"
@@ -495,7 +565,7 @@ def _salt_ids(svg: str, salt: str) -> str:
     return re.sub(r'(href="#)([^"]+)(")', rename, svg)
 
 
-def _accessible(svg: str, alt: str, *, inline: bool) -> str:
+def _accessible(svg: str, alt: str, *, inline: bool, css_class: str = "") -> str:
     """Root <svg> with role="img", aria-label and a first-child <title>; inline: scales to its container."""
     root = re.match(r"<svg\b[^>]*>", svg)
     attributes = dict(re.findall(r'([\w:-]+)="([^"]*)"', root.group(0)))
@@ -503,6 +573,8 @@ def _accessible(svg: str, alt: str, *, inline: bool) -> str:
         attributes.pop("height", None)  # the height follows from the width and the viewBox
         attributes["width"] = "100%"
         attributes["style"] = "width:100%;height:auto"
+    if css_class:
+        attributes["class"] = css_class
     attributes["role"] = "img"
     label = escape(alt, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
     attributes["aria-label"] = label
@@ -523,15 +595,18 @@ def _house_style(**extra):
 
 
 def _figure(axes_height_pt: float, *, legend_rows: int = 0, panel_titles: int = 0) -> Figure:
-    """A 16 cm wide figure on an Agg canvas; its height is settled exactly later (`_finish`)."""
+    """A figure as wide as the current format (16 cm) on an Agg canvas; its height is settled exactly later
+    (`_finish`)."""
     height_pt = axes_height_pt + 16 + legend_rows * 22 + panel_titles * 24
-    fig = Figure(figsize=(FIGURE_WIDTH_CM / 2.54, height_pt / 72), layout="constrained")
+    fig = Figure(figsize=(_FORMAT.get().width_cm / 2.54, height_pt / 72), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _wrap(label: str, width: int = LABEL_WRAP) -> str:
-    """Wrap at word boundaries (never inside a word); existing line breaks are kept."""
+def _wrap(label: str, width: int | None = None) -> str:
+    """Wrap at word boundaries (never inside a word) at `width` characters (the format's label width); existing
+    line breaks are kept."""
+    width = width or _FORMAT.get().label_wrap
     return "\n".join(
         textwrap.fill(part, width, break_long_words=False, break_on_hyphens=False) or part
         for part in str(label).split("\n")
@@ -616,20 +691,30 @@ def _segment_label(ax, x: float, y: float, value: float, fill: str):
 
 
 def _drop_crowded(fig, labels: list[tuple]) -> None:
-    """Remove segment labels (given with their segment's value) that do not fit inside their segment
+    """Remove segment labels (given with their segment's value and bar) that do not fit inside their segment
     with 1.5 pt to spare on each side: text must not spill over or touch the segment's edges.
 
     At 4 points a segment is usually wide enough for one digit, but a chart with a wide x range (long
-    bars, an aside block) can make it narrower than the digit.
+    bars, an aside block) can make it narrower than the digit. A segment left without its value whose fill is
+    lighter than 3:1 against the white page and separators is outlined (`outline_if_light`): its value is in the
+    text alternative and the tables, and its edges are still seen (WCAG 1.4.11).
     """
     renderer = fig.canvas.get_renderer()
-    for label, value in labels:
-        if label is None:
-            continue
-        ax = label.axes
-        segment_px = abs(ax.transData.transform((value, 0))[0] - ax.transData.transform((0, 0))[0])
-        if label.get_window_extent(renderer).width > segment_px - 3 * fig.dpi / 72:
+    for label, value, bar in labels:
+        if label is not None:
+            ax = label.axes
+            segment_px = abs(ax.transData.transform((value, 0))[0] - ax.transData.transform((0, 0))[0])
+            if label.get_window_extent(renderer).width <= segment_px - 3 * fig.dpi / 72:
+                continue
             label.remove()
+        outline_if_light(bar)
+
+
+def outline_if_light(patch) -> None:
+    """Give a shape whose fill has less than 3:1 contrast with white an outline in the rule colour, which has."""
+    if contrast(mpl.colors.to_hex(patch.get_facecolor())) < 3.0:
+        patch.set_edgecolor(RULE)
+        patch.set_linewidth(0.6)
 
 
 def _lay_out(fig) -> None:
@@ -670,6 +755,8 @@ def _legend(fig, entries: list[tuple[str, str]]):
     for ncols in range(len(entries), 0, -1):
         order = [k for j in range(ncols) for k in range(j, len(entries), ncols)]
         handles = [Patch(facecolor=entries[k][1], edgecolor="none", label=entries[k][0]) for k in order]
+        for handle in handles:
+            outline_if_light(handle)
         legend = fig.legend(
             handles=handles,
             loc="outside lower center",

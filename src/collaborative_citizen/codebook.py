@@ -144,6 +144,9 @@ def _field(entry, name: str, where: str):
     return entry[name]
 
 
+RESIDUAL_KEYS = {"other", "none", "dont_know", "refused", "prefer_not_to_say"}
+
+
 @dataclass(frozen=True)
 class Answer:
     key: str
@@ -152,6 +155,11 @@ class Answer:
     label_source: str
     exclusive: bool = False
     lower: int | None = None  # a band of a numeric variable (age): its lowest value; the band runs to the next's
+
+    @property
+    def residual(self) -> bool:
+        """Other, none of these, don't know: answers a chart places after the substantive ones."""
+        return self.exclusive or self.key in RESIDUAL_KEYS
 
 
 @dataclass(frozen=True)

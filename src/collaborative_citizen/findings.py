@@ -71,6 +71,7 @@ class Difference:
 @dataclass
 class Chart:
     svg: str
+    narrow_svg: str
     alt: str
     caption: str
     svg_path: Path
@@ -384,22 +385,60 @@ class Finding:
                 a.label,
                 float(self.value(a.key, item)),
                 published=(self.question.key, item, a.key) in self.published,
+                residual=a.residual,
             )
             for a in answers
         ]
 
     def draw(self, figures_dir: str | Path = "figures") -> Chart:
         """Draw the finding's chart, save it as SVG and 200 dpi PNG in figures/<wave>/, return it (None when the
-        wave did not ask the question)."""
+        wave did not ask the question). The HTML also gets the chart drawn for a phone's width (charts.NARROW)."""
         if not self.asked:
             return None
+        figure, parts, published_shown, caption = self._chart_figure()
+        figures_dir = Path(figures_dir) / self.wave.id
+        stem = f"figure-{self.number}-{self.slug.replace('_', '-')}"
+        alt = charts.alt_text(self.spec["title"], parts)
+        svg_path, png_path = figures_dir / f"{stem}.svg", figures_dir / f"{stem}.png"
+        salt = f"cc-{self.wave.id}-figure-{self.number}"
+        svg = charts.save_chart(figure, svg_path, png_path, salt=salt, alt=alt)
+        with charts.narrow():
+            narrow = charts.chart_markup(self._chart_figure()[0], salt=f"{salt}-narrow", alt=alt, css_class="narrow")
+        # Bar ids are the same in every chart ("bar-main-dont_know"); inlined together they must stay unique.
+        svg = svg.replace('id="bar-', f'id="figure-{self.number}-bar-')
+        narrow = narrow.replace('id="bar-', f'id="figure-{self.number}-narrow-bar-')
+        self.chart = Chart(
+            svg=svg,
+            narrow_svg=narrow,
+            alt=alt,
+            caption=f"Figure {self.number}: {caption}",
+            svg_path=svg_path,
+            png_path=png_path,
+            published_shown=published_shown,
+        )
+        return self.chart
+
+    def _chart_figure(self):
+        """(figure, the text alternative's parts, published figures shown, caption) of the finding's chart."""
         question, chart_spec = self.question, self.spec["chart"]
         kind = chart_spec["type"]
         parts, published_shown = [], 0
         if kind in ("bars", "ranked"):
             values = self._values(question.answers)
+            # Nets the finding leads with ("some or a lot"), drawn first.
+            nets = {n.key: n for n in question.nets}
+            values = [
+                charts.Value(
+                    key,
+                    nets[key].label,
+                    float(self.value(key)),
+                    published=(question.key, "", key) in self.published,
+                    net=True,
+                )
+                for key in chart_spec.get("nets", [])
+            ] + values
             figure = charts.bar_chart(values, ranked=kind == "ranked")
-            shown = sorted(values, key=lambda v: -v.pct) if kind == "ranked" else values
+            shown = charts.ranked_values(values) if kind == "ranked" else values
             parts = [f"{v.label} {pct_text(v.pct)}" for v in shown]
             published_shown = sum(v.published for v in values)
             caption = "Answers chosen, % of all respondents" + (
@@ -439,22 +478,7 @@ class Finding:
             caption = "% saying each way of organising services would make things better, worse or no different"
         else:
             raise ValueError(f"report.yml: finding {self.number}: unknown chart type {kind!r}")
-        figures_dir = Path(figures_dir) / self.wave.id
-        stem = f"figure-{self.number}-{self.slug.replace('_', '-')}"
-        alt = charts.alt_text(self.spec["title"], parts)
-        svg_path, png_path = figures_dir / f"{stem}.svg", figures_dir / f"{stem}.png"
-        svg = charts.save_chart(figure, svg_path, png_path, salt=f"cc-{self.wave.id}-figure-{self.number}", alt=alt)
-        # Bar ids are the same in every chart ("bar-main-dont_know"); inlined together they must stay unique.
-        svg = svg.replace('id="bar-', f'id="figure-{self.number}-bar-')
-        self.chart = Chart(
-            svg=svg,
-            alt=alt,
-            caption=f"Figure {self.number}: {caption}",
-            svg_path=svg_path,
-            png_path=png_path,
-            published_shown=published_shown,
-        )
-        return self.chart
+        return figure, parts, published_shown, caption
 
     @property
     def items(self) -> list:
@@ -495,7 +519,9 @@ class Finding:
     def _grid(self, spec: dict):
         question = self.question
         ways, aspects = question.groupings["ways"], question.groupings["aspects"]
-        segments = [charts.Segment(k, question.label_of(k), "right") for k in spec["show"]]
+        # Better on the right, worse on the left, no difference aside, as in report.yml: each side its own hue.
+        side_of = {k: side for side in ("left", "aside") for k in spec.get(side, [])}
+        segments = [charts.Segment(k, question.label_of(k), side_of.get(k, "right")) for k in spec["show"]]
         shares, published, parts = {}, set(), []
         for item in question.items:
             shares[(item.aspect, item.way)] = {s.key: float(self.value(s.key, item.key)) for s in segments}
@@ -677,7 +703,7 @@ class Finding:
             f'<p class="finding-number">Finding {self.number}</p>',
             f"<h2>{escape(self.spec['title'])}</h2>",
             f'<p class="question"><span class="q">Q.</span> {escape(question.wording)}</p>',
-            f'<figure class="chart" id="figure-{self.number}">{self.chart.svg}'
+            f'<figure class="chart" id="figure-{self.number}">{self.chart.svg}{self.chart.narrow_svg}'
             f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
             f'<p class="base">{escape(self.base_line())}</p>',
         ]
