@@ -147,3 +147,29 @@ def test_axe_finds_no_violation_and_the_page_reflows(page, report_dir, width):
 def test_the_2015_report_has_no_axe_violation(page, built_2015, width):
     found = _axe(page.context.browser, built_2015 / "collaborative-citizen-2015.html", width)
     assert found["violations"] == [] and found["scroll_width"] <= width
+
+
+CHART_TEXT_PX = """() => [...document.querySelectorAll('figure.chart svg')].flatMap(svg => {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) return [];  // the layout of the chart this width does not show
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return [[svg.closest('figure').id, svg.getAttribute('class') || 'page', Math.min(...sizes)]];
+})"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_chart_text_is_readable_on_a_phone_and_a_desktop(page, report_dir, width):
+    """At 390 px wide (a phone held upright) each chart is shown in its narrow layout, whose smallest text is
+    about 12 CSS px; at 1280 px the page's layout, as large. One layout of each chart is shown at a time."""
+    context = page.context.browser.new_context(viewport={"width": width, "height": 900})
+    view = context.new_page()
+    try:
+        view.goto((report_dir / f"{NAME}.html").as_uri(), wait_until="load")
+        shown = view.evaluate(CHART_TEXT_PX)
+    finally:
+        context.close()
+    assert [figure for figure, _, _ in shown] == [f"figure-{n}" for n in range(1, 9)]
+    assert {layout for _, layout, _ in shown} == {"narrow" if width < 640 else "page"}
+    for figure, _, smallest in shown:
+        assert smallest >= 11.9, f"{figure}: chart text {smallest:.1f} px at {width} px wide"
