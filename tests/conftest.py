@@ -69,8 +69,15 @@ OUTPUTS = (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.ipynb", f"{NAME}-tables.xlsx"
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
-    """A copy of the project in which the session's reports are built (2014, and 2015 when a test asks)."""
-    return copy_project(tmp_path_factory.mktemp("built") / "project")
+    """A copy of the project in which the session's reports are built (2014, and 2015 when a test asks): a git
+    repository of one commit, as a fresh clone is, so that the colophon names the commit it was built from."""
+    project = copy_project(tmp_path_factory.mktemp("built") / "project")
+    shutil.copy2(ROOT / ".gitignore", project / ".gitignore")
+    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "copy"], cwd=project, check=True)
+    return project
 
 
 def _built(project: Path, wave: str) -> Path:

@@ -122,7 +122,7 @@ def expected_bars(number, codebook):
     question = codebook.questions[spec["question"]]
     chart = spec["chart"]
     if chart["type"] in ("bars", "ranked"):
-        return len(question.answers)
+        return len(question.answers) + len(chart.get("nets", []))  # the nets it draws beside the answers
     if chart["type"] == "trend":
         # This wave's answers, plus the earlier wave's answers that were published (2010: two).
         return len(question.answers) + 2

@@ -95,7 +95,6 @@ GROUP_BAR_STEP_PT = 9.5  # bar plus a hairline gap so neighbouring value labels 
 GROUP_GAP_PT = 9.0  # between groups of bars
 
 
-
 @dataclass(frozen=True)
 class Format:
     """The width a chart is drawn for, and what follows from it: how long a label's line may be and how many
