@@ -14,7 +14,6 @@ out separately would lose it (docs/performance.md has the cost, about 5 s here).
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import re
@@ -76,7 +75,6 @@ def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:
         logger.propagate = propagate
         # The font configuration removes the folder it unpacked the fonts into when it is collected.
         document = sheets = fonts = None
-        gc.collect()
     return furniture_as_artifacts(pdf), pages, collect.messages
 
 
