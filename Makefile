@@ -109,9 +109,9 @@ EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.
 	$(DATA_DIR)/published/*.yml)
 TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py
 
-# The notebooks run in one command, one kernel per core, each kernel kept for several notebooks and forked, ready,
-# from a process that has imported what they need (kernel_fork.py). When the tables are due, the same command
-# computes them first, while that process gets ready: when an input of theirs changed, or results.csv has gone.
+# The notebooks run in one command, one kernel per core, each kernel kept for several notebooks (notebooks.py).
+# When the tables are due, the same command computes them first, while the kernels start: when an input of theirs
+# changed, or results.csv has gone.
 # Which notebooks run follows from what changed since the last successful run ($?): a notebook or its commentary
 # template re-runs that notebook; an input of the about notebook only (about.py) re-runs it; an input of the
 # findings only (the tables' inputs from earlier waves, report.yml, the findings code) re-runs the eight

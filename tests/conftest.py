@@ -125,7 +125,7 @@ CHROMIUM_ARGS = [
 SLOW_MODULES = {
     "test_browser",
     "test_findings",
-    "test_kernel_fork",
+    "test_notebooks",
     "test_new_wave",
     "test_preview",
     "test_publish",

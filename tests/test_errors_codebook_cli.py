@@ -181,14 +181,3 @@ def test_publish_refuses_a_wave_that_is_not_a_plain_id(wave):
         text=True,
     )
     assert done.returncode == 2 and done.stderr.startswith(f"error: --wave {wave!r}: not a plain wave id")
-
-
-def test_a_command_ends_with_its_status_its_output_and_its_exit_handlers():
-    """The build commands skip the interpreter's teardown, not what sys.exit would do for them."""
-    script = (
-        "import atexit, sys\nfrom collaborative_citizen import exit_without_teardown\n"
-        "atexit.register(lambda: print('exit handler ran'))\nprint('buffered', end='')\n"
-        "sys.stderr.write('to stderr')\nexit_without_teardown(3)"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stdout, done.stderr) == (3, "bufferedexit handler ran\n", "to stderr")

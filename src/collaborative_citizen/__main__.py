@@ -1,4 +1,5 @@
-from . import exit_without_teardown
+import sys
+
 from .cli import main
 
-exit_without_teardown(main())
+sys.exit(main())

@@ -76,21 +76,15 @@ def cmd_notebook(args) -> int:
 def cmd_notebooks(args) -> int:
     """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook. With
     --tables, the tables are computed first, while the kernels get ready."""
-    from .kernel_fork import ForkServer
-
-    # Started first: it takes two seconds to import what the kernels need.
     from .notebooks import remove_kernel_root
 
-    server = ForkServer() if args.notebooks else None
     try:
-        return _notebooks(args, server)
+        return _notebooks(args)
     finally:
-        if server is not None:
-            server.close()
         remove_kernel_root()  # the kernels' socket folders, also when the run was interrupted
 
 
-def _notebooks(args, server) -> int:
+def _notebooks(args) -> int:
     from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
 
     if not args.tables:  # (with --tables, after them: they need no date, and a failed build keeps them)
@@ -120,9 +114,7 @@ def _notebooks(args, server) -> int:
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
 
-    errors = run_notebooks(
-        jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None, fork_server=server
-    )
+    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None)
     if errors:
         raise NotebookError("\n".join(errors))
     if args.stamp:

@@ -1,9 +1,9 @@
 """Execute the report's parameterised notebooks with papermill, strictly and reproducibly.
 
 `run_notebook` runs one notebook in a kernel of its own. `run_notebooks` runs many at once: one worker thread per
-core, each keeping one kernel for all the notebooks it is given; the kernels are forked, ready, from one process
-that has imported what they need (kernel_fork.py), so a build pays for starting Python and importing pandas and
-matplotlib once, not twice per notebook (the command and its kernel).
+core, each keeping one kernel for all the notebooks it is given (papermill hands it to nbclient, which then
+neither starts nor stops it: nbclient's documented `km` argument), so a build pays for starting a kernel and
+importing pandas and matplotlib once per core, not once per notebook.
 Between two notebooks the kernel's namespace is cleared; charts never depend on global matplotlib state
 (`charts._house_style`), and execution counts are renumbered, so an executed notebook is byte for byte what a
 fresh kernel gives. Kernels talk to their worker over Unix sockets in a private folder, not TCP ports: parallel
@@ -16,16 +16,13 @@ import queue
 import shutil
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import nbformat
 
 from . import available_cores
 from .errors import NotebookError
-from .kernel_fork import ForkServer, forked_provisioner
 
 # Papermill stamps these with wall-clock times; they would make two builds of the same inputs differ.
 VOLATILE_METADATA = ("start_time", "end_time", "duration", "exception")
@@ -196,100 +193,69 @@ def remove_kernel_root() -> None:
 
 
 class Kernel:
-    """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own,
-    with one client connected to it for all of them. Every call must come from the thread that created it (each
-    thread has its own event loop)."""
+    """One IPython kernel, kept by one worker thread for several notebooks, on Unix sockets in a folder of its own.
+    Every call must come from the thread that created it (each thread has its own event loop)."""
 
-    def __init__(self, cwd: Path, fork_server=None):
+    def __init__(self, cwd: Path):
+        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
         self.folder = Path(tempfile.mkdtemp(prefix="cc-kernel-", dir=kernel_root()))
-        self.manager = _one_client_manager()(
+        self.manager = AsyncKernelManager(
             kernel_name="python3",
             transport="ipc",
             connection_file=str(self.folder / "kernel.json"),
             ip=str(self.folder / "k"),
         )
-        if fork_server is not None:
-            self.manager.provisioner = forked_provisioner(self.manager, fork_server)
         self.notebooks_run = 0
+        self.pid = None
         try:
             self._run(self.manager.start_kernel)(
                 extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd), env={**os.environ, "MPLBACKEND": "Agg"}
             )
-            client = self.manager.client()
-            client.start_channels()
-            self._run(client.wait_for_ready)(timeout=START_TIMEOUT)
+            # (jupyter_client starts a kernel in a session of its own: Ctrl-C at the terminal does not reach it.)
+            self.pid = getattr(self.manager.provisioner, "pid", None)
+            with _LIVE_LOCK:
+                _LIVE[id(self)] = self
         except Exception:
             self.shutdown()
             raise
 
     def shutdown(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.pop(id(self), None)
         try:
-            if self.manager.one_client is not None:
-                self.manager.one_client.stop_channels()
             if self.manager.has_kernel:
                 self._run(self.manager.shutdown_kernel)(now=True)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-@lru_cache(maxsize=1)
-def _one_client_manager():
-    """A kernel manager whose client() is always the same client, whose channels start and which waits for the
-    kernel once: nbclient asks for a new client for every notebook, and readying one waits at least 0.2 s for
-    the kernel's output channel to fall quiet (with eight notebooks on two kernels, most of a second of the
-    build). Messages a notebook's client has not read cannot reach the next notebook: nbclient keeps only the
-    replies to its own requests."""
-    from jupyter_client.asynchronous import AsyncKernelClient
-    from jupyter_client.manager import AsyncKernelManager
+# The kernels running now, so that an interrupted command can stop them from its main thread (`stop_kernels`).
+_LIVE: dict[int, Kernel] = {}
+_LIVE_LOCK = threading.Lock()
 
-    class ReadyOnceClient(AsyncKernelClient):
-        _ready = False
 
-        def start_channels(self, *args, **kwargs) -> None:
-            if not self.channels_running:
-                super().start_channels(*args, **kwargs)
+def stop_kernels() -> None:
+    """Kill every running kernel (and whatever it started: its session's process group) at once."""
+    import signal
 
-        async def wait_for_ready(self, timeout: float | None = None) -> None:
-            """As jupyter_client's, less its last step, which reads the output channel until it has been quiet
-            for 0.2 s: nbclient reads only the messages its own requests cause, and the kernel has answered."""
-            if self._ready:
-                return
-            limit = START_TIMEOUT if timeout is None else timeout
-            deadline = time.monotonic() + limit
-            while True:
-                self.kernel_info()
-                try:
-                    reply = await self.shell_channel.get_msg(timeout=1)
-                except queue.Empty:
-                    pass
-                else:
-                    if reply["msg_type"] == "kernel_info_reply":
-                        try:  # the output channel is connected: the request's status has come through
-                            await self.iopub_channel.get_msg(timeout=0.2)
-                        except queue.Empty:
-                            pass
-                        else:
-                            self._handle_kernel_info_reply(reply)
-                            break
-                if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Kernel didn't respond in {limit:g} seconds")
-            self._ready = True
+    with _LIVE_LOCK:
+        pids = [kernel.pid for kernel in _LIVE.values() if kernel.pid]
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
-    class OneClientKernelManager(AsyncKernelManager):
-        one_client = None
 
-        def client(self, **kwargs) -> ReadyOnceClient:
-            if self.one_client is None:
-                self.client_factory = ReadyOnceClient
-                self.one_client = super().client(**kwargs)
-            return self.one_client
+class KernelStartError(Exception):
+    """A kernel that did not start: the notebooks left would meet the same."""
 
-    return OneClientKernelManager
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass
@@ -321,15 +287,6 @@ def _quiet_papermill() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _kernel_failed(error: Exception) -> bool:
-    """A failure of the kernel itself (it did not start, answer or survive), not of a cell."""
-    text = f"{type(error).__name__}: {error}"
-    return any(
-        s in text
-        for s in ("Kernel didn't respond", "Kernel died", "kernel died", "DeadKernelError", "Kernel does not exist")
-    )
-
-
 def default_workers() -> int:
     """One kernel per core; NOTEBOOK_WORKERS overrides (1 runs the notebooks one after another)."""
     text = os.environ.get("NOTEBOOK_WORKERS", "").strip()
@@ -348,13 +305,12 @@ def run_notebooks(
     workers: int | None = None,
     done=None,
     meanwhile=None,
-    fork_server: ForkServer | None = None,
 ) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
     The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
     the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
-    raised). The kernels are forked from `fork_server`, or from one started (and stopped) here."""
+    raised)."""
     if not jobs:
         if meanwhile is not None:
             meanwhile()
@@ -365,7 +321,7 @@ def run_notebooks(
     errors: list[str] = []
     lock = threading.Lock()
     cwd = Path(cwd)
-    # Set when a fresh kernel fails to start: the next would fail the same way, after the same wait.
+    # Set when a kernel fails to start: the next would fail the same way, after the same wait.
     broken: list[str] = []
     skipped: list[NotebookJob] = []
 
@@ -377,7 +333,7 @@ def run_notebooks(
         kernel, start_error = None, None
         try:
             # Started before the parameters are checked: papermill, needed for the check, takes a second to import.
-            kernel = Kernel(cwd, server)
+            kernel = Kernel(cwd)
         except Exception as error:
             start_error = error
         try:
@@ -391,13 +347,15 @@ def run_notebooks(
                     with lock:
                         skipped.append(job)
                     continue
-                fresh = kernel is None or kernel.notebooks_run == 0
                 try:
                     if start_error is not None:
                         error, start_error = start_error, None
-                        raise error
+                        raise KernelStartError(error)
                     if kernel is None:
-                        kernel = Kernel(cwd, server)
+                        try:
+                            kernel = Kernel(cwd)
+                        except Exception as error:
+                            raise KernelStartError(error) from None
                     run_notebook(
                         job.notebook,
                         job.output,
@@ -410,9 +368,13 @@ def run_notebooks(
                     kernel.notebooks_run += 1
                 except Exception as error:  # a cell that raised (NotebookError), or a kernel that did not start
                     with lock:
-                        errors.append(str(error) if isinstance(error, NotebookError) else _failure(error, job.notebook))
-                        if fresh and _kernel_failed(error):
-                            broken.append(str(error))
+                        if isinstance(error, KernelStartError):
+                            errors.append(_failure(error.cause, job.notebook))
+                            broken.append(str(error.cause))
+                        elif isinstance(error, NotebookError):
+                            errors.append(str(error))
+                        else:
+                            errors.append(_failure(error, job.notebook))
                     # A notebook that failed may have left its kernel in any state: the next one gets a new one.
                     if kernel is not None:
                         kernel.shutdown()
@@ -426,13 +388,12 @@ def run_notebooks(
                 kernel.shutdown()
 
     count = max(1, min(workers or default_workers(), len(jobs)))
-    # The kernels are forked from one process that imports what the notebooks need once, meanwhile.
-    server = fork_server or ForkServer()
-    own_server = fork_server is None
     # Imported here, before the workers start: threads importing jupyter_client's circular modules at once (the
     # workers for their kernels, this thread for papermill) can see them half made.
-    _one_client_manager()
-    threads = [threading.Thread(target=work, name=f"notebook-worker-{n}") for n in range(count)]
+    import jupyter_client.manager  # noqa: F401
+
+    # (Daemon threads: an interrupted command does not wait for a notebook it has stopped.)
+    threads = [threading.Thread(target=work, name=f"notebook-worker-{n}", daemon=True) for n in range(count)]
     for thread in threads:
         thread.start()
     try:
@@ -445,14 +406,16 @@ def run_notebooks(
         _quiet_papermill()
     except BaseException:
         wrong.set()
-        server.stop()  # a worker still waiting for its kernel is told at once
         raise
     finally:
         checked.set()
-        for thread in threads:
-            thread.join()
-        if own_server:
-            server.close()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            wrong.set()  # no worker starts another notebook
+            stop_kernels()
+            raise
     order = {str(job.notebook): n for n, job in enumerate(jobs)}
     errors = sorted(errors, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
     if skipped:

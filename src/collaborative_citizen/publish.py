@@ -895,6 +895,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from . import exit_without_teardown
-
-    exit_without_teardown(main())
+    sys.exit(main())

@@ -236,33 +236,6 @@ def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.Not
     return notebook
 
 
-def report_exporter(**options):
-    """nbconvert's HTML exporter without its last pass, which parses the whole page with BeautifulSoup to give
-    <img> elements alt text and notebook cells a tabindex: the report has neither (charts are inline SVG with
-    their own label, cells are not shown), and the pass was a third of the HTML step's time. (nbconvert is
-    imported here, not with the module: the workbook step, which imports this module, has no use for it.)"""
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-    class ReportExporter(HTMLExporter):
-        def from_notebook_node(self, nb, resources=None, **kw):
-            language = nb.metadata.get("language_info", {})
-            lexer = language.get("pygments_lexer", language.get("name", None))
-            resources = self._init_resources(resources)
-            self.register_filter(
-                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-            )
-            self.register_filter(
-                "filter_data_type",
-                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
-            )
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    return ReportExporter(**options)
-
-
 def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
     """`page` holds what the template's head needs: title, lang, css, date, publisher, description."""
     if re.search(
@@ -271,7 +244,9 @@ def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
         raise PublishError(
             "an <img> without alt text would reach the report (expected every image to say what it shows)"
         )
-    exporter = report_exporter(
+    from nbconvert import HTMLExporter  # (here: the workbook step, which imports this module, has no use for it)
+
+    exporter = HTMLExporter(
         template_name="collaborative",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,

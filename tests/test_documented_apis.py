@@ -1,0 +1,53 @@
+"""The report's modules use only the documented APIs of the libraries they build on (issue 19): no private name
+of jupyter_client, nbclient, nbconvert, papermill or WeasyPrint, no CPython exit tricks, so that upgrading any of
+them needs no reading of its internals."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "collaborative_citizen"
+LIBRARIES = ("jupyter_client", "nbclient", "nbconvert", "papermill", "weasyprint", "pypdf", "atexit", "cffi")
+PRIVATE = re.compile(rf"\b(?:{'|'.join(LIBRARIES)})(?:\.\w+)*\._\w+|\bos\._exit\b|\bsys\._getframe\b")
+# `from weasyprint.text import _ffi`, `import nbconvert._x`, and a name imported under an underscore.
+PRIVATE_IMPORT = re.compile(
+    rf"^\s*(?:from\s+(?:{'|'.join(LIBRARIES)})[\w.]*\s+import\s+[^#\n]*\b_\w+|import\s+(?:{'|'.join(LIBRARIES)})[\w.]*\._)",
+    re.M,
+)
+
+
+def _sources():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_the_check_finds_what_it_looks_for():
+    assert PRIVATE.search("atexit._run_exitfuncs()") and PRIVATE.search("os._exit(0)")
+    assert PRIVATE.search("jupyter_client.asynchronous.client._wait") and not PRIVATE.search("jupyter_client.manager")
+    assert PRIVATE_IMPORT.search("from weasyprint.text.ffi import ffi, _x")
+    assert not PRIVATE_IMPORT.search("from weasyprint import HTML")
+
+
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: p.name)
+def test_no_private_name_of_another_library(path):
+    text = path.read_text(encoding="utf-8")
+    found = PRIVATE.findall(text) + PRIVATE_IMPORT.findall(text)
+    assert found == [], f"{path.name}: {found}"
+
+
+def test_no_module_reaches_into_weasyprint_or_jupyter_objects():
+    """Private attributes of the objects these libraries hand back (a kernel client's `_handle_...`, a font
+    configuration's `_folder`, a writer's `_root_object`) are off limits too."""
+    names = (
+        "_handle_kernel_info_reply",
+        "_async_is_alive",
+        "_folder",
+        "_root_object",
+        "_init_resources",
+        "_nb_metadata",
+        "__del__()",
+        "_typeof_locked",
+    )
+    for path in _sources():
+        text = path.read_text(encoding="utf-8")
+        assert not [n for n in names if n in text], path.name
