@@ -243,52 +243,6 @@ def test_cli_reports_a_failing_notebook_in_one_line(tmp_path):
     assert not (tmp_path / "2014" / "notebooks" / "03_dignity_and_outcomes.ipynb").exists()
 
 
-def test_a_kernel_has_one_client_for_all_its_notebooks(tmp_path, monkeypatch):
-    """nbclient asks for a client per notebook, starts its channels and waits for the kernel each time; the
-    worker's kernel hands out the client it readied when it started, and asks the kernel nothing more."""
-    from jupyter_client.asynchronous import AsyncKernelClient
-    from jupyter_core.utils import run_sync
-
-    from collaborative_citizen.notebooks import Kernel
-
-    kernel = Kernel(tmp_path)
-    try:
-        client = kernel.manager.client()
-        assert kernel.manager.client() is client and client.channels_running
-        asked = []
-        monkeypatch.setattr(AsyncKernelClient, "kernel_info", lambda self, *a, **k: asked.append(1))
-        client.start_channels()
-        run_sync(client.wait_for_ready)(timeout=5)
-        assert asked == []
-    finally:
-        kernel.shutdown()
-    assert not client.channels_running
-
-
-def test_readying_a_kernel_does_not_wait_for_its_output_to_fall_quiet(tmp_path, monkeypatch):
-    """jupyter_client's wait_for_ready ends by reading the output channel until nothing has come for 0.2 s; the
-    worker's client reads it once, to see that it is connected (nbclient reads only its own requests' output)."""
-    from jupyter_client.channels import AsyncZMQSocketChannel
-
-    from collaborative_citizen.notebooks import Kernel
-
-    reads = []
-    get_msg = AsyncZMQSocketChannel.get_msg
-
-    async def counted(self, *args, **kwargs):
-        reads.append(self)
-        return await get_msg(self, *args, **kwargs)
-
-    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", counted)
-    kernel = Kernel(tmp_path)
-    try:
-        client = kernel.manager.client()
-        assert sum(channel is client.iopub_channel for channel in reads) == 1
-        assert any(channel is client.shell_channel for channel in reads)
-    finally:
-        kernel.shutdown()
-
-
 def test_a_group_significant_only_before_the_correction_is_not_named(built, table):
     """The groups the commentary could have named at p < 0.05 but may not once adjusted are absent from it."""
     published = publication_rules.apply(table)
