@@ -93,3 +93,12 @@ def test_each_finding_draws_the_number_it_leads_with(report_html, number):
     for svg in _svgs(_figures(report_html)[number]):
         values = {text.strip().rstrip("†").rstrip("%") for _, _, _, text in TEXT.findall(svg)}
         assert lead in values, f"finding {number} leads with {lead}%, which its chart does not show"
+
+
+def test_each_chart_links_to_its_figures_as_a_table(report_html):
+    """WCAG 1.1.1 beyond the text alternative: each chart's data is one link away, as a table with headers."""
+    links = re.findall(r'<p class="chart-data"><a href="#([^"]+)">Figure (\d+) as a table', report_html)
+    assert [int(n) for _, n in links] == list(range(1, 9))
+    for target, _ in links:
+        block = re.search(rf'<section class="table-block" id="{target}">(.*?)</section>', report_html, re.S)
+        assert block and "<th" in block.group(1) and "<td" in block.group(1), target

@@ -707,6 +707,12 @@ class Finding:
             f"<figcaption>{escape(self.chart.caption)}</figcaption></figure>",
             f'<p class="base">{escape(self.base_line())}</p>',
         ]
+        if any(part.get("kind") == "appendix" for part in self.config.get("parts", [])):
+            # Every figure of the chart, as a table, for a reader who cannot see the chart or wants the numbers.
+            parts.append(
+                f'<p class="chart-data"><a href="#table-{escape(question.key)}">Figure {self.number} as a table, '
+                "with every group, in the appendix</a></p>"
+            )
         parts += [f'<p class="note {kind}">{escape(text)}</p>' for kind, text in notes if text]
         if self.items_not_asked:
             parts.append(f'<p class="note not-asked">{escape(self.not_asked_items_note())}</p>')
