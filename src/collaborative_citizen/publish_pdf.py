@@ -5,8 +5,8 @@ WeasyPrint (`pdf_variant="pdf/ua-1"`) writes the structure tree from the HTML: h
 with their header cells, figures with their text alternative, links, the language and the title, and XMP metadata
 naming the PDF/UA part. What it leaves to the caller is the page furniture: the running head, the title at the top
 right and the page number are marked content of structure elements that the tree never reaches (see WeasyPrint's
-`pdf/tags.py`, "Build tree for margin boxes but don't link it to main tree"). `furniture_as_artifacts` marks them
-as artifacts, as PDF/UA-1 asks, with pypdf's public API.
+`pdf/tags.py`, "Build tree for margin boxes but don't link it to main tree"). `furniture_as_artifacts`, given to
+WeasyPrint as its documented `finisher`, marks them as artifacts, as PDF/UA-1 asks, before the file is written.
 
 The whole report is laid out at once: a structure tree spans the document, and a document joined from parts laid
 out separately would lose it (docs/performance.md has the cost, about 5 s here).
@@ -14,7 +14,6 @@ out separately would lose it (docs/performance.md has the cost, about 5 s here).
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from importlib import metadata
@@ -69,71 +68,58 @@ def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:
             font_config=fonts, stylesheets=sheets, pdf_variant=PDF_VARIANT
         )
         pages = len(document.pages)
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=False)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=False, finisher=furniture_as_artifacts)
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
         # The font configuration removes the folder it unpacked the fonts into when it is collected.
         document = sheets = fonts = None
-    return furniture_as_artifacts(pdf), pages, collect.messages
+    return pdf, pages, collect.messages
 
 
-def _reachable_elements(root) -> set:
-    """(object number, generation) of every structure element reachable from the structure tree's root."""
-    from pypdf.generic import IndirectObject
+def furniture_as_artifacts(document, pdf) -> None:
+    """WeasyPrint's `finisher` (`Document.write_pdf`, called with the pydyf PDF before it is written): mark the
+    content of structure elements the structure tree never reaches (the page furniture) as /Artifact, and take
+    their entries out of the parent tree."""
+    objects = pdf.objects
 
-    seen: set = set()
-    stack = [root]
+    def resolve(reference):
+        return objects[int(bytes(reference).split()[0])]
+
+    root = resolve(pdf.catalog["StructTreeRoot"])
+    reachable, stack = set(), [root]
     while stack:
-        node = stack.pop()
-        kids = node.raw_get("/K") if "/K" in node else None  # (raw: the references, not the objects)
-        for kid in kids if isinstance(kids, list) else [kids]:
-            if not isinstance(kid, IndirectObject) or (kid.idnum, kid.generation) in seen:
-                continue
-            element = kid.get_object()
-            if isinstance(element, dict) and element.get("/Type") == "/StructElem":
-                seen.add((kid.idnum, kid.generation))
-                stack.append(element)
-    return seen
-
-
-# A marked-content sequence with an identifier, as WeasyPrint writes it: `/Span <</MCID 7>> BDC` (its text is
-# written as hexadecimal glyph strings, so the pattern cannot match inside text).
-MARKED_CONTENT = re.compile(rb"/[A-Za-z0-9]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
-def furniture_as_artifacts(pdf: bytes) -> bytes:
-    """`pdf` with the marked content of structure elements outside the structure tree (the page furniture) marked
-    as /Artifact instead, and their entries in the parent tree removed. Written as an incremental update: the
-    pages' new content streams and the parent tree follow WeasyPrint's file, which pypdf need not rewrite."""
-    from pypdf import PdfWriter
-    from pypdf.generic import IndirectObject, NullObject
-
-    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
-    tree = writer.root_object["/StructTreeRoot"].get_object()
-    reachable = _reachable_elements(tree)
-    numbers = tree["/ParentTree"].get_object()["/Nums"]
-    parents = {int(numbers[i]): numbers[i + 1].get_object() for i in range(0, len(numbers), 2)}
-    for page in writer.pages:
-        key = page.get("/StructParents")
-        by_mcid = parents.get(int(key)) if key is not None else None
+        for kid in stack.pop().get("K", []) or []:
+            if isinstance(kid, bytes) and kid.endswith(b" R") and kid not in reachable:
+                element = resolve(kid)
+                if isinstance(element, dict) and element.get("Type") == "/StructElem":
+                    reachable.add(kid)
+                    stack.append(element)
+    numbers = resolve(root["ParentTree"])["Nums"]
+    parents = {numbers[i]: numbers[i + 1] for i in range(0, len(numbers), 2) if isinstance(numbers[i + 1], list)}
+    for reference in pdf.page_references:
+        page = resolve(reference)
+        by_mcid = parents.get(page.get("StructParents"))
         if by_mcid is None:
             continue
-        furniture = {
-            mcid
-            for mcid, element in enumerate(by_mcid)
-            if isinstance(element, IndirectObject) and (element.idnum, element.generation) not in reachable
-        }
+        furniture = {mcid for mcid, element in enumerate(by_mcid) if element not in reachable}
         if not furniture:
             continue
-        content = page["/Contents"].get_object()
-        content.set_data(
-            MARKED_CONTENT.sub(
-                lambda m: b"/Artifact BMC" if int(m.group(1)) in furniture else m.group(0), content.get_data()
-            )
-        )
+        # A marked-content sequence is three operations in pydyf's stream: "/Span", {"MCID": n}, b"BDC".
+        operations, marked, n = resolve(page["Contents"]).stream, [], 0
+        while n < len(operations):
+            ahead = operations[n : n + 3]
+            if (
+                len(ahead) == 3
+                and ahead[2] == b"BDC"
+                and isinstance(ahead[1], dict)
+                and ahead[1].get("MCID") in furniture
+            ):
+                marked += ["/Artifact", b"BMC"]
+                n += 3
+            else:
+                marked.append(operations[n])
+                n += 1
+        operations[:] = marked
         for mcid in furniture:
-            by_mcid[mcid] = NullObject()
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+            by_mcid[mcid] = "null"
