@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pyreadstat
 import pytest
 import yaml
 from conftest import CHROMIUM, copy_project, make_report
@@ -28,6 +29,37 @@ TEMPLATE_PAYLOAD = (
     '<style>@import "x.css";</style><a href="javascript:window.pwned=6">a link</a> end.\n'
 )
 
+# wave.yml's text fields, and the respondent file's variable and value labels (below).
+PAYLOADS = {
+    "title": 'Wave <script>alert("t")</script>',
+    "agency": 'Ipsos <img src=x onerror="alert(1)">',
+    # (A URL, even escaped as text, stops the build: the report may name no address on the network.)
+    "population": 'adults <iframe src="frame.html"></iframe>',
+    "mode": 'face-to-face <a href="javascript:alert(2)">interviews</a>',
+}
+
+
+def _active_markup(html: str) -> list[str]:
+    """Elements and attributes that could run or fetch something, as a browser's parser sees the page (the
+    payloads' own words may stay, escaped, as text or inside an attribute's value)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "object", "embed"):
+                found.append(tag)
+            for name, value in attrs:
+                value = (value or "").strip().lower()
+                if name.startswith("on") or value.startswith("javascript:"):
+                    found.append(f"{tag} {name}")
+                if tag == "img" and name == "src" and not value.startswith("data:"):
+                    found.append(f"img src={value}")
+
+    Parser().feed(html)
+    return found
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -40,6 +72,18 @@ def built(tmp_path_factory):
     codebook_path.write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True))
     template = project / "report" / "findings" / "02_fairness.md.j2"
     template.write_text(template.read_text() + TEMPLATE_PAYLOAD)
+    folder = project / "data" / "waves" / WAVE
+    description = yaml.safe_load((folder / "wave.yml").read_text(encoding="utf-8"))
+    description.update(PAYLOADS)
+    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
+    sav = folder / description["data_file"]
+    frame, meta = pyreadstat.read_sav(str(sav), apply_value_formats=False)
+    labels = {name: f'{name} <script>alert("{name}")</script>' for name in frame.columns}
+    values = {
+        name: {code: f'<img src=x onerror="alert({int(code)})">' for code in mapping}
+        for name, mapping in (meta.variable_value_labels or {}).items()
+    }
+    pyreadstat.write_sav(frame, str(sav), column_labels=labels, variable_value_labels=values)
     made = make_report(project, WAVE)
     assert made.returncode == 0, made.stdout + made.stderr
     return project / "report" / "build" / WAVE
@@ -87,3 +131,15 @@ def test_no_label_becomes_a_formula_in_the_workbook(built):
 def test_the_pdf_has_no_script_or_link_to_them(built):
     pdf = (built / f"{NAME}.pdf").read_bytes()
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"javascript:" not in pdf.lower()
+
+
+def test_markup_in_wave_yml_and_sav_labels_is_inert(built):
+    """wave.yml's text fields and the respondent file's variable and value labels carry payloads; the HTML
+    shows them as text (escaped) and the PDF has no script or link to them."""
+    html = (built / f"{NAME}.html").read_text(encoding="utf-8")
+    assert _active_markup(html) == []
+    assert "Ipsos &lt;img src=x onerror=" in html  # shown as text, escaped
+    assert "&lt;script&gt;" in html
+    pdf = (built / f"{NAME}.pdf").read_bytes()
+    assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"javascript:" not in pdf.lower()
+    assert b"frame.html" not in pdf
