@@ -84,7 +84,7 @@ EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # outside $(BUILD), which is copied into the published folder.)
 NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
-.PHONY: all report html preview tables notebooks test test-fast lint bench reconstruct clean env FORCE
+.PHONY: all report html preview tables notebooks test test-fast lint lock bench reconstruct clean env FORCE
 .DELETE_ON_ERROR:
 FORCE:
 
@@ -92,11 +92,21 @@ all: report
 
 env: $(ENV)
 
-$(ENV): pyproject.toml
-	@echo "env: installing the environment in $(VENV) from pyproject.toml"
+# Every package at the version and with the hash requirements.lock records (the whole dependency tree, so two
+# machines a year apart install the same fonttools, pydyf and tinycss2), then the project itself.
+$(ENV): pyproject.toml requirements.lock
+	@echo "env: creating $(VENV) and installing the $$(grep -c '==' requirements.lock) packages of requirements.lock (a minute or two, once)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@echo "env: installing the project (editable) into $(VENV)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+# requirements.lock from pyproject.toml's pins (needs the package index): run after changing a pin.
+lock:
+	@$(PY) -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	@$(VENV)/bin/pip-compile --quiet --generate-hashes --extra=test --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 # `make tables` computes the tables on its own (make report computes them with the notebooks, below).
 tables: | $(ENV)
@@ -186,9 +196,11 @@ $(AXE_JS):
 	@echo "test: installing axe-core from npm into .cache/axe"
 	@npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1 >/dev/null
 
+# Two workers, each taking whole test modules (a module's fixtures are built once): the suite's builds and its
+# single-threaded tests overlap on the machine's two cores.
 test: $(ENV) $(AXE_JS)
 	@echo "test: running the test suite"
-	@MAKEFLAGS= $(PY) -m pytest
+	@MAKEFLAGS= $(PY) -m pytest -n 2 --dist loadfile
 
 # The tests that build nothing (statistics, tables, loading, validation, sanitising ...), for the edit loop.
 test-fast: $(ENV)

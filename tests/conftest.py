@@ -38,7 +38,7 @@ def copy_project(target: Path, waves=("2014", "2015")) -> Path:
     """The project's sources and data (the given waves), without anything built, in `target`, for a build that
     edits inputs a test may not touch in the checkout; the environment is the checkout's own (a link)."""
     target.mkdir(parents=True)
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
         shutil.copy2(ROOT / name, target / name)
     ignore = shutil.ignore_patterns("build", "__pycache__", "*.failed.ipynb")
     for name in ("notebooks", "report", "src"):
@@ -52,6 +52,7 @@ def copy_project(target: Path, waves=("2014", "2015")) -> Path:
     # The copy's pyproject.toml must not look newer than the environment: make would reinstall the package from
     # the copy, and the checkout's environment would then run the copy's code.
     os.utime(target / "pyproject.toml", (0, 0))
+    os.utime(target / "requirements.lock", (0, 0))
     return target
 
 
@@ -141,8 +142,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: builds a report or drives a browser (left out by make test-fast)")
 
 
+SESSION_BUILDS = {"report_dir", "built_2015"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        uses_build = {"report_dir", "built_2015"} & set(getattr(item, "fixturenames", ()))
-        if item.module.__name__ in SLOW_MODULES or uses_build:
+        if item.module.__name__ in SLOW_MODULES or SESSION_BUILDS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)

@@ -12,13 +12,32 @@ def _normalise(requirement: str) -> str:
     return f"{re.sub(r'[-_.]+', '-', name.strip().lower())}=={version.strip()}"
 
 
-def test_environment_yml_matches_pyproject():
+def _locked() -> dict[str, str]:
+    text = (ROOT / "requirements.lock").read_text()
+    return {
+        _normalise(m.group(1)).split("==")[0]: m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)
+    }
+
+
+def test_the_lock_holds_every_pin_of_pyproject_with_its_hashes():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    locked = _locked()
+    for requirement in declared:
+        name, version = _normalise(requirement).split("==")
+        assert locked.get(name) == version, f"{requirement}: requirements.lock has {locked.get(name)}"
+    # Every entry carries at least one hash (pip --require-hashes refuses the file otherwise).
+    entries = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", (ROOT / "requirements.lock").read_text())[1:]
+    assert len(entries) == len(locked) > 60
+    assert all("--hash=sha256:" in entry for entry in entries)
+    # No machine's own package index is written into it.
+    assert "file://" not in (ROOT / "requirements.lock").read_text()
+
+
+def test_environment_yml_installs_the_lock():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    listed = [r for r in pip if not r.startswith("-e")]
-    assert sorted(map(_normalise, listed)) == sorted(map(_normalise, declared))
+    assert "-r requirements.lock" in pip and "--require-hashes" in pip
 
 
 def test_every_dependency_is_pinned():

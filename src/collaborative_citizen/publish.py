@@ -81,11 +81,12 @@ PACKAGES = (
     "nbconvert",
     "nbformat",
     "Jinja2",
-    "pypdf",
     "mistune",
     "weasyprint",
+    "pydyf",
     "fonttools",
-    "openpyxl",
+    "gptables",
+    "XlsxWriter",
 )
 CONFIDENCE = 95
 Z95 = 1.959963984540054

@@ -119,8 +119,8 @@ def column_widths(blocks: list[dict], cols: list[dict]) -> list[str]:
 
 def normalise_zip(data: bytes, modified: str) -> bytes:
     """Rewrite the workbook's zip with every entry dated 1980-01-01 (the earliest a zip can hold) and the
-    document's modification date set to the build date: openpyxl stamps the current time on both, which would
-    make each build's workbook differ."""
+    document's modification date set to the build date: the spreadsheet writer stamps the current time on both,
+    which would make each build's workbook differ."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
