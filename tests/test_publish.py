@@ -434,3 +434,43 @@ def test_the_text_has_typographic_quotes_and_dashes(report_html):
     assert re.findall(r"\w'\w", text) == [] and '"' not in text and "'" not in text
     assert " - " not in text and re.findall(r"\d-\d", text) == []
     assert "\u2019" in text and "\u201c" in text and "\u2013" in text
+
+
+def _reader_text(html: str) -> str:
+    """The report's text as a reader meets it, without the colophon (where provenance belongs)."""
+    html = html[: html.index('id="colophon"')]
+    html = re.sub(r"<(svg|style|code)\b.*?</\1>", " ", html, flags=re.S)
+    # (Not str.split(): it would take the no-break spaces apart too.)
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_no_build_language_reaches_the_reader(report_html):
+    text = _reader_text(report_html)
+    for words in (
+        "SOURCE_DATE_EPOCH",
+        "byte for byte",
+        "checks met",
+        "built from the respondent",
+        "git commit",
+        "SHA-256",
+        "make report",
+        "pipeline",
+        "papermill",
+        "notebook",
+    ):
+        assert words.lower() not in text.lower(), words
+
+
+def test_each_notice_is_given_once_where_it_belongs(report_html):
+    """The reconstruction in full on the cover and in Methods, one short mark in About and beside each finding;
+    "in our own words" once, for the responses."""
+    assert report_html.count('class="note reconstruction"') == 1 + 8
+    assert report_html.count('id="methods-reconstruction"') == 1
+    assert _reader_text(report_html).count("in our own words") == 1
+
+
+def test_dates_do_not_break_across_lines(report_html):
+    months = "January|February|March|April|May|June|July|August|September|October|November|December"
+    text = _reader_text(report_html)
+    assert not re.search(rf"\b\d{{1,2}} ({months})\b|\b({months}) \d{{4}}\b", text)
+    assert re.search(rf"\d{{1,2}}\u00a0({months})\u00a0\d{{4}}", text)

@@ -123,15 +123,11 @@ class SurveyAbout:
         if wave.notes and not wave.reconstructed:
             parts.append(f'<p class="note wave-notes">{escape(wave.notes)}</p>')
         if wave.reconstructed:
-            targets = numbers.get("targets", {})
+            # In full on the cover and in Methods; here, one short mark.
             parts.append(
-                f'<p class="note reconstruction"><strong>Reconstructed data.</strong> The {wave.year} report '
-                "published its charts without their underlying numbers, and its respondent data was never released. "
-                "The respondent file behind this edition was rebuilt, respondent by respondent, so that it reproduces "
-                f"every figure and statement the original report published ({targets.get('met', 0)} of "
-                f"{targets.get('total', 0)} checks met). Every other value is an assumption chosen to be plausible. "
-                "Read the charts as an illustration of the method, not as the survey's own results; each chart marks "
-                "the published figures with \u2020.</p>"
+                f'<p class="note reconstruction"><strong>Reconstructed data.</strong> The {wave.year} respondent '
+                "file was rebuilt to match the figures the original report published; the rest are assumptions "
+                '(see <a href="#methods-reconstruction">Methods</a>).</p>'
             )
         profile = self.profile()
         rows = "".join(

@@ -577,14 +577,11 @@ class Finding:
         if self.chart is None:
             raise RuntimeError("draw the chart before writing its notes")
         shown = (
-            "only the figures marked \u2020 were published in the original report"
+            "only figures marked \u2020 were published; the rest are assumptions"
             if self.chart.published_shown
-            else "none of these figures was published in the original report"
+            else "none of these figures was published; all are assumptions"
         )
-        return (
-            f"Reconstructed data: the {self.wave.year} respondent data is a reconstruction, and {shown}; "
-            "every other value is an assumption made to rebuild the data (see Methods)."
-        )
+        return f"Reconstructed data: {shown} (see Methods)."
 
     def ranked(self, item: str = "") -> list[Number]:
         """The question's substantive answers (not don't know, none or other), largest first."""

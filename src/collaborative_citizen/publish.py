@@ -190,9 +190,9 @@ def _git(root: Path, *args: str) -> str | None:
 def build_date(root: Path) -> tuple[dt.datetime, str]:
     """SOURCE_DATE_EPOCH if set, else the last commit's date: never the clock, so rebuilds are identical."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    source = "SOURCE_DATE_EPOCH"
+    source = "the date set for this edition"
     if not epoch:
-        epoch, source = _git(root, "log", "-1", "--format=%ct"), "date of the last commit"
+        epoch, source = _git(root, "log", "-1", "--format=%ct"), "the date of the last change to the project's files"
     if not epoch:
         raise PublishError("no build date: set SOURCE_DATE_EPOCH (seconds since 1970) or build from a git checkout")
     try:

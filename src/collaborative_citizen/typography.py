@@ -14,6 +14,8 @@ _OPENING_CONTEXT = r"(^|[\s(\[{\u2014\u2013/-])"
 # Parts of a fragment whose text stays as written: charts (their SVG files stand on their own) and code.
 _VERBATIM = re.compile(r"<(svg|code|pre)\b.*?</\1>", re.S)
 _TEXT = re.compile(r">([^<]+)<")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(?:(\d{{1,2}}) )?({_MONTHS})(?: (\d{{4}}))?\b(?<=\d|[a-z])")
 
 
 def smarten_html(html: str) -> str:
@@ -35,4 +37,6 @@ def smarten(text: str) -> str:
     text = re.sub(rf"{_OPENING_CONTEXT}'(?=\w)", "\\1\u2018", text)
     text = text.replace("'", "\u2019")
     text = re.sub(r"(?<=\d)-(?=\d)", "\u2013", text)  # 15-24, 2014-15
-    return re.sub(r" - ", " \u2013 ", text)
+    text = re.sub(r" - ", " \u2013 ", text)
+    # A date never breaks across lines: "31 January 2014" is held together by no-break spaces.
+    return _DATE.sub(lambda m: "\u00a0".join(part for part in m.groups() if part), text)
