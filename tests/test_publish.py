@@ -474,3 +474,17 @@ def test_dates_do_not_break_across_lines(report_html):
     text = _reader_text(report_html)
     assert not re.search(rf"\b\d{{1,2}} ({months})\b|\b({months}) \d{{4}}\b", text)
     assert re.search(rf"\d{{1,2}}\u00a0({months})\u00a0\d{{4}}", text)
+
+
+def test_the_front_and_end_matter_are_present(report_html, built_2015):
+    """Acknowledgements, the publisher and the contributors before the contents (2014, the report the essays
+    are in); publication date, copyright, licence, how to cite and contact in every wave's report."""
+    for heading in ("Acknowledgements", "About Collaborate", "About the contributors"):
+        assert re.search(rf"<h2 [^>]*>{heading}</h2>", report_html), heading
+    assert report_html.index('id="about-this-report"') < report_html.index('id="contents"')
+    html_2015 = (built_2015 / "collaborative-citizen-2015.html").read_text(encoding="utf-8")
+    for html, year in ((report_html, "2014"), (html_2015, "2015")):
+        details = html[html.index('id="publication"') :]
+        for term in ("Published", "Copyright", "Licence", "How to cite", "Contact"):
+            assert f"<dt>{term}</dt>" in details, (year, term)
+        assert f"The Collaborative Citizen {year}" in re.search(r"<dt>How to cite</dt><dd>(.*?)</dd>", details).group(1)

@@ -536,6 +536,22 @@ class PartBuilder:
         self.add(part, self.render("key_findings.html.j2", part, findings=findings, changes=summary))
         return []
 
+    def part_front_matter(self, part, spec):
+        """Acknowledgements, the publisher and the contributors, as report.yml's `front_matter` gives them."""
+        self.add(part, self.render("front_matter.html.j2", part, matter=self.config.get("front_matter", {})))
+        return []
+
+    def part_publication(self, part, spec):
+        """Publication date, copyright and licence, how to cite, contact (report.yml's `publication`)."""
+        details = self.config.get("publication", {})
+        wave, build = self.inputs["wave"], self.inputs["build"]
+        citation = (
+            f"{self.config.get('publisher', '')} ({wave['year']}). {self.config.get('title', '')} {wave['year']}: "
+            f"{self.config.get('subtitle', '')}. Edition of {build['date_text']}."
+        )
+        self.add(part, self.render("publication.html.j2", part, details=details, citation=citation))
+        return []
+
     def part_accessibility(self, part, spec):
         self.add(part, self.render("accessibility.html.j2", part))
         return []
