@@ -55,6 +55,8 @@ def preview(tmp_path_factory):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # (As at a terminal: a background job, as in CI or a test worker, would start with Ctrl-C ignored.)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         env={**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"},
     )
 

@@ -289,8 +289,9 @@ def test_the_report_has_every_part_in_order(report_html):
 def test_contents_link_to_every_part_and_finding(report_html):
     contents = re.search(r'<nav[^>]*class="toc".*?</nav>', report_html, re.S).group(0)
     targets = re.findall(r'href="#([^"]+)"', contents)
-    # about, key findings, introduction, findings + 8, responses + 3, methods, appendix, accessibility, colophon
-    assert len(targets) == 1 + 1 + 1 + 1 + 8 + 1 + 3 + 4
+    # about this report, about, key findings, introduction, findings + 8, responses + 3, methods, appendix,
+    # accessibility, publication details, colophon
+    assert len(targets) == 1 + 1 + 1 + 1 + 1 + 8 + 1 + 3 + 5
     for target in targets:
         assert re.search(rf'<h[12][^>]*id="{re.escape(target)}"', report_html), target
 
@@ -323,6 +324,7 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
     parts = list(dict.fromkeys(c.metadata["report"]["part"] for c in notebook.cells))
     assert parts == [
         "cover",
+        "about-this-report",
         "about",
         "contents",
         "key-findings",
@@ -332,6 +334,7 @@ def test_the_merged_notebook_holds_the_report_in_order(report_dir):
         "methods",
         "appendix",
         "accessibility",
+        "publication",
         "colophon",
     ]
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -378,7 +381,8 @@ def test_the_workbook_follows_the_analysis_function_guidance(report_dir):
 
 def test_appendix_tables_hide_small_cells_and_flag_low_bases(report_html):
     appendix = report_html[report_html.index('id="appendix"') : report_html.index('id="colophon"')]
-    assert appendix.count('<table class="data">') == 25
+    # Each item's table by sex, age, social grade and internet access, then by daily paper and young children.
+    assert appendix.count('<table class="data">') == 2 * 25
     assert '<td class="suppressed">*</td>' in appendix or "fewer than 50" in appendix
     # Some column of the 2014 tables has a base under 100: bracketed, its figures in italics.
     assert re.search(r'<td class="low">\(\d{2}\)</td>', appendix)
@@ -488,3 +492,29 @@ def test_the_front_and_end_matter_are_present(report_html, built_2015):
         for term in ("Published", "Copyright", "Licence", "How to cite", "Contact"):
             assert f"<dt>{term}</dt>" in details, (year, term)
         assert f"The Collaborative Citizen {year}" in re.search(r"<dt>How to cite</dt><dd>(.*?)</dd>", details).group(1)
+
+
+def test_every_group_the_commentary_names_has_a_column_in_the_appendix(report_dir, report_html):
+    """A reader of the PDF can check each subgroup figure the commentary cites in the appendix's tables."""
+    import json
+
+    from collaborative_citizen.codebook import load_codebook
+
+    codebook = load_codebook(ROOT / "data" / "codebook.yml")
+    appendix = report_html[report_html.index('id="appendix"') : report_html.index('id="accessibility"')]
+    headings = set(re.findall(r'<th scope="colgroup"[^>]*>([^<]+)</th>', appendix))
+    columns = set(re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', appendix))
+    config = yaml.safe_load((ROOT / "report" / "report.yml").read_text())
+    spec = next(p for p in config["parts"] if p["kind"] == "appendix")
+    entries = {e["key"]: e for e in spec["breakdowns"] + spec.get("more_breakdowns", [])}
+    cited = set()
+    for number in range(1, 9):
+        claims = json.loads((report_dir / "findings" / f"F{number}.json").read_text())["subgroup_claims"]
+        cited |= {(c["breakdown"], c["group"]) for c in claims}
+    assert {"newspaper", "young_children"} <= {b for b, _ in cited}  # (the groups the issue names are cited)
+    for breakdown, group in cited:
+        entry = entries.get(breakdown)
+        assert entry is not None, f"{breakdown}: cited, but not a breakdown of the appendix"
+        assert entry["label"] in headings, entry["label"]
+        label = (entry.get("groups") or {}).get(group, codebook[breakdown].label_of(group))
+        assert label in columns, (breakdown, group, label)

@@ -44,6 +44,7 @@ class Difference:
     p_value: float
     base: int
     p_adjusted: float = math.nan
+    others: str = "everyone else asked"  # the rest of the sample, named as the commentary compares with it
 
     @property
     def higher(self) -> bool:
@@ -370,6 +371,7 @@ class Finding:
                 float(r.p_vs_rest),
                 int(r.base_unweighted),
                 float(r.p_vs_rest_adjusted),
+                self.others_phrase(r.breakdown, r.group),
             )
             found.append(difference)
             if difference not in self.claims:
@@ -611,6 +613,31 @@ class Finding:
             if ours != theirs:
                 phrase = phrase.replace(ours, theirs)
         return phrase
+
+    def others_phrase(self, breakdown: str, group: str) -> str:
+        """Everyone outside `group` in its breakdown, named as a reader would: the other group of two ("women"),
+        the ages either side of an age band ("people aged 25 and over"), or report.yml's `other_groups` wording
+        with the other groups' labels ("people in social grades C1, C2 and DE")."""
+        variable = self.codebook.demographics.get(breakdown)
+        present = sorted(set(self.table[self.table.breakdown == breakdown].group))
+        keys = [a.key for a in variable.answers if a.key in present] if variable is not None else present
+        others = [k for k in keys if k != group]
+        if len(others) == 1:
+            return self.group_phrase(breakdown, others[0])
+        if breakdown == "age_band" and variable is not None and group in keys:
+            lows = [int(re.match(r"\d+", variable.label_of(k)).group(0)) for k in keys]
+            at = keys.index(group)
+            if at == 0:
+                return f"people aged {lows[1]} and over"
+            if at == len(keys) - 1:
+                return f"people aged {lows[0]}\u2013{lows[at] - 1}"
+            return "people of other ages"
+        wording = self.config.get("other_groups", {}).get(breakdown)
+        if wording and variable is not None and others:
+            labels = [variable.label_of(k) for k in others]
+            listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+            return wording.replace("{groups}", listed)
+        return "everyone else asked"
 
     def template_context(self) -> dict:
         question = self.question

@@ -453,15 +453,28 @@ class PartBuilder:
         return []
 
     def part_appendix(self, part, spec):
-        cols = columns(self.inputs["codebook"], spec.get("breakdowns") or [])
-        questions = self.inputs["tables"](cols)
+        # One table per item for `breakdowns`, and a second for `more_breakdowns` (as many columns as fit a page).
+        sets = []
+        for breakdowns in (spec.get("breakdowns") or [], spec.get("more_breakdowns") or []):
+            cols = columns(self.inputs["codebook"], breakdowns)
+            if sets and len(cols) == 1:
+                continue  # no further breakdown this wave collected
+            questions = self.inputs["tables"](cols)
+            sets.append(
+                {
+                    "columns": {**column_groups(cols), "widths": column_widths(questions, cols)},
+                    "tables": {q["key"]: q["tables"] for q in questions},
+                    "by": " and ".join(dict.fromkeys(c["heading"].lower() for c in cols[1:])),
+                    "questions": questions,
+                }
+            )
         self.add(
             part,
             self.render(
                 "appendix.html.j2",
                 part,
-                questions=questions,
-                columns={**column_groups(cols), "widths": column_widths(questions, cols)},
+                questions=sets[0]["questions"],
+                sets=sets,
                 low_base=LOW_BASE_BELOW,
                 suppressed=SUPPRESSED_BELOW,
             ),
