@@ -264,3 +264,15 @@ def test_bullets_are_whole_sentences(built):
         for bullet in summary(built, number).get("bullets", []):
             assert not re.search(r"[.!?)]-\s", bullet), (number, bullet)
             assert bullet[:1].isupper() or bullet.startswith("<"), (number, bullet)
+
+
+@pytest.mark.parametrize("number", [1, 5])
+def test_the_reusable_figure_files_carry_title_base_and_source(built, number):
+    """figures/<wave>/*.svg and *.png are used on their own (slides, briefings): each names its finding, base and
+    source; the chart inlined in the report does not repeat them (its caption and base line do)."""
+    svg_path = ROOT / summary(built, number)["figure"]["svg"]
+    texts = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg_path.read_text(encoding="utf-8")))
+    assert f"Figure {number}:" in texts and "Base:" in texts and "Source: Ipsos MORI for Collaborate" in texts
+    inline = section(built, number)
+    inline_texts = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", inline))
+    assert "Source:" not in inline_texts and f"Figure {number}:" not in inline_texts

@@ -480,7 +480,7 @@ def small_multiples_chart(
 # --- Saving ------------------------------------------------------------------------------------------
 
 
-def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
+def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str, heading: str = "", footer: str = "") -> str:
     """Write the chart as SVG and as 200 dpi PNG; return the SVG markup to inline in HTML.
 
     The markup has no XML declaration or DOCTYPE (both are invalid inside HTML); its root <svg> carries
@@ -495,6 +495,11 @@ def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
     """
     svg_path, png_path = Path(svg_path), Path(png_path)
     svg = _svg(fig, salt)
+    inline = _accessible(svg, alt, inline=True)
+    if heading or footer:
+        # The files are reused on their own (a slide, a briefing): they carry their title, base and source.
+        _add_furniture(fig, heading, footer)
+        svg = _svg(fig, salt)
     with _house_style():
         png_path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(png_path, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
@@ -502,7 +507,46 @@ def save_chart(fig: Figure, svg_path, png_path, *, salt: str, alt: str) -> str:
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     declaration = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
     svg_path.write_bytes((declaration + _accessible(_with_fonts(svg), alt, inline=False)).encode("utf-8"))
-    return _accessible(svg, alt, inline=True)
+    return inline
+
+
+TITLE_SIZE = 10.0  # a reused figure's title
+FOOTER_SIZE = 7.5  # its base and source line
+
+
+def _add_furniture(fig: Figure, heading: str, footer: str) -> None:
+    """A title above the chart and its base and source below it: the figure grows by their height, and the plot
+    and legend keep their size and their place relative to each other."""
+    width, height = fig.get_size_inches()
+    characters = int(width * 72 / (TITLE_SIZE * 0.56))  # about how many characters fit a line at that size
+    heading = _wrap(heading, characters) if heading else ""
+    footer = _wrap(footer, int(width * 72 / (FOOTER_SIZE * 0.55))) if footer else ""
+    top = (heading.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.12 if heading else 0.0
+    bottom = (footer.count("\n") + 1) * FOOTER_SIZE * 1.35 / 72 + 0.12 if footer else 0.0
+    total = height + top + bottom
+    boxes = [(ax, ax.get_position().bounds) for ax in fig.axes]
+    fig.set_size_inches(width, total)
+    for ax, (x0, y0, w, h) in boxes:
+        ax.set_position([x0, (y0 * height + bottom) / total, w, h * height / total])
+    for legend in fig.legends:
+        legend.set_bbox_to_anchor((0, bottom / total, 1, height / total), transform=fig.transFigure)
+    margin = 4 / 72 / width
+    if heading:
+        fig.text(
+            margin,
+            1 - 0.06 / total,
+            heading,
+            ha="left",
+            va="top",
+            fontsize=TITLE_SIZE,
+            fontweight="bold",
+            color=INK,
+            linespacing=1.2,
+        )
+    if footer:
+        fig.text(
+            margin, 0.06 / total, footer, ha="left", va="bottom", fontsize=FOOTER_SIZE, color=MUTED, linespacing=1.25
+        )
 
 
 def chart_markup(fig: Figure, *, salt: str, alt: str, css_class: str) -> str:

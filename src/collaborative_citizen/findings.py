@@ -21,6 +21,7 @@ from .changes import read_changes, read_not_asked
 from .codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
 from .statistics import ALPHA
 from .tables import LOW_BASE, read_results
+from .typography import smarten
 from .waves import Wave, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
@@ -403,7 +404,16 @@ class Finding:
         alt = charts.alt_text(self.spec["title"], parts)
         svg_path, png_path = figures_dir / f"{stem}.svg", figures_dir / f"{stem}.png"
         salt = f"cc-{self.wave.id}-figure-{self.number}"
-        svg = charts.save_chart(figure, svg_path, png_path, salt=salt, alt=alt)
+        source = f"Source: {self.wave.agency} for {self.config.get('publisher', '')}, {self.wave.title}."
+        svg = charts.save_chart(
+            figure,
+            svg_path,
+            png_path,
+            salt=salt,
+            alt=alt,
+            heading=smarten(f"Figure {self.number}: {self.spec['title']}"),
+            footer=smarten(f"{self.base_line().rstrip('.')}. {source}"),
+        )
         with charts.narrow():
             narrow = charts.chart_markup(self._chart_figure()[0], salt=f"{salt}-narrow", alt=alt, css_class="narrow")
         # Bar ids are the same in every chart ("bar-main-dont_know"); inlined together they must stay unique.
