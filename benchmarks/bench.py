@@ -185,7 +185,10 @@ def preview(runs: int) -> dict:
                     marker = f"run {name} {run}"
                     started = time.perf_counter()
                     path.write_text(original + line.format(marker), encoding="utf-8")
+                    deadline = time.monotonic() + 60
                     while marker not in page(url):
+                        if time.monotonic() > deadline:
+                            raise SystemExit(f"bench: {name}: the saved change was not served within 60 s")
                         time.sleep(0.02)
                     times.append(time.perf_counter() - started)
                 path.write_text(original, encoding="utf-8")
