@@ -1,6 +1,8 @@
+import fcntl
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,39 +70,59 @@ NAME = f"collaborative-citizen-{WAVE}"
 OUTPUTS = (f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.ipynb", f"{NAME}-tables.xlsx")
 
 
+@contextmanager
+def _once_per_run(tmp_path_factory, name: str):
+    """(folder, done): a folder shared by every pytest-xdist worker of this run, held under a lock, and whether an
+    earlier holder finished with it. The session's reports are built once per run, not once per worker."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield root / name, (root / f"{name}.done").exists()
+        (root / f"{name}.done").touch()
+
+
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
     """A copy of the project in which the session's reports are built (2014, and 2015 when a test asks): a git
     repository of one commit, as a fresh clone is, so that the colophon names the commit it was built from."""
-    project = copy_project(tmp_path_factory.mktemp("built") / "project")
-    shutil.copy2(ROOT / ".gitignore", project / ".gitignore")
-    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "copy"], cwd=project, check=True)
+    with _once_per_run(tmp_path_factory, "built") as (folder, done):
+        project = folder / "project"
+        if not done:
+            shutil.rmtree(folder, ignore_errors=True)
+            copy_project(project)
+            shutil.copy2(ROOT / ".gitignore", project / ".gitignore")
+            git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+            subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+            subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+            subprocess.run([*git, "commit", "-q", "-m", "copy"], cwd=project, check=True)
     return project
 
 
-def _built(project: Path, wave: str) -> Path:
-    made = make_report(project, wave)
-    if made.returncode != 0:
-        pytest.fail(f"make report WAVE={wave} failed:\n{made.stdout}\n{made.stderr}")
+def _built(tmp_path_factory, project: Path, wave: str) -> Path:
+    # One lock for every build in the copy: make never runs twice at once in one project.
+    with _once_per_run(tmp_path_factory, f"built-{wave}") as (_, done):
+        if not done:
+            made = make_report(project, wave)
+            if made.returncode != 0:
+                pytest.fail(f"make report WAVE={wave} failed:\n{made.stdout}\n{made.stderr}")
     return project / "report" / "build" / wave
 
 
 @pytest.fixture(scope="session")
-def report_dir(built_project) -> Path:
+def report_dir(tmp_path_factory, built_project) -> Path:
     """The folder holding the 2014 report's HTML, PDF, notebook and workbook (the copy's report/build/2014)."""
-    build = _built(built_project, WAVE)
+    build = _built(tmp_path_factory, built_project, WAVE)
     for name in OUTPUTS:
         assert (build / name).is_file(), f"{name} was not built"
     return build
 
 
 @pytest.fixture(scope="session")
-def built_2015(built_project) -> Path:
-    """The 2015 report's folder, built in the same copy."""
-    return _built(built_project, "2015")
+def built_2015(tmp_path_factory, built_project, report_dir) -> Path:
+    """The 2015 report's folder, built in the same copy (after 2014's: one build at a time in one project)."""
+    return _built(tmp_path_factory, built_project, "2015")
 
 
 @pytest.fixture(scope="session")
