@@ -518,3 +518,19 @@ def test_every_group_the_commentary_names_has_a_column_in_the_appendix(report_di
         assert entry["label"] in headings, entry["label"]
         label = (entry.get("groups") or {}).get(group, codebook[breakdown].label_of(group))
         assert label in columns, (breakdown, group, label)
+
+
+def test_no_two_consecutive_bullets_share_one_frame(report_dir, built_2015):
+    """Issue 17: a finding never reads "X is more popular among ... / X is more popular among ...": two groups
+    that differ on one answer share a sentence, and consecutive bullets open differently."""
+    import json
+
+    checked = 0
+    for folder in (report_dir, built_2015):
+        for path in sorted((folder / "findings").glob("F*.json")):
+            bullets = [re.sub(r"<[^>]+>", "", b) for b in json.loads(path.read_text())["bullets"]]
+            openings = [" ".join(b.lower().split()[:3]) for b in bullets]
+            for before, after in zip(openings, openings[1:]):
+                assert before != after, f"{folder.name} {path.stem}: two bullets open with {before!r}"
+            checked += len(bullets)
+    assert checked > 30

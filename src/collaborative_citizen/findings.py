@@ -339,9 +339,10 @@ class Finding:
             for r in rows.itertuples()
         ]
 
-    def notable(self, answer: str, item: str = "", limit: int = 2) -> list[Difference]:
+    def notable(self, answer: str, item: str = "", limit: int = 2, exclude=()) -> list[Difference]:
         """Groups that differ significantly from the rest on this answer, largest difference first, at most one
-        group per breakdown (in a two-group breakdown both groups are the same comparison)."""
+        group per breakdown (in a two-group breakdown both groups are the same comparison). `exclude`: groups
+        (as the commentary names them) a bullet before has named already, so that the next picks another."""
         t = self.table
         # Both bases at least MIN_BASE (no flag), significant once adjusted for every subgroup test of the wave.
         rows = t[
@@ -356,7 +357,11 @@ class Finding:
         # In a two-group breakdown both groups give the same test; describe the smaller one ("people without
         # internet access"), which is how a reader thinks of the difference.
         rows = rows.sort_values(["gap", "base_weighted", "breakdown", "group"], ascending=[False, True, True, True])
-        rows = rows.drop_duplicates("breakdown").head(limit)
+        rows = rows.drop_duplicates("breakdown")
+        if exclude:
+            named = set(exclude)
+            rows = rows[[self.group_phrase(b, g) not in named for b, g in zip(rows.breakdown, rows.group)]]
+        rows = rows.head(limit)
         found = []
         for r in rows.itertuples():
             key = f"{self.key(answer, item)}_{r.breakdown}_{r.group}"
