@@ -72,7 +72,7 @@ TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py errors.py codebook.py waves
 	sample_design.py exact_intervals.py multiplicity.py publication_rules.py \
 	tables.py)
 NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
-FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/typography.py
+FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/fonts.py $(PKG)/typography.py
 ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
 
 ABOUT_NB := notebooks/00_about_the_survey.ipynb
@@ -154,7 +154,7 @@ $(BUILD)/results.csv: $(NOTEBOOKS_DONE)
 	@:
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
-PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py input_text.py publish_workbook.py typography.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
+PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py input_text.py publish_workbook.py typography.py wording.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx
