@@ -253,8 +253,7 @@ def segment_colours(segments: list[Segment]) -> dict[str, str]:
 
 def text_colour(fill: str) -> str:
     """Dark or white text, whichever contrasts more with `fill` (WCAG contrast ratio)."""
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(fill)]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    luminance = _luminance(fill)
     ink = 0.2126 * 0.0103 + 0.7152 * 0.0103 + 0.0722 * 0.0103  # INK #1A1A1A is 1.03% luminance
     return INK if (luminance + 0.05) / (ink + 0.05) >= 1.05 / (luminance + 0.05) else WHITE
 

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
-from importlib import metadata
 
 from .fonts import with_truetype_fonts
 
-WEASYPRINT_VERSION = metadata.version("weasyprint")
 PDF_VARIANT = "pdf/ua-1"
 
 # Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
