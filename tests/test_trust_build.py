@@ -79,12 +79,13 @@ def test_the_offline_build_refers_to_no_network(offline):
     assert not re.search(r"""\b(?:src|href)=["']?(?!data:|#)[a-z]+:""", html, re.I)
 
 
-def test_two_builds_give_identical_csv_and_svg(offline, report_dir):  # noqa: F811
+def test_two_builds_give_identical_csv_and_svg(offline, built_project, report_dir):  # noqa: F811
+    session_figures = built_project / "figures" / WAVE
     assert (offline["build"] / "results.csv").read_bytes() == (report_dir / "results.csv").read_bytes()
     svgs = sorted(p.name for p in offline["figures"].glob("*.svg"))
     assert len(svgs) == 8
     for name in svgs:
-        assert (offline["figures"] / name).read_bytes() == (ROOT / "figures" / WAVE / name).read_bytes(), name
+        assert (offline["figures"] / name).read_bytes() == (session_figures / name).read_bytes(), name
 
 
 def test_two_builds_give_identical_html_pdf_and_workbook(offline, report_dir, tmp_path):  # noqa: F811
