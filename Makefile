@@ -72,7 +72,8 @@ TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py errors.py codebook.py waves
 	sample_design.py exact_intervals.py multiplicity.py publication_rules.py \
 	tables.py)
 NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
-FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/fonts.py $(PKG)/typography.py
+FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/fonts.py $(PKG)/typography.py \
+	$(wildcard $(PKG)/assets/fonts/*)
 ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
 
 ABOUT_NB := notebooks/00_about_the_survey.ipynb

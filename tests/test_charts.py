@@ -11,6 +11,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from collaborative_citizen.charts import (
+    HOUSE_RC,
     Segment,
     Value,
     alt_text,
@@ -364,11 +365,13 @@ def test_bars_have_the_same_thickness_in_every_chart():
     assert len(thickness) == 1
 
 
-def test_figure_is_16cm_wide_and_uses_dejavu_sans():
+def test_figure_is_16cm_wide_and_uses_the_vendored_source_sans():
     fig = bar_chart(FAIRNESS)
     assert fig.get_figwidth() * 2.54 == pytest.approx(16.0)
-    fonts = {t.get_fontname() for t in fig.findobj(Text) if t.get_text()}
-    assert fonts == {"DejaVu Sans"}
+    # The name each label's font resolves to in the style the chart is drawn and saved in.
+    with mpl.rc_context(HOUSE_RC):
+        fonts = {t.get_fontname() for t in fig.findobj(Text) if t.get_text()}
+    assert fonts == {"Source Sans 3"}
     assert min(t.get_fontsize() for t in fig.findobj(Text) if t.get_text()) >= 7.5
 
 
@@ -382,11 +385,11 @@ def test_svg_text_is_text_in_the_embedded_chart_font(tmp_path):
         written = [t.text for t in root.iter(f"{svg_ns}text")]
         assert written and set(written) == shown and "79%†" in written
         families = {re.search(r"font-family: ([^;]+)", t.get("style")).group(1) for t in root.iter(f"{svg_ns}text")}
-        assert families == {"'Report Chart Sans', 'DejaVu Sans', sans-serif"}
+        assert families == {"'Report Sans', 'Source Sans 3', sans-serif"}
         assert not list(root.iter(f"{svg_ns}use")), "glyph outlines instead of text"
         # The file on its own carries the font (regular and bold); inline, the report's page carries it.
         faces = re.findall(
-            r'@font-face \{ font-family: "Report Chart Sans"; font-weight: (\d+)',
+            r'@font-face \{ font-family: "Report Sans"; font-weight: (\d+)',
             document.decode() if isinstance(document, bytes) else document,
         )
         assert faces == (["400", "700"] if standalone else [])

@@ -133,6 +133,46 @@ def test_citations_print_their_figure_and_a_note(tmp_path):
         render(tmp_path, "{{ cite('other') }}")
 
 
+def test_references_share_the_notes_numbering_and_print_no_figure(tmp_path):
+    """Issue 17: the works the original's endnotes refer to come back as notes, numbered with the citations in
+    the order of first use; a reference prints its link alone, and `cite` cannot be used for a reference (nor
+    `note` for a figure), so every figure stays fact-checked."""
+    declared = (
+        '[{id: gap, figure: "60%", claim: "a claim", source: "LGA"}]\n'
+        'references: [{id: book, source: "A. Author, A Book (2012)"}]'
+    )
+    rendered = render(
+        tmp_path, "As argued.{{ note('book') }} A gap of {{ cite('gap') }}.{{ note('book') }}", citations=declared
+    )
+    assert rendered.notes == [
+        {"id": "book", "source": "A. Author, A Book (2012)"},
+        {"id": "gap", "figure": "60%", "claim": "a claim", "source": "LGA"},
+    ]
+    assert rendered.body.count('href="#response-test-fn-1"') == 2 and 'href="#response-test-fn-2"' in rendered.body
+    assert unsourced_figures(rendered.body) == []
+    with pytest.raises(PublishError, match=r"cite\('book'\) is not declared under citations \(declared: gap\)"):
+        render(tmp_path, "{{ cite('book') }}", citations=declared)
+    with pytest.raises(PublishError, match=r"note\('gap'\) is not declared under references \(declared: book\)"):
+        render(tmp_path, "{{ note('gap') }}", citations=declared)
+    with pytest.raises(PublishError, match="declared twice"):
+        render(
+            tmp_path,
+            "x",
+            citations='[{id: book, figure: "1%", claim: "c", source: "s"}]\nreferences: [{id: book, source: "s"}]',
+        )
+
+
+def test_the_introduction_keeps_the_original_reports_twelve_notes(report_html):
+    """Issue 17: the 2014 report's introduction carried twelve numbered notes; each comes back, in our words,
+    linked from the sentence that summarises its point (plus the figure the introduction cites)."""
+    notes = re.search(r'<section class="notes">\s*<h3 id="introduction-notes">.*?</section>', report_html, re.S)
+    assert notes, "the introduction has no notes"
+    items = re.findall(r'<li id="introduction-fn-(\d+)"', notes.group(0))
+    assert items == [str(n) for n in range(1, 14)]
+    for n in items:
+        assert f'href="#introduction-fn-{n}"' in report_html, n
+
+
 def test_markdown_in_essays_is_inert_and_links_become_text(tmp_path):
     html = render(
         tmp_path,
@@ -534,3 +574,17 @@ def test_no_two_consecutive_bullets_share_one_frame(report_dir, built_2015):
                 assert before != after, f"{folder.name} {path.stem}: two bullets open with {before!r}"
             checked += len(bullets)
     assert checked > 30
+
+
+def test_each_finding_says_the_design_difference_once(report_dir, built_2015):
+    """Issue 17: where a finding compares several figures with an earlier wave of another design, the difference
+    in design is said once, in the comparison's bullet, not after every figure."""
+    import json
+
+    said = {}
+    for folder in (report_dir, built_2015):
+        for path in sorted((folder / "findings").glob("F*.json")):
+            text = " ".join(re.sub(r"<[^>]+>", "", b) for b in json.loads(path.read_text())["bullets"])
+            said[f"{folder.name} {path.stem}"] = text.count("differ in design")
+    assert all(n <= 1 for n in said.values()), said
+    assert sum(said.values()) >= 2, said  # 2015's comparisons with 2014 (a survey of Great Britain) say it

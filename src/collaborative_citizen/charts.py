@@ -11,12 +11,12 @@ One style for a printed A4 report whose text column is about 16 cm wide:
   greyscale photocopy still separates neighbouring segments (each differs from its neighbour by
   about 17 or more in CIELAB lightness). Text on a fill is dark on light fills and white on dark fills,
   whichever contrasts more.
-* Byte-identical output on every machine and every run: matplotlib's bundled DejaVu Sans, matplotlib's
-  default settings plus the house settings (so a user's matplotlibrc or a notebook style cannot leak in), no
-  dates in files, ids salted per chart.
+* Byte-identical output on every machine and every run: the report's own Source Sans 3 (vendored, registered
+  with matplotlib's font manager), matplotlib's default settings plus the house settings (so a user's
+  matplotlibrc or a notebook style cannot leak in), no dates in files, ids salted per chart.
 * Text stays text in the SVG (``svg.fonttype = "none"``): a reader can select and search it, and the PDF lays
   it out as text instead of drawing thousands of glyph outlines. It names the font family
-  ``fonts.CHART_FAMILY``, a subset of the very DejaVu Sans matplotlib measured it with, which the report's
+  ``fonts.CHART_FAMILY``, the very Source Sans 3 subset matplotlib measured it with, which the report's
   style sheet embeds; a standalone SVG file embeds it itself.
 
 Figures are drawn on an explicit Agg canvas rather than via ``matplotlib.use("Agg")``: the result is the
@@ -41,12 +41,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import matplotlib as mpl
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from .fonts import CHART_FACES, CHART_FAMILY, font_face_css
+from .fonts import CHART_FACES, CHART_FAMILY, CHART_TRUETYPE, font_face_css
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,20 @@ SIDE_COLOURS = {
 }
 SIDES = ("left", "right", "aside")
 
+# The family name matplotlib knows the chart faces by, once registered (addfont is the font manager's public
+# way to add a font file without installing it).
+MATPLOTLIB_SANS = "Source Sans 3"
+for _face in CHART_TRUETYPE:
+    font_manager.fontManager.addfont(str(_face))
+for _weight, _face in zip(("normal", "bold"), CHART_TRUETYPE):
+    # A copy of the family installed on the machine must not stand in for the vendored subset.
+    if Path(font_manager.findfont(font_manager.FontProperties(family=MATPLOTLIB_SANS, weight=_weight))) != _face:
+        raise RuntimeError(f"matplotlib does not draw {MATPLOTLIB_SANS} {_weight} from {_face}")
+
 # matplotlib's defaults plus these: every chart looks the same whatever style the caller has loaded.
 HOUSE_RC = {
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],  # bundled with matplotlib: same glyphs on every machine
+    "font.sans-serif": [MATPLOTLIB_SANS],  # vendored and registered below: same glyphs on every machine
     "font.size": LABEL_SIZE,
     "text.color": INK,
     "axes.edgecolor": RULE,
@@ -569,14 +580,14 @@ def _close(fig: Figure) -> None:
         pyplot.close(fig)
 
 
-MATPLOTLIB_FAMILY = "font-family: 'DejaVu Sans', sans-serif"
+MATPLOTLIB_FAMILY = f"font-family: '{MATPLOTLIB_SANS}', sans-serif"
 
 
 def _chart_font(svg: str) -> str:
     """Text in the embedded chart font first: the very glyphs matplotlib measured, on any machine."""
     if "<text" in svg and MATPLOTLIB_FAMILY not in svg:
         raise ValueError(f"the chart's SVG text does not name {MATPLOTLIB_FAMILY!r} (matplotlib changed?)")
-    return svg.replace(MATPLOTLIB_FAMILY, f"font-family: '{CHART_FAMILY}', 'DejaVu Sans', sans-serif")
+    return svg.replace(MATPLOTLIB_FAMILY, f"font-family: '{CHART_FAMILY}', '{MATPLOTLIB_SANS}', sans-serif")
 
 
 def _with_fonts(svg: str) -> str:

@@ -112,8 +112,8 @@ def column_widths(blocks: list[dict], cols: list[dict]) -> list[str]:
             for cells in [*(row["cells"] for row in table["rows"]), table["bases"]]:
                 for n, cell in enumerate(cells):
                     chars[n] = max(chars[n], len(cell["text"]))
-    # A character of DejaVu Sans Condensed Bold is at most about 0.63 em (its digits: 0.626 em); 0.9 em is the
-    # cell's padding on both sides.
+    # A character of a table cell in Source Sans 3 Bold averages under 0.63 em (its digits: 0.528 em, "%" 0.857
+    # em); 0.9 em is the cell's padding on both sides.
     return [f"{0.63 * max(n, 3) + 0.9:.2f}em" for n in chars]
 
 

@@ -83,7 +83,7 @@ class Essay:
     authors: list[dict]
     date: str
     summary_note: str
-    citations: dict[str, dict]
+    citations: dict[str, dict]  # figures from outside the survey and works the essay refers to, by id
     template: str
     body: str = ""  # HTML, once rendered
     notes: list[dict] = field(default_factory=list)  # citations in order of first use
@@ -117,6 +117,7 @@ def load_essays(folder: Path) -> list[Essay]:
         if missing:
             raise PublishError(f"{path}: front matter lacks {', '.join(missing)}")
         citations = declared_citations(meta.get("citations"), str(path))
+        citations.update(declared_references(meta.get("references"), str(path), citations))
         essays.append(
             Essay(
                 path=path,
@@ -181,24 +182,32 @@ class EssayRenderer(mistune.HTMLRenderer):
 
 
 class Citations:
-    """Figures from outside the survey, as declared (id, figure, claim, source), numbered as notes in the order
-    they are first cited. `cite` prints the figure marked as cited, with a link to its note."""
+    """Figures from outside the survey (id, figure, claim, source) and works referred to (id, source), as
+    declared, numbered as notes in the order they are first used. `cite` prints the figure marked as cited, with
+    a link to its note; `note` prints the link alone."""
 
     def __init__(self, declared: dict[str, dict], prefix: str):
         self.declared, self.prefix, self.notes = declared, prefix, []
 
-    def cite(self, cite_id: str) -> str:
-        if cite_id not in self.declared:
-            declared = ", ".join(self.declared) or "none"
-            raise PublishError(f"cite({cite_id!r}) is not declared under citations (declared: {declared})")
-        entry = self.declared[cite_id]
+    def _number(self, cite_id: str, call: str, kind: str) -> tuple[dict, int]:
+        entry = self.declared.get(cite_id)
+        if entry is None or ("figure" in entry) != (kind == "citations"):
+            declared = ", ".join(k for k, e in self.declared.items() if ("figure" in e) == (kind == "citations"))
+            raise PublishError(f"{call}({cite_id!r}) is not declared under {kind} (declared: {declared or 'none'})")
         if entry not in self.notes:
             self.notes.append(entry)
-        n = self.notes.index(entry) + 1
-        return (
-            f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>'
-            f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>'
-        )
+        return entry, self.notes.index(entry) + 1
+
+    def _link(self, n: int) -> str:
+        return f'<a class="fnref" id="{self.prefix}-fnref-{n}" href="#{self.prefix}-fn-{n}"><sup>{n}</sup></a>'
+
+    def cite(self, cite_id: str) -> str:
+        entry, n = self._number(cite_id, "cite", "citations")
+        return f'<span class="cite" data-cite="{escape(cite_id)}">{escape(entry["figure"])}</span>{self._link(n)}'
+
+    def note(self, ref_id: str) -> str:
+        _, n = self._number(ref_id, "note", "references")
+        return self._link(n)
 
 
 def declared_citations(entries: list | None, where: str) -> dict[str, dict]:
@@ -210,6 +219,21 @@ def declared_citations(entries: list | None, where: str) -> dict[str, dict]:
     return citations
 
 
+def declared_references(entries: list | None, where: str, taken: dict) -> dict[str, dict]:
+    """Works an essay refers to, each an id and its source as the note prints it (author, year, title,
+    publisher), with no figure: a figure from another source goes under citations, so that it is fact-checked."""
+    references = {}
+    for entry in entries or []:
+        if not isinstance(entry, dict) or not all(entry.get(k) for k in ("id", "source")):
+            raise PublishError(f"{where}: a reference needs an id and a source ({entry})")
+        if str(entry["id"]) in taken or str(entry["id"]) in references:
+            raise PublishError(
+                f"{where}: the id {entry['id']!r} is declared twice (citations and references share ids)"
+            )
+        references[str(entry["id"])] = {"id": str(entry["id"]), "source": str(entry["source"])}
+    return references
+
+
 def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
     """Fill the essay's placeholders from `context` (F1..F8, wave) and turn its Markdown into HTML."""
     holes = Holes()
@@ -218,12 +242,15 @@ def render_essay(essay: Essay, context: dict, heading_offset: int = 1) -> Essay:
     def cite(cite_id: str) -> str:
         return holes.hole(citations.cite(cite_id))
 
+    def note(ref_id: str) -> str:
+        return holes.hole(citations.note(ref_id))
+
     # Sandboxed: an essay is text with placeholders, not a program.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters["pct"] = lambda v: holes.hole(pct_html(v))
     env.filters["in_n"] = lambda v: holes.hole(in_n_html(v))
     try:
-        text = env.from_string(essay.template).render(**context, cite=cite)
+        text = env.from_string(essay.template).render(**context, cite=cite, note=note)
     except jinja2.TemplateSyntaxError as error:
         raise PublishError(f"{essay.path}: line {error.lineno + _body_line(essay)}: {error.message}") from None
     except jinja2.UndefinedError as error:
