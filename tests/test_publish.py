@@ -513,11 +513,17 @@ def test_each_notice_is_given_once_where_it_belongs(report_html):
     assert _reader_text(report_html).count("in our own words") == 1
 
 
-def test_dates_do_not_break_across_lines(report_html):
+def test_dates_do_not_break_across_lines(report_html, built_2015):
+    """A date is held by no-break spaces; a range of days ("7–20 August 2015", 2015's fieldwork) by a word joiner
+    after its dash; a range of two dates ("31 January – 6 February 2014") never starts a line with its dash."""
     months = "January|February|March|April|May|June|July|August|September|October|November|December"
-    text = _reader_text(report_html)
-    assert not re.search(rf"\b\d{{1,2}} ({months})\b|\b({months}) \d{{4}}\b", text)
-    assert re.search(rf"\d{{1,2}}\u00a0({months})\u00a0\d{{4}}", text)
+    html_2015 = (built_2015 / "collaborative-citizen-2015.html").read_text(encoding="utf-8")
+    for text in (_reader_text(report_html), _reader_text(html_2015)):
+        assert not re.search(rf"\b\d{{1,2}} ({months})\b|\b({months}) \d{{4}}\b", text)
+        assert re.search(rf"\d{{1,2}}\u00a0({months})\u00a0\d{{4}}", text)
+        assert not re.search(rf"\d\u2013\d{{1,2}}\u00a0({months})|({months})(\u00a0\d{{4}})? \u2013", text)
+    assert "31\u00a0January\u00a0\u2013 6\u00a0February\u00a02014" in _reader_text(report_html)
+    assert "7\u2013\u206020\u00a0August\u00a02015" in _reader_text(html_2015)
 
 
 def test_the_front_and_end_matter_are_present(report_html, built_2015):

@@ -59,6 +59,9 @@ FONT_UNICODES = [
     0x25A0,
 ]
 COVERAGE = FONTS / "coverage.txt"
+# The word joiner (typography.py holds "7–20 August" together with it) has no glyph and needs none: browsers and
+# WeasyPrint draw nothing for it.
+WORD_JOINER = 0x2060
 
 
 def vendor_fonts(source_dir: str | Path) -> None:
@@ -114,7 +117,7 @@ def font_face_css(faces: list[tuple[str, int, str, str]]) -> str:
 
 def uncovered_characters(text: str) -> list[str]:
     """The characters of `text` outside the subsets (spaces aside), sorted: each would fall back to another font."""
-    inside = covered_codepoints()
+    inside = covered_codepoints() | {WORD_JOINER}
     return sorted({ch for ch in text if ord(ch) not in inside and not ch.isspace()})
 
 

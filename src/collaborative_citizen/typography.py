@@ -38,5 +38,9 @@ def smarten(text: str) -> str:
     text = text.replace("'", "\u2019")
     text = re.sub(r"(?<=\d)-(?=\d)", "\u2013", text)  # 15-24, 2014-15
     text = re.sub(r" - ", " \u2013 ", text)
-    # A date never breaks across lines: "31 January 2014" is held together by no-break spaces.
-    return _DATE.sub(lambda m: "\u00a0".join(part for part in m.groups() if part), text)
+    # A date never breaks across lines: "31 January 2014" is held together by no-break spaces,
+    text = _DATE.sub(lambda m: "\u00a0".join(part for part in m.groups() if part), text)
+    # a range of days within one month ("7–20 August") by a word joiner after its dash, and a range of two dates
+    # ("31 January – 6 February") may break after its dash but never before it.
+    text = re.sub(rf"(?<=\d)\u2013(?=\d{{1,2}}\u00a0(?:{_MONTHS})\b)", "\u2013\u2060", text)
+    return re.sub(rf"((?:{_MONTHS})(?:\u00a0\d{{4}})?) \u2013 (?=\d)", "\\1\u00a0\u2013 ", text)
