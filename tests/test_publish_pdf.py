@@ -214,6 +214,13 @@ def test_the_pdf_declares_itself_tagged_pdf_ua(pdf):
     assert all("/StructParents" in page for page in pdf.pages)
 
 
+def test_the_accessibility_statement_says_what_the_pdf_is(report_html):
+    """The statement's claim about the PDF is the one the test above checks, and no limitation contradicts it."""
+    statement = report_html[report_html.index('id="accessibility"') : report_html.index('id="publication"')]
+    assert "tagged PDF/UA-1 document" in statement
+    assert "not yet a tagged" not in statement and "untagged" not in statement
+
+
 def test_each_chart_is_a_figure_with_its_text_alternative(structure, report_dir):
     _, elements, _, _ = structure
     figures = [e for e in elements if e["/S"] == "/Figure"]
