@@ -19,14 +19,11 @@ DATA_DIR ?= data
 BUILD_ROOT ?= report/build
 FIGURES_DIR ?= figures
 
-# WAVE names one folder of $(DATA_DIR)/waves: letters, digits, '-', '_' and '.', never a path or empty.
-WAVE_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
-	0 1 2 3 4 5 6 7 8 9 - _ .
-# What is left of $(1) once every character of $(2) is taken out (call's arguments are not expanded again).
-strip_chars = $(if $(2),$(call strip_chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
-WAVE_REST := $(call strip_chars,$(WAVE),$(WAVE_CHARS))
-ifneq ($(strip $(WAVE_REST))$(filter .% -% _%,$(WAVE))$(if $(WAVE),,empty)$(filter-out 1,$(words $(WAVE))),)
-$(error error: WAVE='$(WAVE)': not a plain wave id (expected letters, digits, '-', '_' or '.', starting with a letter or digit, naming a folder of $(DATA_DIR)/waves))
+# WAVE names one folder of $(DATA_DIR)/waves, as src/collaborative_citizen/wave_id.py says (run by the system's
+# Python, before the environment exists; WAVE reaches it inside single quotes, its own quotes escaped).
+WAVE_PROBLEM := $(shell $(PYTHON) -I -S src/collaborative_citizen/wave_id.py '$(subst ','\'',$(WAVE))' '$(subst ','\'',$(DATA_DIR))/waves')
+ifneq ($(WAVE_PROBLEM),ok)
+$(error $(or $(WAVE_PROBLEM),error: WAVE could not be checked: $(PYTHON) did not run src/collaborative_citizen/wave_id.py))
 endif
 
 # A failed build loses nothing. Every step writes into a hidden work tree, $(BUILD_ROOT)/.work/, which keeps the
@@ -43,7 +40,7 @@ override FIGURES_DIR := $(WORK_ROOT)/figures
 PKG := src/collaborative_citizen
 DATA := $(DATA_DIR)/waves/$(WAVE)
 CLI := $(PY) -m collaborative_citizen --data-dir $(DATA_DIR) --build-dir $(WORK_ROOT)/build
-PUBLISH := $(PY) -m collaborative_citizen.publish --data-dir $(DATA_DIR) --build-dir $(WORK_ROOT)/build
+PUBLISH := $(CLI) publish
 
 # $(call promote,<work folder>,<published folder>): a complete copy beside the published folder, renamed into
 # place; nothing happens when the two are already identical.
@@ -68,13 +65,18 @@ export MPLBACKEND := Agg
 
 # What each step reads, so that a changed input re-runs the steps that depend on it and nothing else.
 WAVE_INPUTS := $(DATA_DIR)/codebook.yml $(wildcard $(DATA)/wave.yml $(DATA)/*.sav $(DATA)/*.parquet) $(filter-out %/targets.csv,$(wildcard $(DATA)/*.csv))
-TABLE_CODE := $(addprefix $(PKG)/,__init__.py cli.py errors.py codebook.py waves.py preparation.py loading.py statistics.py \
-	sample_design.py exact_intervals.py multiplicity.py publication_rules.py \
-	tables.py)
-NOTEBOOK_CODE := $(TABLE_CODE) $(PKG)/notebooks.py $(PKG)/wording.py
-FINDING_CODE := $(NOTEBOOK_CODE) $(PKG)/findings.py $(PKG)/charts.py $(PKG)/fonts.py $(PKG)/typography.py \
-	$(wildcard $(PKG)/assets/fonts/*)
-ABOUT_CODE := $(NOTEBOOK_CODE) $(PKG)/about.py
+# The code each step runs, by the package's stages (src/collaborative_citizen/<stage>/, docs/architecture.md): a
+# step depends on every file of the stages it imports, found by wildcard, so a new module needs no edit here
+# (tests/test_makefile.py checks these lists against the imports). The package's top level (command line,
+# errors, fonts, typography, notebook runner) serves every stage.
+CORE_CODE := $(wildcard $(PKG)/*.py) $(wildcard $(PKG)/assets/fonts/*)
+INPUTS_CODE := $(wildcard $(PKG)/inputs/*.py)
+ANALYSIS_CODE := $(wildcard $(PKG)/analysis/*.py)
+FINDINGS_CODE := $(wildcard $(PKG)/findings/*.py)
+PUBLISH_STAGE_CODE := $(wildcard $(PKG)/publish/*.py)
+TABLE_CODE := $(CORE_CODE) $(INPUTS_CODE) $(ANALYSIS_CODE)
+FINDING_CODE := $(TABLE_CODE) $(FINDINGS_CODE)
+ABOUT_CODE := $(FINDING_CODE)
 
 ABOUT_NB := notebooks/00_about_the_survey.ipynb
 FINDING_NBS := $(sort $(filter-out $(ABOUT_NB),$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
@@ -118,18 +120,18 @@ tables: | $(ENV)
 # Changes since earlier waves are computed with the tables, so earlier waves' files are inputs too.
 EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.sav $(DATA_DIR)/waves/*/*.parquet \
 	$(DATA_DIR)/published/*.yml)
-TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE) $(PKG)/changes.py
+TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE)
 
 # The notebooks run in one command, one kernel per core, each kernel kept for several notebooks (notebooks.py).
 # When the tables are due, the same command computes them first, while the kernels start: when an input of theirs
 # changed, or results.csv has gone.
 # Which notebooks run follows from what changed since the last successful run ($?): a notebook or its commentary
 # template re-runs that notebook; an input of the about notebook only (about.py) re-runs it; an input of the
-# findings only (the tables' inputs from earlier waves, report.yml, the findings code) re-runs the eight
+# findings only (the tables' inputs from earlier waves, report.yml, the finding and chart code) re-runs the eight
 # findings; anything else, and an executed notebook that has gone missing, re-runs what needs it.
-ABOUT_ONLY := $(PKG)/about.py
-FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/changes.py report/report.yml \
-	report/findings/_changes.md.j2 $(PKG)/findings.py $(PKG)/charts.py
+ABOUT_ONLY := $(PKG)/findings/about.py
+FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/analysis/changes.py report/report.yml \
+	report/findings/_changes.md.j2 $(PKG)/findings/finding.py $(PKG)/findings/charts.py
 OWN_INPUTS := $(ALL_NBS) $(FINDING_TEMPLATES)
 notebooks_to_run = $(sort \
 	$(if $(filter-out $(OWN_INPUTS) $(ABOUT_ONLY) $(FINDINGS_ONLY) FORCE,$(1)),$(ALL_NBS)) \
@@ -155,18 +157,18 @@ $(BUILD)/results.csv: $(NOTEBOOKS_DONE)
 	@:
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
-PUBLISH_CODE := $(TABLE_CODE) $(wildcard $(PKG)/publish*.py) $(addprefix $(PKG)/,changes.py fonts.py sanitise.py input_text.py publish_workbook.py typography.py wording.py) $(shell find $(PKG)/templates $(PKG)/assets -type f)
+PUBLISH_CODE := $(FINDING_CODE) $(PUBLISH_STAGE_CODE) $(shell find $(PKG)/templates $(PKG)/assets -type f)
 REPORT_HTML := $(BUILD)/collaborative-citizen-$(WAVE).html
 REPORT_PDF := $(BUILD)/collaborative-citizen-$(WAVE).pdf
 REPORT_XLSX := $(BUILD)/collaborative-citizen-$(WAVE)-tables.xlsx
 
 # The workbook needs only the tables, but waits for the notebooks (without depending on them): it is then written
 # beside the HTML step, which keeps one core busy, instead of slowing the notebooks, which keep every core busy.
-$(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(TABLE_CODE) $(PKG)/publish.py $(PKG)/publish_workbook.py \
-		$(PKG)/publish_tables.py | $(ENV) $(NOTEBOOKS_DONE)
+$(REPORT_XLSX): $(BUILD)/results.csv report/report.yml $(WAVE_INPUTS) $(FINDING_CODE) $(PUBLISH_STAGE_CODE) \
+		| $(ENV) $(NOTEBOOKS_DONE)
 	@$(PUBLISH) xlsx --wave $(WAVE)
 
-# The HTML and the tagged PDF/UA-1 PDF made from it, in one process (one start-up for both; publish_pdf.py).
+# The HTML and the tagged PDF/UA-1 PDF made from it, in one process (one start-up for both; publish/pdf.py).
 $(REPORT_HTML) $(REPORT_PDF) &: $(NOTEBOOKS_DONE) $(BUILD)/results.csv report/report.yml \
 		$(wildcard report/commentary/*.md) $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(PUBLISH_CODE) | $(ENV)
 	@$(PUBLISH) html pdf --wave $(WAVE)
@@ -178,8 +180,7 @@ html: $(NOTEBOOKS_DONE) | $(ENV)
 
 # A live preview of the wave's report on 127.0.0.1 (README, "Previewing while you write"); Ctrl-C stops it.
 preview: | $(ENV)
-	@MAKEFLAGS= $(PY) -m collaborative_citizen.preview --wave $(WAVE) --build-dir $(WORK_ROOT)/build \
-		DATA_DIR=$(DATA_DIR) BUILD_ROOT=$(BUILD_ROOT)
+	@MAKEFLAGS= $(CLI) preview --wave $(WAVE) DATA_DIR=$(DATA_DIR) BUILD_ROOT=$(BUILD_ROOT)
 
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@$(call promote,$(BUILD),$(PUBLISHED))

@@ -39,7 +39,7 @@ TABLES_CHILD = r"""
 import json, resource, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from synthetic import synthetic
-from collaborative_citizen.tables import weighted_tables
+from collaborative_citizen.analysis.tables import weighted_tables
 n, runs = int(sys.argv[2]), int(sys.argv[3])
 respondents = synthetic(n)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

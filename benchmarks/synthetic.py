@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from collaborative_citizen.codebook import load_codebook
-from collaborative_citizen.loading import Respondents, load_respondents
-from collaborative_citizen.waves import load_wave
+from collaborative_citizen.inputs.codebook import load_codebook
+from collaborative_citizen.inputs.loading import Respondents, load_respondents
+from collaborative_citizen.inputs.waves import load_wave
 
 ROOT = Path(__file__).resolve().parent.parent
 

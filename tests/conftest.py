@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from collaborative_citizen.codebook import load_codebook
-from collaborative_citizen.loading import load_respondents
-from collaborative_citizen.tables import weighted_tables
-from collaborative_citizen.waves import load_wave
+from collaborative_citizen.analysis.tables import weighted_tables
+from collaborative_citizen.inputs.codebook import load_codebook
+from collaborative_citizen.inputs.loading import load_respondents
+from collaborative_citizen.inputs.waves import load_wave
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

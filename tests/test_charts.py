@@ -10,7 +10,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
-from collaborative_citizen.charts import (
+from collaborative_citizen.findings.charts import (
     HOUSE_RC,
     Segment,
     Value,

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from collaborative_citizen.codebook import CodebookError, load_codebook
+from collaborative_citizen.inputs.codebook import CodebookError, load_codebook
 
 WAYS = ["public_services_together", "cross_sector_partnerships", "charities", "businesses"]
 ASPECTS = ["quality", "cost_effectiveness", "accountability"]

@@ -10,7 +10,7 @@ import yaml
 from conftest import DATA, ROOT
 
 from collaborative_citizen.cli import main as cli_main
-from collaborative_citizen.codebook import CodebookError, load_codebook
+from collaborative_citizen.inputs.codebook import CodebookError, load_codebook
 
 SMALL = """\
 design:
@@ -175,7 +175,7 @@ def test_make_refuses_a_wave_that_is_not_a_plain_id(wave):
 @pytest.mark.parametrize("wave", ["../x", "a/b", ""])
 def test_publish_refuses_a_wave_that_is_not_a_plain_id(wave):
     done = subprocess.run(
-        [sys.executable, "-m", "collaborative_citizen.publish", "html", "--wave", wave],
+        [sys.executable, "-m", "collaborative_citizen", "publish", "html", "--wave", wave],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import DATA, ROOT
 
-from collaborative_citizen.loading import DataValidationError, load_respondents
-from collaborative_citizen.waves import WaveError, load_wave
+from collaborative_citizen.inputs.loading import DataValidationError, load_respondents
+from collaborative_citizen.inputs.waves import WaveError, load_wave
 
 
 @pytest.fixture(scope="module")

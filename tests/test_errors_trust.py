@@ -11,9 +11,9 @@ import pytest
 from conftest import ROOT
 from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
 
-from collaborative_citizen.codebook import load_yaml
+from collaborative_citizen.analysis.tables import write_results
 from collaborative_citizen.errors import InputError, check_source_date_epoch
-from collaborative_citizen.tables import write_results
+from collaborative_citizen.inputs.codebook import load_yaml
 
 
 @pytest.mark.parametrize("data_file", ["../../../elsewhere/respondents.sav", "/etc/passwd"])
@@ -167,7 +167,7 @@ def test_a_full_disk_names_the_file_and_leaves_nothing_half_written(tmp_path, mo
     ],
 )
 def test_an_essay_that_tries_to_leave_its_sandbox_names_its_file_and_line(tmp_path, placeholder, expected):
-    from collaborative_citizen.publish_text import PublishError, load_essays, render_essay
+    from collaborative_citizen.publish.essays import PublishError, load_essays, render_essay
 
     source = (ROOT / "report" / "commentary" / "response-unwin.md").read_text()
     head, body = source.split("\n---\n", 1)
@@ -200,7 +200,8 @@ def test_a_label_the_fonts_cannot_show_or_a_web_address_is_named_where_it_is_wri
         [
             sys.executable,
             "-m",
-            "collaborative_citizen.publish",
+            "collaborative_citizen",
+            "publish",
             "html",
             "--wave",
             "2014",

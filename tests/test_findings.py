@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from collaborative_citizen import publication_rules
+from collaborative_citizen.analysis import publication_rules
+from collaborative_citizen.analysis.tables import lookup, write_results
 from collaborative_citizen.cli import main as cli_main
-from collaborative_citizen.findings import Finding, load_report_config
+from collaborative_citizen.findings.finding import Finding, load_report_config
 from collaborative_citizen.notebooks import NotebookError, NotebookJob, run_notebook, run_notebooks
-from collaborative_citizen.publish_html import notebook_output
-from collaborative_citizen.tables import lookup, write_results
+from collaborative_citizen.publish.html import notebook_output
 
 CONFIG = load_report_config(ROOT / "report" / "report.yml")
 FINDINGS = {f["number"]: f for f in CONFIG["findings"]}

@@ -6,9 +6,9 @@ import re
 import pytest
 from conftest import DATA
 
-from collaborative_citizen.charts import RULE, contrast
-from collaborative_citizen.codebook import load_codebook
-from collaborative_citizen.findings import load_report_config
+from collaborative_citizen.findings.charts import RULE, contrast
+from collaborative_citizen.findings.finding import load_report_config
+from collaborative_citizen.inputs.codebook import load_codebook
 
 BAR = re.compile(r'<g id="[^"]*-bar-[^"]*">\s*<path d="([^"]+)"[^>]*style="([^"]+)"', re.S)
 TEXT = re.compile(r'<text style="([^"]+)" x="([-\d.]+)" y="([-\d.]+)"[^>]*>([^<]*)</text>')

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from conftest import DATA, ROOT
 
-from collaborative_citizen.loading import DataValidationError, load_respondents, read_table
-from collaborative_citizen.waves import load_wave
+from collaborative_citizen.inputs.loading import DataValidationError, load_respondents, read_table
+from collaborative_citizen.inputs.waves import load_wave
 
 
 @pytest.fixture(scope="module")

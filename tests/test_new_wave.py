@@ -248,7 +248,7 @@ def test_earlier_reports_are_byte_identical_before_and_after(built):
 
 
 def test_a_template_using_a_number_the_wave_lacks_names_its_file_and_line(built, tmp_path, monkeypatch):
-    from collaborative_citizen.findings import Finding, TemplateProblem
+    from collaborative_citizen.findings.finding import Finding, TemplateProblem
 
     project = built["project"]
     report = tmp_path / "report"

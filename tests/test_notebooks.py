@@ -39,7 +39,7 @@ REPORT_SELF = """\
 import json, os, sys
 json.dump({"pid": os.getpid(), "ppid": os.getppid(), "sid": os.getsid(0), "cwd": os.getcwd(),
            "marker": os.environ.get("CC_TEST_MARKER"), "backend": os.environ.get("MPLBACKEND"),
-           "preloaded": "collaborative_citizen.findings" in sys.modules}, open(out, "w"))"""
+           "preloaded": "collaborative_citizen.findings.finding" in sys.modules}, open(out, "w"))"""
 
 
 def test_each_worker_keeps_one_kernel_which_is_gone_when_the_run_ends(tmp_path):

@@ -6,10 +6,10 @@ import pytest
 import yaml
 from conftest import DATA
 
-from collaborative_citizen.codebook import load_codebook
 from collaborative_citizen.errors import DataValidationError
-from collaborative_citizen.loading import load_respondents
-from collaborative_citizen.waves import load_wave
+from collaborative_citizen.inputs.codebook import load_codebook
+from collaborative_citizen.inputs.loading import load_respondents
+from collaborative_citizen.inputs.waves import load_wave
 
 
 @pytest.fixture()

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collaborative_citizen import publication_rules
-from collaborative_citizen.exact_intervals import beta_quantile, korn_graubard, regularized_beta
-from collaborative_citizen.multiplicity import adjust, benjamini_hochberg, holm
-from collaborative_citizen.tables import weighted_tables
+from collaborative_citizen.analysis import publication_rules
+from collaborative_citizen.analysis.exact_intervals import beta_quantile, korn_graubard, regularized_beta
+from collaborative_citizen.analysis.multiplicity import adjust, benjamini_hochberg, holm
+from collaborative_citizen.analysis.tables import weighted_tables
 
 # Benjamini and Hochberg (1995), section 4: fifteen p-values from a study of myocardial infarction treatment.
 BH_1995 = [

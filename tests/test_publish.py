@@ -11,8 +11,7 @@ import yaml
 from conftest import NAME, ROOT
 from openpyxl import load_workbook
 
-from collaborative_citizen.publish_html import Ids, check_document, clean_fragment, prefix_svg_ids
-from collaborative_citizen.publish_text import (
+from collaborative_citizen.publish.essays import (
     Figure,
     Figures,
     PublishError,
@@ -23,6 +22,7 @@ from collaborative_citizen.publish_text import (
     render_essay,
     unsourced_figures,
 )
+from collaborative_citizen.publish.html import Ids, check_document, clean_fragment, prefix_svg_ids
 
 COMMENTARY = ROOT / "report" / "commentary"
 
@@ -544,7 +544,7 @@ def test_every_group_the_commentary_names_has_a_column_in_the_appendix(report_di
     """A reader of the PDF can check each subgroup figure the commentary cites in the appendix's tables."""
     import json
 
-    from collaborative_citizen.codebook import load_codebook
+    from collaborative_citizen.inputs.codebook import load_codebook
 
     codebook = load_codebook(ROOT / "data" / "codebook.yml")
     appendix = report_html[report_html.index('id="appendix"') : report_html.index('id="accessibility"')]

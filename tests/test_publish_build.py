@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import NAME, OUTPUTS, WAVE
 
-from collaborative_citizen.publish_text import PROPORTION
+from collaborative_citizen.publish.essays import PROPORTION
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"
@@ -20,7 +20,8 @@ def publish(*args: str, build_dir: Path, report_dir: Path | None = None) -> subp
     command = [
         sys.executable,
         "-m",
-        "collaborative_citizen.publish",
+        "collaborative_citizen",
+        "publish",
         *args,
         "--wave",
         WAVE,

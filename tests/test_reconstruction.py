@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import DATA, ROOT
 
-from collaborative_citizen.statistics import weighting_efficiency
+from collaborative_citizen.analysis.statistics import weighting_efficiency
 
 # A one-off generator, kept out of the package the build imports (tools/reconstruction.py).
 sys.path.insert(0, str(ROOT / "tools"))

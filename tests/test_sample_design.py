@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collaborative_citizen import publication_rules
-from collaborative_citizen.exact_intervals import korn_graubard
-from collaborative_citizen.sample_design import DesignError, SampleDesign
-from collaborative_citizen.statistics import compare_with_rest, effective_base, estimate_share
+from collaborative_citizen.analysis import publication_rules
+from collaborative_citizen.analysis.exact_intervals import korn_graubard
+from collaborative_citizen.analysis.statistics import compare_with_rest, effective_base, estimate_share
+from collaborative_citizen.inputs.sample_design import DesignError, SampleDesign
 
 HERE = Path(__file__).resolve().parent / "reference"
 SAMPLE = pd.read_csv(HERE / "survey_design_sample.csv")
@@ -148,7 +148,7 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    from collaborative_citizen.tables import read_results
+    from collaborative_citizen.analysis.tables import read_results
 
     results = read_results(tmp_path / "build" / "2017" / "results.csv")
     keys = {1: "equal_opportunity", 2: "same_for_everyone", 3: "most_in_need", 4: "dont_know"}

@@ -3,8 +3,8 @@ and the finished page is checked against it (sanitise.py)."""
 
 import pytest
 
-from collaborative_citizen.publish_html import check_document, clean_fragment
-from collaborative_citizen.sanitise import CONTENT_SECURITY_POLICY, document_problems
+from collaborative_citizen.publish.html import check_document, clean_fragment
+from collaborative_citizen.publish.sanitise import CONTENT_SECURITY_POLICY, document_problems
 
 # Markup a label, a template or an essay might carry, each of which once came out live in a browser.
 PAYLOADS = [
@@ -89,8 +89,8 @@ def test_check_document_includes_the_allowlist():
 def test_commentary_templates_escape_what_they_are_given(tmp_path):
     """A label or group phrase reaches a commentary template as text: autoescaped, while the number filters give
     their own markup."""
-    from collaborative_citizen.findings import _commentary_templates
-    from collaborative_citizen.wording import Number
+    from collaborative_citizen.findings.finding import _commentary_templates
+    from collaborative_citizen.findings.wording import Number
 
     (tmp_path / "t.md.j2").write_text("- {{ who | sentence }} ({{ n | pct }}) {{ label }}\n")
     env = _commentary_templates(str(tmp_path))

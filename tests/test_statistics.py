@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collaborative_citizen.statistics import (
+from collaborative_citizen.analysis.statistics import (
     GroupComparison,
     ShareEstimate,
     _t_quantile_upper,
@@ -480,7 +480,7 @@ def test_dataclasses_are_frozen():
 
 
 def test_compare_independent_adds_the_two_waves_variances():
-    from collaborative_citizen.statistics import ShareEstimate, compare_independent
+    from collaborative_citizen.analysis.statistics import ShareEstimate, compare_independent
 
     now = ShareEstimate(0.40, 0.02, 0.36, 0.44, 1000, 1000.0, 900.0)
     before = ShareEstimate(0.50, 0.015, 0.47, 0.53, 1000, 1000.0, 950.0)

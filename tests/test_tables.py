@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collaborative_citizen.statistics import effective_base
-from collaborative_citizen.tables import COLUMNS, lookup
+from collaborative_citizen.analysis.statistics import effective_base
+from collaborative_citizen.analysis.tables import COLUMNS, lookup
 
 REQUIRED_COLUMNS = [
     "wave",

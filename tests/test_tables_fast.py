@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collaborative_citizen.statistics import DomainSums, compare_with_rest, estimate_share, shares_from_sums
-from collaborative_citizen.tables import (
+from collaborative_citizen.analysis.statistics import DomainSums, compare_with_rest, estimate_share, shares_from_sums
+from collaborative_citizen.analysis.tables import (
     COLUMNS,
     EXACT_DIGITS_MAX_N,
     weighted_tables,

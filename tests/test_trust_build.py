@@ -101,7 +101,8 @@ def test_two_builds_give_identical_html_pdf_and_workbook(offline, report_dir, tm
             [
                 sys.executable,
                 "-m",
-                "collaborative_citizen.publish",
+                "collaborative_citizen",
+                "publish",
                 step,
                 "--wave",
                 WAVE,

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from conftest import DATA, ROOT
 
-from collaborative_citizen.changes import read_changes
-from collaborative_citizen.codebook import load_codebook
-from collaborative_citizen.loading import DataValidationError, load_respondents
-from collaborative_citizen.statistics import estimate_share
-from collaborative_citizen.waves import WaveError, available_waves, load_wave, published_waves
+from collaborative_citizen.analysis.changes import read_changes
+from collaborative_citizen.analysis.statistics import estimate_share
+from collaborative_citizen.inputs.codebook import load_codebook
+from collaborative_citizen.inputs.loading import DataValidationError, load_respondents
+from collaborative_citizen.inputs.waves import WaveError, available_waves, load_wave, published_waves
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_wave_descriptions_are_checked_field_by_field(tmp_path, change, message)
 
 @pytest.mark.parametrize("wave", ["2014\n", "../2014", "", None])
 def test_a_wave_id_is_a_plain_folder_name(wave):
-    from collaborative_citizen.waves import WaveError, check_wave_id
+    from collaborative_citizen.inputs.waves import WaveError, check_wave_id
 
     with pytest.raises(WaveError, match="not a plain wave id"):
         check_wave_id(wave)

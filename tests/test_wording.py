@@ -1,6 +1,6 @@
 import pytest
 
-from collaborative_citizen.wording import Number, in_n, in_n_text, pct, pct_text, points, share_phrase
+from collaborative_citizen.findings.wording import Number, in_n, in_n_text, pct, pct_text, points, share_phrase
 
 
 @pytest.mark.parametrize("value, text", [(79.0, "79%"), (78.5, "79%"), (12.5, "13%"), (12.49, "12%"), (0, "0%")])

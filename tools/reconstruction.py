@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from collaborative_citizen.codebook import Codebook, Variable, load_codebook
-from collaborative_citizen.loading import load_respondents
-from collaborative_citizen.statistics import rake
-from collaborative_citizen.tables import lookup, weighted_tables
-from collaborative_citizen.waves import load_wave
-from collaborative_citizen.wording import round_half_up
+from collaborative_citizen.analysis.statistics import rake
+from collaborative_citizen.analysis.tables import lookup, weighted_tables
+from collaborative_citizen.findings.wording import round_half_up
+from collaborative_citizen.inputs.codebook import Codebook, Variable, load_codebook
+from collaborative_citizen.inputs.loading import load_respondents
+from collaborative_citizen.inputs.waves import load_wave
 
 # Candidates considered when picking the respondent whose weight best closes the last gap to a target.
 BEST_FIT_WINDOW = 40

@@ -1,4 +1,14 @@
-"""Command line: the Makefile's build steps, one sub-command each, one progress line per step."""
+"""The command line, `collaborative-citizen <step>` (or `python -m collaborative_citizen <step>`): the Makefile's
+build steps, one sub-command each, one progress line per step.
+
+    validate   check a wave's respondent file against the codebook
+    tables     the weighted tables of a wave (results.csv, changes.csv, not_asked.csv)
+    notebook   execute one report notebook; notebooks: several at once, one kernel per core
+    publish    the workbook, the HTML and the PDF (xlsx, html, pdf; several in one process)
+    preview    serve the wave's report on 127.0.0.1 and rebuild it on every saved change
+
+Invalid input exits 2 with one `error:` line per problem and no traceback; anything else exits 1 with one line.
+DEBUG=1 in the environment shows the traceback as well."""
 
 from __future__ import annotations
 
@@ -8,11 +18,22 @@ import sys
 import traceback
 from pathlib import Path
 
+from .errors import (
+    CodebookError,
+    DataValidationError,
+    InputError,
+    NotebookError,
+    PublishError,
+    WaveError,
+    check_source_date_epoch,
+    os_error_line,
+)
+
 # pandas and papermill are imported by the commands that use them: the notebooks command starts its kernels
 # sooner without them.
-from .codebook import CodebookError, load_codebook
-from .errors import DataValidationError, InputError, NotebookError, check_source_date_epoch, os_error_line
-from .waves import WaveError, is_plain_id, load_wave, wave_folder
+from .inputs.codebook import load_codebook
+from .inputs.waves import load_wave, wave_folder
+from .wave_id import wave_id_problem
 
 # Invalid input exits with this status (and no traceback); 1 is left for genuine crashes.
 EXIT_INVALID = 2
@@ -27,9 +48,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_tables(args) -> int:
-    from . import publication_rules
-    from .changes import earlier_estimates, not_asked, wave_changes, write_changes
-    from .tables import weighted_tables, write_results
+    from .analysis import publication_rules
+    from .analysis.changes import earlier_estimates, not_asked, wave_changes, write_changes
+    from .analysis.tables import weighted_tables, write_results
 
     respondents = _respondents(args)
     table = publication_rules.apply(weighted_tables(respondents))
@@ -124,8 +145,35 @@ def _notebooks(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from .publish.report import Paths, publish_step
+
+    paths = Paths(
+        root=Path.cwd(),
+        data=Path(args.data_dir),
+        report=Path(args.report_dir),
+        build=Path(args.build_dir),
+        wave=args.wave,
+    )
+    # Several outputs in one process (make runs `publish html pdf`) share its start-up and imports.
+    for output in args.outputs:
+        publish_step(output, paths, args.wave)
+    return 0
+
+
+def cmd_preview(args) -> int:
+    """Serves until Ctrl-C (or SIGTERM, taken the same way). --build-dir is the make work tree's build folder."""
+    import signal
+
+    from .preview import Preview, serve
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    serve(Preview(args.wave, args.make_args, Path(args.build_dir) / args.wave, Path.cwd()), args.port)
+    return 0
+
+
 def _respondents(args):
-    from .loading import load_respondents
+    from .inputs.loading import load_respondents
 
     codebook = load_codebook(args.codebook)
     wave = load_wave(wave_folder(args.data_dir, args.wave))
@@ -140,15 +188,20 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--data-dir", default="data", help="folder holding codebook.yml and waves/ (default: data)")
     main.add_argument("--codebook", default=None, help="codebook file (default: <data-dir>/codebook.yml)")
     main.add_argument("--build-dir", default="report/build", help="where built outputs go (default: report/build)")
+    # The same options after the step's name too (`collaborative-citizen publish html --build-dir x`): given
+    # there, they override the ones before it.
+    anywhere = argparse.ArgumentParser(add_help=False)
+    for option in ("--data-dir", "--codebook", "--build-dir"):
+        anywhere.add_argument(option, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = main.add_subparsers(dest="command", required=True)
     for name, func, text in (
         ("validate", cmd_validate, "check a wave's respondent file against the codebook"),
         ("tables", cmd_tables, "write the weighted tables of a wave to results.csv"),
     ):
-        sub = commands.add_parser(name, help=text)
+        sub = commands.add_parser(name, parents=[anywhere], help=text)
         sub.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
         sub.set_defaults(func=func)
-    sub = commands.add_parser("notebook", help="execute one report notebook with papermill")
+    sub = commands.add_parser("notebook", parents=[anywhere], help="execute one report notebook with papermill")
     sub.add_argument("notebook", help="path of the notebook, e.g. notebooks/03_dignity_and_outcomes.ipynb")
     sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
     sub.add_argument("--figures-dir", default=None, help="where charts go (finding notebooks; default: figures)")
@@ -160,7 +213,9 @@ def parser() -> argparse.ArgumentParser:
         help="another notebook parameter; a name the notebook does not declare is an error",
     )
     sub.set_defaults(func=cmd_notebook)
-    sub = commands.add_parser("notebooks", help="execute several report notebooks at once, one kernel per core")
+    sub = commands.add_parser(
+        "notebooks", parents=[anywhere], help="execute several report notebooks at once, one kernel per core"
+    )
     sub.add_argument("notebooks", nargs="*", help="paths of the notebooks (none: nothing to do)")
     sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
     sub.add_argument(
@@ -175,6 +230,26 @@ def parser() -> argparse.ArgumentParser:
         help="compute the tables first (as the tables command does), while the kernels start",
     )
     sub.set_defaults(func=cmd_notebooks)
+    sub = commands.add_parser(
+        "publish",
+        parents=[anywhere],
+        help="write the workbook, the HTML and the PDF of a wave's report",
+        description="xlsx writes the weighted tables of <build-dir>/<wave>/results.csv as a workbook beside it; html "
+        "reads report.yml, the commentary, the codebook, the wave and the executed notebooks, and writes "
+        "collaborative-citizen-<wave>.html and the merged notebook; pdf turns that HTML into the PDF. Each prints one "
+        "line; bad input stops it with exit status 2 and leaves the previous outputs in place.",
+    )
+    sub.add_argument("outputs", nargs="+", choices=("html", "pdf", "xlsx"), help="what to write, in order")
+    sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
+    sub.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
+    sub.set_defaults(func=cmd_publish)
+    sub = commands.add_parser(
+        "preview", parents=[anywhere], help="serve the wave's report on 127.0.0.1, rebuilt on every save"
+    )
+    sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
+    sub.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    sub.add_argument("make_args", nargs="*", help="variables passed on to make (DATA_DIR=..., BUILD_ROOT=...)")
+    sub.set_defaults(func=cmd_preview)
     return main
 
 
@@ -185,16 +260,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.codebook is None:
         args.codebook = str(Path(args.data_dir) / "codebook.yml")
     wave = getattr(args, "wave", None)
-    if wave is not None and not is_plain_id(wave):
-        print(
-            f"error: --wave {wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', starting "
-            f"with a letter or digit, naming a folder of {Path(args.data_dir) / 'waves'})",
-            file=sys.stderr,
-        )
+    problem = None if wave is None else wave_id_problem(wave, str(Path(args.data_dir) / "waves"))
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_INVALID
     try:
         check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         return args.func(args)
+    except PublishError as error:
+        _traceback_if_debugging()
+        for line in error.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
     except DataValidationError as error:
         _traceback_if_debugging()
         for line in error.problems[:PROBLEMS_LISTED]:

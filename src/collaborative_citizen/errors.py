@@ -1,7 +1,27 @@
-"""Errors that mean bad input rather than a crash, in a module of their own: the command line catches them
-without importing pandas or papermill, which only the commands that need them load."""
+"""Errors that mean bad input rather than a crash, every stage's in this one module: the command line catches them
+without importing pandas, papermill or the publishing libraries, which only the commands that need them load."""
 
 from __future__ import annotations
+
+
+class CodebookError(ValueError):
+    """The codebook itself is inconsistent; raised with the file name and the offending key."""
+
+
+class WaveError(ValueError):
+    """A wave description is missing or wrong; the message names the file and the field."""
+
+
+class DesignError(ValueError):
+    """The declared design cannot give a variance (a lonely PSU with lonely_psu: fail)."""
+
+
+class PublishError(ValueError):
+    """Bad input to the publishing step; `problems` holds one line per problem, each naming its file."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class DataValidationError(ValueError):

@@ -8,7 +8,6 @@ build keeps the last good page on screen with the error above it, and prints the
 
 from __future__ import annotations
 
-import argparse
 import http.server
 import json
 import os
@@ -101,7 +100,7 @@ class Preview:
     def rebuild_html_here(self) -> None:
         """The HTML step of `make html`, run in this process, with the same one-line errors."""
         from .errors import DataValidationError, os_error_line
-        from .publish import Paths, PublishError, build_html
+        from .publish.report import Paths, PublishError, build_html
 
         started = time.monotonic()
         data_dir = Path(self._make_value("DATA_DIR", "data"))
@@ -240,25 +239,3 @@ def serve(preview: Preview, port: int = 0) -> None:
         preview.stop()
         server.shutdown()
         server.server_close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m collaborative_citizen.preview", description=__doc__)
-    parser.add_argument("--wave", default="2014")
-    parser.add_argument("--build-dir", default="report/build/.work/build", help="the make work tree's build folder")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("make_args", nargs="*", help="variables passed on to make (DATA_DIR=..., BUILD_ROOT=...)")
-    args = parser.parse_args(argv)
-    from .waves import is_plain_id
-
-    if not is_plain_id(args.wave):
-        print(f"error: --wave {args.wave!r}: not a plain wave id", file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    preview = Preview(args.wave, args.make_args, Path(args.build_dir) / args.wave, Path.cwd())
-    serve(preview, args.port)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codebook import Codebook
-from .loading import load_respondents
+from ..inputs.codebook import Codebook
+from ..inputs.loading import load_respondents
+from ..inputs.waves import Wave, available_waves, published_waves
 from .statistics import ALPHA, ShareEstimate, compare_independent, estimate_share
 from .tables import question_cells, write_results
-from .waves import Wave, available_waves, published_waves
 
 COLUMNS = [
     "wave",

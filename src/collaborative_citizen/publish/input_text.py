@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .fonts import uncovered_characters
+from ..fonts import uncovered_characters
 
 WEB_ADDRESS = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.[a-z0-9-]+\.[a-z]{2,}\S*", re.I)
 

@@ -16,13 +16,13 @@ import jinja2
 import pandas as pd
 import yaml
 
+from ..analysis.changes import read_changes, read_not_asked
+from ..analysis.statistics import ALPHA
+from ..analysis.tables import LOW_BASE, read_results
+from ..inputs.codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
+from ..inputs.waves import Wave, load_wave, wave_folder
+from ..typography import smarten
 from . import charts
-from .changes import read_changes, read_not_asked
-from .codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
-from .statistics import ALPHA
-from .tables import LOW_BASE, read_results
-from .typography import smarten
-from .waves import Wave, load_wave, wave_folder
 from .wording import Number, in_n, pct, pct_text, points, round_half_up, share_phrase
 
 # A subgroup difference is worth a sentence when it is significant at ALPHA (statistics.py) ...
@@ -163,7 +163,7 @@ def _markdown():
     """Markdown for the commentary bullets, with typographic quotes and dashes in their text (typography.py)."""
     import mistune
 
-    from .typography import smarten
+    from ..typography import smarten
 
     class Renderer(mistune.HTMLRenderer):
         def text(self, text: str) -> str:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codebook import load_codebook
-from .loading import Respondents, load_respondents
-from .statistics import effective_base, weighting_efficiency
-from .waves import load_wave, wave_folder
+from ..analysis.statistics import effective_base, weighting_efficiency
+from ..inputs.codebook import load_codebook
+from ..inputs.loading import Respondents, load_respondents
+from ..inputs.waves import load_wave, wave_folder
 from .wording import Number, pct
 
 PROFILE = ("sex", "age_band", "social_grade", "internet_access")

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import CodebookError
+
 QUESTION_TYPES = ("single", "multi", "grid")
 LABEL_SOURCES = ("published", "assumed")
 # SPSS variable names may not be longer than this.
 MAX_VARIABLE_NAME = 64
-
-
-class CodebookError(ValueError):
-    """The codebook itself is inconsistent; raised with the file name and the offending key."""
 
 
 # libyaml's parser where PyYAML was built with it (its wheels are): the same documents, parsed ten times faster

@@ -1,8 +1,5 @@
-"""Publish the report: one self-contained HTML file and an A4 PDF made from it.
-
-    python -m collaborative_citizen.publish xlsx --wave 2014
-    python -m collaborative_citizen.publish html --wave 2014
-    python -m collaborative_citizen.publish pdf --wave 2014
+"""Publish the report: one self-contained HTML file, an A4 PDF made from it and the workbook of the tables
+(`collaborative-citizen publish xlsx|html|pdf --wave 2014`; the command line is cli.py).
 
 `xlsx` writes the weighted tables of report/build/<wave>/results.csv as a workbook beside it (-tables.xlsx).
 `html` reads report/report.yml, report/commentary/*.md, data/codebook.yml, the wave's respondent file and, from
@@ -14,7 +11,6 @@ HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stop
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
@@ -22,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,11 +27,28 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
-from . import publication_rules
-from .changes import read_changes, read_not_asked
-from .codebook import CodebookError, load_codebook, load_yaml, yaml_problem
-from .errors import DataValidationError, InputError, check_source_date_epoch, os_error_line
-from .publish_html import (
+from ..analysis import publication_rules
+from ..analysis.changes import read_changes, read_not_asked
+from ..analysis.statistics import ALPHA
+from ..analysis.tables import read_results
+from ..findings.wording import points
+from ..inputs.codebook import load_codebook, load_yaml, yaml_problem
+from ..inputs.waves import available_waves, load_wave, wave_folder
+from .appendix import LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns, question_tables
+from .essays import (
+    URL_SCHEME,
+    Citations,
+    Figure,
+    Figures,
+    PublishError,
+    declared_citations,
+    fact_check,
+    load_essays,
+    pct_html,
+    render_essay,
+    round_half_up,
+)
+from .html import (
     Cell,
     Ids,
     Part,
@@ -51,24 +63,6 @@ from .publish_html import (
     shift_headings,
     stylesheet,
 )
-from .publish_tables import LOW_BASE_BELOW, SUPPRESSED_BELOW, column_groups, column_widths, columns, question_tables
-from .publish_text import (
-    URL_SCHEME,
-    Citations,
-    Figure,
-    Figures,
-    PublishError,
-    declared_citations,
-    fact_check,
-    load_essays,
-    pct_html,
-    render_essay,
-    round_half_up,
-)
-from .statistics import ALPHA
-from .tables import read_results
-from .waves import WaveError, available_waves, is_plain_id, load_wave, wave_folder
-from .wording import points
 
 EXIT_INVALID = 2
 # Packages whose versions shape the output, named in the colophon.
@@ -764,7 +758,7 @@ def build_workbook(paths: Paths) -> dict:
     codebook, titles = report.codebook, report.titles
     # The workbook has every breakdown, not only the appendix's columns.
     all_cols = columns(codebook, [{"key": k, "label": v.wording} for k, v in codebook.demographics.items()])
-    from .publish_workbook import write_accessible_workbook
+    from .workbook import write_accessible_workbook
 
     partial_xlsx = paths.xlsx.with_name(f".{paths.xlsx.name}.partial")
     wave, build = report.wave, report.build
@@ -807,7 +801,7 @@ def build_workbook(paths: Paths) -> dict:
 
 
 def build_pdf(paths: Paths) -> dict:
-    from .publish_pdf import html_to_pdf
+    from .pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
@@ -816,35 +810,8 @@ def build_pdf(paths: Paths) -> dict:
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Command line
-
-
-def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
-        prog="python -m collaborative_citizen.publish",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    main.add_argument("command", nargs="+", choices=("html", "pdf", "xlsx"), help="what to build, in order")
-    main.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
-    main.add_argument("--data-dir", default="data", help="codebook.yml and waves/ (default: data)")
-    main.add_argument("--report-dir", default="report", help="report.yml and commentary/ (default: report)")
-    main.add_argument("--build-dir", default="report/build", help="built outputs, by wave (default: report/build)")
-    return main
-
-
-def _debugging() -> bool:
-    return os.environ.get("DEBUG", "").strip().lower() not in ("", "0", "no", "false")
-
-
-def _traceback_if_debugging() -> None:
-    if _debugging():
-        traceback.print_exc(file=sys.stderr)
-
-
 def publish_step(command: str, paths: Paths, wave: str) -> None:
-    """Build one output and print its progress line."""
+    """Build one output (xlsx, html or pdf) and print its progress line."""
     if command == "html":
         done = build_html(paths)
         print(
@@ -866,63 +833,3 @@ def publish_step(command: str, paths: Paths, wave: str) -> None:
             f"({done['size'] // 1024} kB)",
             flush=True,
         )
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if not is_plain_id(args.wave):
-        print(
-            f"error: --wave {args.wave!r}: not a plain wave id (expected letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit)",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    paths = Paths(
-        root=Path.cwd(),
-        data=Path(args.data_dir),
-        report=Path(args.report_dir),
-        build=Path(args.build_dir),
-        wave=args.wave,
-    )
-    try:
-        check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
-        # Several steps in one process (make runs `html pdf` together) share its start-up and imports.
-        for command in args.command:
-            publish_step(command, paths, args.wave)
-    except (DataValidationError, PublishError) as error:
-        _traceback_if_debugging()
-        for line in error.problems:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_INVALID
-    except (CodebookError, WaveError, InputError) as error:
-        _traceback_if_debugging()
-        for line in str(error).splitlines() or [type(error).__name__]:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_INVALID
-    except KeyboardInterrupt:
-        print(
-            f"error: publish {' '.join(args.command)}: interrupted; the previous report is unchanged", file=sys.stderr
-        )
-        return 130
-    except OSError as error:  # a full disk, a folder that cannot be written: the file, and what the system said
-        _traceback_if_debugging()
-        print(
-            f"error: {os_error_line(error)} (publish {' '.join(args.command)}; the previous report is unchanged)",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    except Exception as error:  # a genuine crash: one line, the traceback only with DEBUG=1
-        _traceback_if_debugging()
-        where = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(
-            f"error: {where}publish {' '.join(args.command)} failed: {type(error).__name__}: {' '.join(detail.split())}"
-            + ("" if _debugging() else " (run with DEBUG=1 for the traceback)"),
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -397,7 +397,7 @@ def estimate_share(indicator: Any, weights: Any, domain: Any = None, level: floa
     # survey's degf() counts only rows with non-zero weight; zero-weight rows still count in N.
     df = int(np.count_nonzero(w_d)) - 1
     if design is not None:
-        from .sample_design import design_share
+        from ..inputs.sample_design import design_share
 
         share, se = design_share(y, w, mask, design)
         df = design.degf(w, mask)
@@ -468,7 +468,7 @@ def compare_with_rest(indicator: Any, weights: Any, group: Any, domain: Any = No
 
 
 def _design_comparison(y, w, group, rest, design) -> GroupComparison:
-    from .sample_design import design_share
+    from ..inputs.sample_design import design_share
 
     p_g, se_g = design_share(y, w, group, design)
     p_r, se_r = design_share(y, w, rest, design)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import Variable
-from .loading import Respondents
+from ..inputs.codebook import Variable
+from ..inputs.loading import Respondents
 
 # Bases below these are flagged (read with caution) and suppressed (never shown to readers): publication_rules.py
 # applies them to the unweighted and the effective base; the engine's own flag uses the unweighted base only.

@@ -12,12 +12,12 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from .fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
-from .publish_text import PublishError
+from ..fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
+from ..typography import smarten_html
+from .essays import PublishError
 from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragment
-from .typography import smarten_html
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # the package, which holds templates/ and assets/
 TEMPLATES = PACKAGE / "templates"
 
 

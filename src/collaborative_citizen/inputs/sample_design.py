@@ -23,11 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DesignError
+
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
-
-
-class DesignError(ValueError):
-    """The declared design cannot give a variance (a lonely PSU with lonely_psu: fail)."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from .fonts import CHART_FACES, CHART_FAMILY, CHART_TRUETYPE, font_face_css
+from ..fonts import CHART_FACES, CHART_FAMILY, CHART_TRUETYPE, font_face_css
 
 
 @dataclass(frozen=True)

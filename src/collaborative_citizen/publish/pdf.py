@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
-from .fonts import with_truetype_fonts
+from ..fonts import with_truetype_fonts
 
 PDF_VARIANT = "pdf/ua-1"
 

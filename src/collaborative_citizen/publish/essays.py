@@ -14,18 +14,10 @@ import mistune
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from .codebook import load_yaml, yaml_problem
-from .typography import smarten
-from .wording import Number, in_n_text, round_half_up
-
-
-class PublishError(ValueError):
-    """Bad input to the publishing step; `problems` holds one line per problem, each naming its file."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
-
+from ..errors import PublishError
+from ..findings.wording import Number, in_n_text, round_half_up
+from ..inputs.codebook import load_yaml, yaml_problem
+from ..typography import smarten
 
 # ---------------------------------------------------------------------------------------------------------
 # Numbers in words

@@ -8,9 +8,9 @@ import zipfile
 
 import pandas as pd
 
-from .codebook import Codebook
-from .tables import LOW_BASE, SUPPRESS_BASE
-from .wording import round_half_up
+from ..analysis.tables import LOW_BASE, SUPPRESS_BASE
+from ..findings.wording import round_half_up
+from ..inputs.codebook import Codebook
 
 # The thresholds of results.csv's `flag` column, in words for the key.
 SUPPRESSED_BELOW = SUPPRESS_BASE

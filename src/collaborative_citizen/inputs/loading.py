@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import DataValidationError
 from .codebook import Codebook, Variable
-from .errors import DataValidationError
 from .preparation import ROWS_LISTED, Delivery, Rows, prepare
 from .waves import Wave, plain_number
 

@@ -5,12 +5,13 @@ Figures known only from earlier publications (no respondent data) live in `data/
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from ..errors import WaveError
+from ..wave_id import is_plain_id
 from .codebook import load_yaml, load_yaml_unique, yaml_problem
 
 REQUIRED = (
@@ -48,11 +49,6 @@ NOT_IN_BASE = "not_in_base"
 WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
 GEOGRAPHIES = ("GB", "UK")
 # A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b'), hidden or empty.
-WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-class WaveError(ValueError):
-    """A wave description is missing or wrong; the message names the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -187,11 +183,6 @@ class Wave:
     def file_variable(self, variable: str) -> str:
         """The name a codebook variable has in this wave's file."""
         return self.variable_map.get(variable, variable)
-
-
-def is_plain_id(text) -> bool:
-    """Whether `text` names one folder of data/waves: no path separators, no '..', nothing empty or hidden."""
-    return isinstance(text, str) and bool(WAVE_ID.fullmatch(text))
 
 
 def check_wave_id(wave_id: str) -> str:

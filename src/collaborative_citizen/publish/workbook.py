@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .publish_tables import LOW_BASE_BELOW, SUPPRESSED_BELOW, normalise_zip
-from .tables import FORMULA_START
+from ..analysis.tables import FORMULA_START
+from .appendix import LOW_BASE_BELOW, SUPPRESSED_BELOW, normalise_zip
 
 SUPPRESSED = "[c]"
 LOW = "[u]"
@@ -128,7 +128,7 @@ def write_accessible_workbook(blocks: list[dict], cols: list[dict], about: dict,
             "title": about["title"],
             "author": about["publisher"],
             "created": date,
-            "comments": "Built by collaborative_citizen.publish",
+            "comments": "Built by collaborative_citizen.publish.report",
         }
     )
     workbook.set_custom_property("Language", "en-GB")

@@ -1,0 +1,1 @@
+"""Stage 2, the analysis: weighted estimates, their uncertainty, the tables and the changes between waves."""
