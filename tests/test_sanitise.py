@@ -89,7 +89,7 @@ def test_check_document_includes_the_allowlist():
 def test_commentary_templates_escape_what_they_are_given(tmp_path):
     """A label or group phrase reaches a commentary template as text: autoescaped, while the number filters give
     their own markup."""
-    from collaborative_citizen.findings.finding import _commentary_templates
+    from collaborative_citizen.findings.commentary import _commentary_templates
     from collaborative_citizen.findings.wording import Number
 
     (tmp_path / "t.md.j2").write_text("- {{ who | sentence }} ({{ n | pct }}) {{ label }}\n")
