@@ -146,7 +146,8 @@ def _notebooks(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .publish.report import Paths, publish_step
+    from .paths import Paths
+    from .publish.report import publish_step
 
     paths = Paths(
         root=Path.cwd(),

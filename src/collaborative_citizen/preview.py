@@ -99,8 +99,9 @@ class Preview:
 
     def rebuild_html_here(self) -> None:
         """The HTML step of `make html`, run in this process, with the same one-line errors."""
-        from .errors import DataValidationError, os_error_line
-        from .publish.report import Paths, PublishError, build_html
+        from .errors import DataValidationError, PublishError, os_error_line
+        from .paths import Paths
+        from .publish.report import build_html
 
         started = time.monotonic()
         data_dir = Path(self._make_value("DATA_DIR", "data"))
