@@ -13,15 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from collaborative_citizen.analysis.distributions import t_quantile_upper, t_upper_tail
+from collaborative_citizen.analysis.raking import rake
 from collaborative_citizen.analysis.statistics import (
     GroupComparison,
     ShareEstimate,
-    _t_quantile_upper,
-    _t_upper_tail,
     compare_with_rest,
     effective_base,
     estimate_share,
-    rake,
     weighted_share,
     weighting_efficiency,
 )
@@ -151,7 +150,7 @@ def test_reference_distinguishes_plausible_wrong_formulas(sample, reference):
     assert abs(se_domain_factor / float(ref["se"]) - 1) > 1e-4
 
     logit = math.log(p / (1 - p))
-    half_width_wrong_df = _t_quantile_upper(0.025, n_all - 1.0) * float(ref["se"]) / (p * (1 - p))
+    half_width_wrong_df = t_quantile_upper(0.025, n_all - 1.0) * float(ref["se"]) / (p * (1 - p))
     ci_low_wrong_df = 1 / (1 + math.exp(-(logit - half_width_wrong_df)))
     assert abs(ci_low_wrong_df / float(ref["ci_low"]) - 1) > 1e-4
 
@@ -296,21 +295,21 @@ def test_weighted_share_hand_case():
 def test_t_quantile_against_closed_forms():
     # df = 1 is the Cauchy distribution, df = 2 has a closed-form quantile, and large df
     # approaches the normal 1.959963984540054.
-    assert _t_quantile_upper(0.025, 1.0) == pytest.approx(math.tan(math.pi * 0.475), rel=1e-13)
+    assert t_quantile_upper(0.025, 1.0) == pytest.approx(math.tan(math.pi * 0.475), rel=1e-13)
     p = 0.975
-    assert _t_quantile_upper(0.025, 2.0) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-13)
-    assert _t_quantile_upper(0.025, 9.0) == pytest.approx(2.2621571627982049, rel=1e-13)
-    assert _t_quantile_upper(0.025, 3.0) == pytest.approx(3.1824463052837078, rel=1e-13)
-    assert _t_quantile_upper(0.025, 1e7) == pytest.approx(1.959963984540054, rel=1e-6)
+    assert t_quantile_upper(0.025, 2.0) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-13)
+    assert t_quantile_upper(0.025, 9.0) == pytest.approx(2.2621571627982049, rel=1e-13)
+    assert t_quantile_upper(0.025, 3.0) == pytest.approx(3.1824463052837078, rel=1e-13)
+    assert t_quantile_upper(0.025, 1e7) == pytest.approx(1.959963984540054, rel=1e-6)
 
 
 @pytest.mark.parametrize("df", [988.0, 452.0, 1500.0, 77.5, 30.0])
 def test_t_quantile_solves_its_equation_where_newton_ends_in_rounding_noise(df):
     # For some df (988: the 2014 sample less one) the last Newton steps go back and forth by 2e-14, the
     # rounding of the tail itself; the iteration stops there instead of running to its limit.
-    t = _t_quantile_upper(0.025, df)
+    t = t_quantile_upper(0.025, df)
     assert 1.96 < t < 2.1
-    assert _t_upper_tail(t, df) == pytest.approx(0.025, rel=1e-13)
+    assert t_upper_tail(t, df) == pytest.approx(0.025, rel=1e-13)
 
 
 # --------------------------------------------------------------------------------------------

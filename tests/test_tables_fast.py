@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collaborative_citizen.analysis.statistics import DomainSums, compare_with_rest, estimate_share, shares_from_sums
+from collaborative_citizen.analysis.domain_sums import DomainSums, shares_from_sums
+from collaborative_citizen.analysis.statistics import compare_with_rest, estimate_share
 from collaborative_citizen.analysis.tables import (
     COLUMNS,
     EXACT_DIGITS_MAX_N,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from collaborative_citizen.analysis.statistics import rake
+from collaborative_citizen.analysis.raking import rake
 from collaborative_citizen.analysis.tables import lookup, weighted_tables
 from collaborative_citizen.findings.wording import round_half_up
 from collaborative_citizen.inputs.codebook import Codebook, Variable, load_codebook

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .statistics import _beta_continued_fraction, _t_quantile_upper
+from .distributions import beta_continued_fraction, t_quantile_upper
 
 # The exact interval replaces the logit one where fewer than this many effective respondents are on the smaller
 # side of the share (n* min(p, 1 - p)): there the logit interval is unreliable or, at 0% and 100%, empty.
@@ -29,8 +29,8 @@ def regularized_beta(x: float, a: float, b: float) -> float:
         return 1.0
     log_front = a * math.log(x) + b * math.log1p(-x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b))
     if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_continued_fraction(x, a, b) / a
-    return 1.0 - math.exp(log_front) * _beta_continued_fraction(1.0 - x, b, a) / b
+        return math.exp(log_front) * beta_continued_fraction(x, a, b) / a
+    return 1.0 - math.exp(log_front) * beta_continued_fraction(1.0 - x, b, a) / b
 
 
 def beta_quantile(probability: float, a: float, b: float) -> float:
@@ -74,7 +74,7 @@ def korn_graubard(
     n = effective_n(share, se, kish)
     alpha = 1.0 - level
     if rows is not None and df is not None and rows > 1 and df > 0 and rows - 1 != df:
-        n *= (_t_quantile_upper(alpha / 2, float(rows - 1)) / _t_quantile_upper(alpha / 2, float(df))) ** 2
+        n *= (t_quantile_upper(alpha / 2, float(rows - 1)) / t_quantile_upper(alpha / 2, float(df))) ** 2
     low = 0.0 if share <= 0.0 else beta_quantile(alpha / 2, n * share, n * (1.0 - share) + 1.0)
     high = 1.0 if share >= 1.0 else beta_quantile(1.0 - alpha / 2, n * share + 1.0, n * (1.0 - share))
     return low, high

@@ -11,11 +11,12 @@ import pandas as pd
 
 from ..inputs.codebook import Variable
 from ..inputs.loading import Respondents
+from .domain_sums import DomainSums, intervals_from_shares, shares_from_sums, z_tests
 
 # Bases below these are flagged (read with caution) and suppressed (never shown to readers): publication_rules.py
 # applies them to the unweighted and the effective base; the engine's own flag uses the unweighted base only.
 from .publication_rules import ENGINE_COLUMNS, LOW_BASE, SUPPRESS_BASE  # noqa: E402
-from .statistics import DomainSums, compare_with_rest, estimate_share, intervals_from_shares, shares_from_sums, z_tests
+from .statistics import compare_with_rest, estimate_share
 
 COLUMNS = list(ENGINE_COLUMNS)
 
