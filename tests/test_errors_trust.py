@@ -13,7 +13,7 @@ from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F40
 
 from collaborative_citizen.analysis.tables import write_results
 from collaborative_citizen.errors import InputError, check_source_date_epoch
-from collaborative_citizen.inputs.codebook import load_yaml
+from collaborative_citizen.inputs.yaml_files import load_yaml
 
 
 @pytest.mark.parametrize("data_file", ["../../../elsewhere/respondents.sav", "/etc/passwd"])

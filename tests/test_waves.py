@@ -17,7 +17,8 @@ from collaborative_citizen.analysis.changes import read_changes
 from collaborative_citizen.analysis.statistics import estimate_share
 from collaborative_citizen.inputs.codebook import load_codebook
 from collaborative_citizen.inputs.loading import DataValidationError, load_respondents
-from collaborative_citizen.inputs.waves import WaveError, available_waves, load_wave, published_waves
+from collaborative_citizen.inputs.published import published_waves
+from collaborative_citizen.inputs.waves import WaveError, available_waves, load_wave
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..inputs.codebook import Codebook
 from ..inputs.loading import load_respondents
-from ..inputs.waves import Wave, available_waves, published_waves
+from ..inputs.published import published_waves
+from ..inputs.waves import Wave, available_waves
 from .statistics import ALPHA, ShareEstimate, compare_independent, estimate_share
 from .tables import question_cells, write_results
 

@@ -17,8 +17,9 @@ import yaml
 from ..analysis.changes import read_changes, read_not_asked
 from ..analysis.statistics import ALPHA
 from ..analysis.tables import read_results
-from ..inputs.codebook import Codebook, Variable, load_codebook, load_yaml, yaml_problem
+from ..inputs.codebook import Codebook, Variable, load_codebook
 from ..inputs.waves import Wave, load_wave, wave_folder
+from ..inputs.yaml_files import load_yaml, yaml_problem
 from .commentary import FindingText, TemplateProblem  # noqa: F401 (what Finding raises for a bad template)
 from .comparisons import GroupComparisons
 from .drawing import Chart, FindingChart

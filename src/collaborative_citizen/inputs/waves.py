@@ -12,7 +12,8 @@ import yaml
 
 from ..errors import WaveError
 from ..wave_id import is_plain_id
-from .codebook import load_yaml, load_yaml_unique, yaml_problem
+from .wave_settings import parse_date, parse_preparation
+from .yaml_files import load_yaml_unique, yaml_problem
 
 REQUIRED = (
     "id",
@@ -197,17 +198,6 @@ def plain_number(value) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def _number_key(key, where: str):
-    """A file value as wave.yml writes it (98, 2.5); YAML may give an int, a float or a quoted string."""
-    if isinstance(key, bool):
-        raise WaveError(f"{where}: {key!r} is not a number (expected a value of the file, e.g. 98)")
-    try:
-        value = float(key)
-    except (TypeError, ValueError):
-        raise WaveError(f"{where}: {key!r} is not a number (expected a value of the file, e.g. 98)") from None
-    return int(value) if value.is_integer() else value
-
-
 def _questions(value, path: Path) -> tuple[tuple[str, ...] | None, dict]:
     """`questions:` lists codebook question keys; a grid may be given as `key: [items asked]`."""
     if value is None:
@@ -231,116 +221,6 @@ def _questions(value, path: Path) -> tuple[tuple[str, ...] | None, dict]:
     if duplicated:
         raise WaveError(f"{where}: {', '.join(duplicated)} listed twice (expected each question once)")
     return tuple(keys), items
-
-
-def _preparation(raw: dict, path: Path) -> dict:
-    """The fields saying how to read the delivered file, checked for shape (the codebook checks meaning)."""
-    found = {}
-    user_missing = raw.get("user_missing") or {}
-    if not isinstance(user_missing, dict):
-        raise WaveError(f"{path}: user_missing: expected value: meaning pairs, e.g. 98: dont_know, 99: {NOT_IN_BASE}")
-    found["user_missing"] = {}
-    for value, meaning in user_missing.items():
-        if not isinstance(meaning, str) or not meaning:
-            raise WaveError(
-                f"{path}: user_missing: {value}: {meaning!r} (expected a codebook answer key such as "
-                f"dont_know, or {NOT_IN_BASE})"
-            )
-        found["user_missing"][_number_key(value, f"{path}: user_missing")] = meaning
-    recode = raw.get("recode") or {}
-    if not isinstance(recode, dict):
-        raise WaveError(f"{path}: recode: expected variable: {{file value: codebook code}} entries")
-    found["recode"] = {}
-    for name, mapping in recode.items():
-        where = f"{path}: recode: {name}"
-        if not isinstance(mapping, dict) or not mapping:
-            raise WaveError(f"{where}: expected file value: codebook code pairs, e.g. {{1: 1, 2: 0}}")
-        found["recode"][str(name)] = {_number_key(k, where): _number_key(v, where) for k, v in mapping.items()}
-    bands = raw.get("bands") or {}
-    if not isinstance(bands, dict):
-        raise WaveError(f"{path}: bands: expected demographic: {{from: file variable}} entries")
-    found["bands"] = {}
-    for name, spec in bands.items():
-        where = f"{path}: bands: {name}"
-        if not isinstance(spec, dict) or not isinstance(spec.get("from"), str):
-            raise WaveError(f"{where}: expected {{from: <the file's numeric variable>}}, e.g. {{from: QAGE}}")
-        unknown = sorted(set(spec) - {"from", "labels"})
-        if unknown:
-            raise WaveError(f"{where}: {', '.join(unknown)}: unknown field (expected from and, optionally, labels)")
-        labels = spec.get("labels") or {}
-        if not isinstance(labels, dict):
-            raise WaveError(f"{where}: labels: expected answer key: label pairs")
-        found["bands"][str(name)] = {"from": spec["from"], "labels": {str(k): str(v) for k, v in labels.items()}}
-    not_collected = raw.get("not_collected") or []
-    if not (isinstance(not_collected, list) and all(isinstance(v, str) for v in not_collected)):
-        raise WaveError(f"{path}: not_collected: expected a list of codebook demographics, e.g. [internet_access]")
-    found["not_collected"] = tuple(not_collected)
-    weighting = raw.get("weighting") or {}
-    if isinstance(weighting, str):
-        weighting = {"method": weighting}
-    if not isinstance(weighting, dict):
-        raise WaveError(f"{path}: weighting: expected method, variables and targets")
-    unknown = sorted(set(weighting) - {"method", "variables", "targets"})
-    if unknown:
-        raise WaveError(f"{path}: weighting: {', '.join(unknown)}: unknown field (expected method, variables, targets)")
-    if weighting and weighting.get("method") not in WEIGHTING_METHODS:
-        raise WaveError(
-            f"{path}: weighting: method: {weighting.get('method')!r} (expected one of {', '.join(WEIGHTING_METHODS)})"
-        )
-    variables = weighting.get("variables") or []
-    if not (isinstance(variables, list) and all(isinstance(v, str) for v in variables)):
-        raise WaveError(f"{path}: weighting: variables: expected a list of codebook demographics")
-    found["weighting"] = (
-        {
-            "method": weighting.get("method", ""),
-            "variables": tuple(variables),
-            "targets": str(weighting.get("targets", "")).strip(),
-        }
-        if weighting
-        else {}
-    )
-    found["sample_design"] = _sample_design(raw.get("sample_design"), path)
-    return found
-
-
-def _sample_design(value, path: Path) -> dict:
-    if not value:
-        return {}
-    where = f"{path}: sample_design"
-    if not isinstance(value, dict):
-        raise WaveError(f"{where}: expected strata, clusters, fpc and lonely_psu, or a design_factor")
-    unknown = sorted(set(value) - {"strata", "clusters", "fpc", "lonely_psu", "design_factor"})
-    if unknown:
-        raise WaveError(
-            f"{where}: {', '.join(unknown)}: unknown field (expected strata, clusters, fpc, lonely_psu "
-            "or design_factor)"
-        )
-    found = {k: str(v) for k, v in value.items() if k in ("strata", "clusters", "fpc") and v}
-    if "design_factor" in value:
-        factor = value["design_factor"]
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 1:
-            raise WaveError(f"{where}: design_factor: {factor!r} (expected a number of at least 1, e.g. 1.3)")
-        if found:
-            raise WaveError(f"{where}: design_factor with strata or clusters (expected one or the other)")
-        return {"design_factor": float(factor)}
-    if not found.get("strata") and not found.get("clusters"):
-        raise WaveError(f"{where}: expected strata or clusters (the file's variables), or a design_factor")
-    lonely = value.get("lonely_psu", "fail")
-    if lonely not in ("fail", "remove", "certainty", "adjust", "average"):
-        raise WaveError(
-            f"{where}: lonely_psu: {lonely!r} (expected fail, remove, certainty, adjust or average, "
-            "as R's survey.lonely.psu)"
-        )
-    return {**found, "lonely_psu": lonely}
-
-
-def _date(value, where: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise WaveError(f"{where}: {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def _data_file(folder: Path, name: str, path: Path) -> Path:
@@ -398,8 +278,8 @@ def load_wave(folder: str | Path) -> Wave:
     if str(raw["id"]) != folder.name:
         raise WaveError(f"{path}: id: {raw['id']!r} does not match its folder name (expected {folder.name!r})")
     fieldwork = raw["fieldwork"] if isinstance(raw["fieldwork"], dict) else {}
-    start = _date(fieldwork.get("start"), f"{path}: fieldwork.start")
-    end = _date(fieldwork.get("end"), f"{path}: fieldwork.end")
+    start = parse_date(fieldwork.get("start"), f"{path}: fieldwork.start")
+    end = parse_date(fieldwork.get("end"), f"{path}: fieldwork.end")
     if end < start:
         raise WaveError(
             f"{path}: fieldwork.end: {end} is before fieldwork.start {start} (expected an end on or after the start)"
@@ -420,7 +300,7 @@ def load_wave(folder: str | Path) -> Wave:
     if not isinstance(weighted, bool):
         raise WaveError(f"{path}: weighted: {weighted!r} (expected true or false)")
     questions, items_asked = _questions(raw.get("questions"), path)
-    preparation = _preparation(raw, path)
+    preparation = parse_preparation(raw, path)
     if preparation["weighting"].get("method") == "none" and weighted:
         raise WaveError(
             f"{path}: weighting: method none, but weighted is not false (expected `weighted: false` "
@@ -461,65 +341,3 @@ def available_waves(data_dir: str | Path) -> list[Wave]:
     """Every wave with respondent data in data/waves, oldest first."""
     folders = sorted(p.parent for p in (Path(data_dir) / "waves").glob("*/wave.yml"))
     return sorted((load_wave(f) for f in folders), key=lambda w: (w.fieldwork_start, w.id))
-
-
-@dataclass(frozen=True)
-class PublishedWave:
-    """An earlier survey known only from figures quoted in a publication: aggregates, no respondent data."""
-
-    id: str
-    year: int
-    fieldwork_start: dt.date
-    population: str
-    geography: str | None
-    minimum_age: int | None
-    mode: str
-    source: str
-    figures: tuple[dict, ...]  # question, item, answer, pct, base (None where unknown)
-
-    @property
-    def design_summary(self) -> str:
-        who = f"{self.geography} adults" if self.geography else "adults"
-        return f"{who}{f' {self.minimum_age}+' if self.minimum_age else ''}, {self.mode}"
-
-
-def published_waves(data_dir: str | Path) -> list[PublishedWave]:
-    """Every file of data/published, oldest first."""
-    found = []
-    for path in sorted((Path(data_dir) / "published").glob("*.yml")):
-        try:
-            raw = load_yaml(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise WaveError(f"{path}: {yaml_problem(error)} (expected field: value lines)") from None
-        for key in ("id", "year", "population", "mode", "source", "figures"):
-            if key not in raw:
-                raise WaveError(
-                    f"{path}: {key}: missing (required field) (expected id, year, population, mode, source and figures)"
-                )
-        figures = []
-        for number, figure in enumerate(raw["figures"], 1):
-            if not {"question", "answer", "pct"} <= set(figure):
-                raise WaveError(f"{path}: figures, entry {number}: incomplete (expected question, answer and pct)")
-            figures.append(
-                {
-                    "question": figure["question"],
-                    "item": figure.get("item", ""),
-                    "answer": figure["answer"],
-                    "pct": float(figure["pct"]),
-                    "base": figure.get("base"),
-                }
-            )
-        found.append(
-            PublishedWave(
-                id=str(raw["id"]),
-                year=int(raw["year"]),
-                fieldwork_start=_date(raw.get("fieldwork_start", f"{raw['year']}-01-01"), f"{path}: fieldwork_start"),
-                population=str(raw["population"]),
-                geography=raw.get("geography"),
-                minimum_age=raw.get("minimum_age"),
-                mode=str(raw["mode"]),
-                source=str(raw["source"]),
-                figures=tuple(figures),
-            )
-        )
-    return sorted(found, key=lambda w: (w.fieldwork_start, w.id))

@@ -16,7 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import PublishError
 from ..findings.wording import Number, in_n_text, round_half_up
-from ..inputs.codebook import load_yaml, yaml_problem
+from ..inputs.yaml_files import load_yaml, yaml_problem
 from ..typography import smarten
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from ..inputs.codebook import load_yaml
+from ..inputs.yaml_files import load_yaml
 from ..paths import Paths
 from .essays import (
     PublishError,

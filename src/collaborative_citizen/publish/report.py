@@ -20,8 +20,9 @@ import yaml
 
 from ..analysis.changes import read_changes, read_not_asked
 from ..analysis.tables import read_results
-from ..inputs.codebook import load_codebook, load_yaml, yaml_problem
+from ..inputs.codebook import load_codebook
 from ..inputs.waves import available_waves, load_wave, wave_folder
+from ..inputs.yaml_files import load_yaml, yaml_problem
 from ..paths import Paths
 from .appendix import columns, question_tables
 from .essays import (
