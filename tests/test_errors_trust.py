@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
 
-from collaborative_citizen.analysis.tables import write_results
+from collaborative_citizen.analysis.results_file import write_results
 from collaborative_citizen.errors import InputError, check_source_date_epoch
 from collaborative_citizen.inputs.yaml_files import load_yaml
 

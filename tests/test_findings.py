@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 
 from collaborative_citizen.analysis import publication_rules
-from collaborative_citizen.analysis.tables import lookup, write_results
+from collaborative_citizen.analysis.results_file import lookup, write_results
 from collaborative_citizen.cli import main as cli_main
 from collaborative_citizen.findings.finding import Finding, load_report_config
 from collaborative_citizen.notebooks import NotebookError, NotebookJob, run_notebook, run_notebooks

@@ -148,7 +148,7 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    from collaborative_citizen.analysis.tables import read_results
+    from collaborative_citizen.analysis.results_file import read_results
 
     results = read_results(tmp_path / "build" / "2017" / "results.csv")
     keys = {1: "equal_opportunity", 2: "same_for_everyone", 3: "most_in_need", 4: "dont_know"}

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collaborative_citizen.analysis.results_file import lookup
 from collaborative_citizen.analysis.statistics import effective_base
-from collaborative_citizen.analysis.tables import COLUMNS, lookup
+from collaborative_citizen.analysis.tables import COLUMNS
 
 REQUIRED_COLUMNS = [
     "wave",

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from collaborative_citizen.analysis.domain_sums import DomainSums, shares_from_sums
+from collaborative_citizen.analysis.results_file import write_results
 from collaborative_citizen.analysis.statistics import compare_with_rest, estimate_share
 from collaborative_citizen.analysis.tables import (
     COLUMNS,
     EXACT_DIGITS_MAX_N,
     weighted_tables,
     weighted_tables_reference,
-    write_results,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,8 @@ import pandas as pd
 import yaml
 
 from collaborative_citizen.analysis.raking import rake
-from collaborative_citizen.analysis.tables import lookup, weighted_tables
+from collaborative_citizen.analysis.results_file import lookup
+from collaborative_citizen.analysis.tables import weighted_tables
 from collaborative_citizen.findings.wording import round_half_up
 from collaborative_citizen.inputs.codebook import Codebook, Variable, load_codebook
 from collaborative_citizen.inputs.loading import load_respondents

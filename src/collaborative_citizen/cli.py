@@ -50,7 +50,8 @@ def cmd_validate(args) -> int:
 def cmd_tables(args) -> int:
     from .analysis import publication_rules
     from .analysis.changes import earlier_estimates, not_asked, wave_changes, write_changes
-    from .analysis.tables import weighted_tables, write_results
+    from .analysis.results_file import write_results
+    from .analysis.tables import weighted_tables
 
     respondents = _respondents(args)
     table = publication_rules.apply(weighted_tables(respondents))

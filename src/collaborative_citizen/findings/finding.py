@@ -15,8 +15,8 @@ import pandas as pd
 import yaml
 
 from ..analysis.changes import read_changes, read_not_asked
+from ..analysis.results_file import read_results
 from ..analysis.statistics import ALPHA
-from ..analysis.tables import read_results
 from ..inputs.codebook import Codebook, Variable, load_codebook
 from ..inputs.waves import Wave, load_wave, wave_folder
 from ..inputs.yaml_files import load_yaml, yaml_problem

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from ..analysis.changes import read_changes, read_not_asked
-from ..analysis.tables import read_results
+from ..analysis.results_file import read_results
 from ..inputs.codebook import load_codebook
 from ..inputs.waves import available_waves, load_wave, wave_folder
 from ..inputs.yaml_files import load_yaml, yaml_problem

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.tables import FORMULA_START
+from ..analysis.results_file import FORMULA_START
 from .appendix import LOW_BASE_BELOW, SUPPRESSED_BELOW, normalise_zip
 
 SUPPRESSED = "[c]"
