@@ -79,9 +79,15 @@ FINDING_CODE := $(TABLE_CODE) $(FINDINGS_CODE)
 ABOUT_CODE := $(FINDING_CODE)
 
 ABOUT_NB := notebooks/00_about_the_survey.ipynb
-FINDING_NBS := $(sort $(filter-out $(ABOUT_NB),$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
+# Every finding is run by one notebook, FINDING_NB, with papermill's `finding` parameter, unless notebooks/ holds
+# a notebook of the finding's own name. A finding is named by its commentary template (report/findings/<name>.md.j2,
+# the name report.yml gives it); FINDING_NBS names each finding's run (notebooks/<name>.ipynb, a file only for a
+# finding with a notebook of its own) and its executed copy.
+FINDING_NB := notebooks/finding.ipynb
+FINDING_TEMPLATES := $(sort $(wildcard report/findings/[0-9][0-9]_*.md.j2))
+FINDING_NBS := $(patsubst report/findings/%.md.j2,notebooks/%.ipynb,$(FINDING_TEMPLATES))
+OWN_FINDING_NBS := $(wildcard $(FINDING_NBS))
 ALL_NBS := $(ABOUT_NB) $(FINDING_NBS)
-FINDING_TEMPLATES := $(patsubst notebooks/%.ipynb,report/findings/%.md.j2,$(FINDING_NBS))
 EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # Written when every notebook of the last run succeeded; make compares the notebooks' inputs with it. (Kept
 # outside $(BUILD), which is copied into the published folder.)
@@ -130,9 +136,9 @@ TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE)
 # findings only (the tables' inputs from earlier waves, report.yml, the finding and chart code) re-runs the eight
 # findings; anything else, and an executed notebook that has gone missing, re-runs what needs it.
 ABOUT_ONLY := $(PKG)/findings/about.py
-FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/analysis/changes.py report/report.yml \
+FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/analysis/changes.py report/report.yml $(FINDING_NB) \
 	report/findings/_changes.md.j2 $(PKG)/findings/finding.py $(PKG)/findings/charts.py
-OWN_INPUTS := $(ALL_NBS) $(FINDING_TEMPLATES)
+OWN_INPUTS := $(ABOUT_NB) $(OWN_FINDING_NBS) $(FINDING_TEMPLATES)
 notebooks_to_run = $(sort \
 	$(if $(filter-out $(OWN_INPUTS) $(ABOUT_ONLY) $(FINDINGS_ONLY) FORCE,$(1)),$(ALL_NBS)) \
 	$(if $(filter $(ABOUT_ONLY),$(1)),$(ABOUT_NB)) \

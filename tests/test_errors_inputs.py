@@ -267,8 +267,16 @@ def test_when_no_kernel_can_start_the_other_notebooks_are_not_tried(tmp_path, mo
 
     monkeypatch.setattr(notebooks, "Kernel", NoKernel)
     jobs = [
-        notebooks.NotebookJob(ROOT / "notebooks" / name, tmp_path / name, {"wave": "2014"})
-        for name in ("00_about_the_survey.ipynb", "02_fairness.ipynb", "03_dignity_and_outcomes.ipynb")
+        notebooks.NotebookJob(ROOT / "notebooks" / "00_about_the_survey.ipynb", tmp_path / "about", {"wave": "2014"})
+    ]
+    jobs += [
+        notebooks.NotebookJob(
+            ROOT / "notebooks" / name,
+            tmp_path / name,
+            {"wave": "2014", "finding": n},
+            source=notebooks.FINDING_NOTEBOOK,
+        )
+        for n, name in ((2, "02_fairness.ipynb"), (3, "03_dignity_and_outcomes.ipynb"))
     ]
     errors = notebooks.run_notebooks(jobs, cwd=ROOT, workers=1)
     assert len(attempts) == 1

@@ -14,7 +14,14 @@ from collaborative_citizen.analysis import publication_rules
 from collaborative_citizen.analysis.results_file import lookup, write_results
 from collaborative_citizen.cli import main as cli_main
 from collaborative_citizen.findings.finding import Finding, load_report_config
-from collaborative_citizen.notebooks import NotebookError, NotebookJob, run_notebook, run_notebooks
+from collaborative_citizen.notebooks import (
+    FINDING_NOTEBOOK,
+    NotebookError,
+    NotebookJob,
+    declared_parameters,
+    run_notebook,
+    run_notebooks,
+)
 from collaborative_citizen.publish.html import notebook_output
 
 CONFIG = load_report_config(ROOT / "report" / "report.yml")
@@ -29,12 +36,19 @@ def built(tmp_path_factory, table):
     build = tmp_path_factory.mktemp("build")
     figures = tmp_path_factory.mktemp("figures")
     assert cli_main(["--build-dir", str(build), "tables", "--wave", "2014"]) == 0
-    jobs = []
-    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        parameters = {"wave": "2014", "data_dir": "data", "build_dir": str(build)}
-        if notebook.name != "00_about_the_survey.ipynb":
-            parameters["figures_dir"] = str(figures)
-        jobs.append(NotebookJob(notebook, build / "2014" / "notebooks" / notebook.name, parameters))
+    parameters = {"wave": "2014", "data_dir": "data", "build_dir": str(build)}
+    about = ROOT / "notebooks" / "00_about_the_survey.ipynb"
+    jobs = [NotebookJob(about, build / "2014" / "notebooks" / about.name, dict(parameters))]
+    for number, spec in sorted(FINDINGS.items()):
+        name = f"{spec['notebook']}.ipynb"
+        jobs.append(
+            NotebookJob(
+                ROOT / "notebooks" / name,
+                build / "2014" / "notebooks" / name,
+                {**parameters, "figures_dir": str(figures), "finding": number},
+                source=FINDING_NOTEBOOK,
+            )
+        )
     assert run_notebooks(jobs, cwd=ROOT, workers=2) == []
     return build / "2014", figures / "2014"
 
@@ -43,15 +57,17 @@ def test_a_reused_kernel_gives_what_a_fresh_one_gives(built, tmp_path):
     """The last notebooks of a batch ran in kernels that had run others before; run alone, each in a kernel of its
     own, they must give the same executed notebook, chart and numbers, byte for byte."""
     build, figures = built
-    for name in ("07_what_citizens_value.ipynb", "08_readiness_to_collaborate.ipynb"):
+    for number in (7, 8):
+        name = f"{FINDINGS[number]['notebook']}.ipynb"
         alone = tmp_path / name
         parameters = {
             "wave": "2014",
             "data_dir": "data",
             "build_dir": str(build.parent),
             "figures_dir": str(figures.parent),
+            "finding": number,
         }
-        run_notebook(ROOT / "notebooks" / name, alone, parameters, cwd=ROOT)
+        run_notebook(ROOT / "notebooks" / name, alone, parameters, cwd=ROOT, source=FINDING_NOTEBOOK)
         assert alone.read_bytes() == (build / "notebooks" / name).read_bytes(), name
 
 
@@ -74,12 +90,18 @@ def test_notebooks_are_committed_without_outputs():
         assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged parameters"
 
 
-def test_every_finding_has_a_notebook_and_a_template():
+def test_every_finding_has_a_template_and_one_notebook_runs_them():
+    """Issue 19: the findings share one parameterised notebook (papermill's `finding` parameter); a notebook of a
+    finding's own name is the exception, for a finding that needs analysis of its own (none does today)."""
     # Numbered 1, 2, ... in report order: the report's eight and any a researcher has added since.
     assert sorted(FINDINGS) == list(range(1, len(FINDINGS) + 1)) and len(FINDINGS) >= 8
     for spec in FINDINGS.values():
-        assert (ROOT / "notebooks" / f"{spec['notebook']}.ipynb").is_file()
         assert (ROOT / "report" / "findings" / f"{spec['notebook']}.md.j2").is_file()
+    assert sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")) == [
+        "00_about_the_survey.ipynb",
+        "finding.ipynb",
+    ]
+    assert "finding" in declared_parameters(ROOT / FINDING_NOTEBOOK)
 
 
 def test_unknown_parameter_is_an_error(tmp_path):

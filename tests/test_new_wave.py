@@ -12,7 +12,6 @@ import re
 import shutil
 
 import agency_delivery
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,10 +52,7 @@ def _add_ninth_finding(project):
         "- {{ n.trust | share_phrase | sentence }} ({{ n.trust | pct }}) trust the public services in their area\n"
         "  a great deal or a fair amount.\n"
     )
-    notebook = nbformat.read(ROOT / "notebooks" / "08_readiness_to_collaborate.ipynb", as_version=4)
-    notebook.cells[0].source = "# Finding 9: Trust in local services\n\n" + notebook.cells[0].source.split("\n\n", 1)[1]
-    notebook.cells[1].source = notebook.cells[1].source.replace("finding = 8", "finding = 9")
-    nbformat.write(notebook, project / "notebooks" / f"{NINTH}.ipynb")
+    # No notebook to write: the shared finding notebook runs it (README, "Adding a finding").
 
 
 @pytest.fixture(scope="module")

@@ -79,18 +79,19 @@ def cmd_tables(args) -> int:
 
 
 def cmd_notebook(args) -> int:
-    from .notebooks import check_source_date_epoch, run_notebook
+    from .notebooks import check_source_date_epoch, resolve_notebook, run_notebook
 
     check_source_date_epoch()
     notebook = Path(args.notebook)
+    source, choice = resolve_notebook(notebook)
     output = Path(args.build_dir) / args.wave / "notebooks" / notebook.name
-    parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
+    parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir, **choice}
     if args.figures_dir:
         parameters["figures_dir"] = args.figures_dir
     for pair in args.parameter or []:
         name, _, value = pair.partition("=")
         parameters[name] = value
-    run_notebook(notebook, output, parameters, cwd=Path.cwd())
+    run_notebook(notebook, output, parameters, cwd=Path.cwd(), source=source)
     print(f"notebook: {args.wave}: {notebook.name} -> {output}")
     return 0
 
@@ -107,22 +108,22 @@ def cmd_notebooks(args) -> int:
 
 
 def _notebooks(args) -> int:
-    from .notebooks import NotebookJob, check_source_date_epoch, run_notebooks
+    from .notebooks import NotebookJob, check_source_date_epoch, resolve_notebook, run_notebooks
 
     if not args.tables:  # (with --tables, after them: they need no date, and a failed build keeps them)
         check_source_date_epoch()
     jobs = []
     for name in dict.fromkeys(args.notebooks):  # once each, in the order given
         notebook = Path(name)
-        if not notebook.is_file():
-            raise NotebookError(f"{notebook}: notebook not found")
-        parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir}
+        source, choice = resolve_notebook(notebook)
+        parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir, **choice}
         jobs.append(
             NotebookJob(
                 notebook,
                 Path(args.build_dir) / args.wave / "notebooks" / notebook.name,
                 parameters,
                 if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {},
+                source=source,
             )
         )
 
@@ -204,7 +205,11 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--wave", default="2014", help="wave id, a folder of data/waves (default: 2014)")
         sub.set_defaults(func=func)
     sub = commands.add_parser("notebook", parents=[anywhere], help="execute one report notebook with papermill")
-    sub.add_argument("notebook", help="path of the notebook, e.g. notebooks/03_dignity_and_outcomes.ipynb")
+    sub.add_argument(
+        "notebook",
+        help="a notebook of notebooks/, or a finding as report.yml names it, run by notebooks/finding.ipynb "
+        "(e.g. notebooks/03_dignity_and_outcomes.ipynb)",
+    )
     sub.add_argument("--wave", default="2014", help="wave id (default: 2014)")
     sub.add_argument("--figures-dir", default=None, help="where charts go (finding notebooks; default: figures)")
     sub.add_argument(

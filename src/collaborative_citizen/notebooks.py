@@ -117,21 +117,24 @@ def run_notebook(
     kernel=None,
     reset: bool = False,
     known: dict | None = None,
+    source: str | Path | None = None,
 ) -> Path:
-    """Execute `notebook` with `parameters` into `output`. The output only appears when every cell ran; a failed
-    run is kept beside it as `<name>.failed.ipynb` for inspection. `kernel`: a running kernel manager to use
-    (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has run another
-    notebook, whose names are cleared first (by a cell run ahead of the notebook's own and removed from the
-    output: a second client to the kernel would cost more than the notebook). `known`: the notebook's declared
-    parameters, if already read."""
+    """Execute `notebook` with `parameters` into `output`; `source`, when given, is the file that runs under the
+    name `notebook` (the shared finding notebook, run for one finding). The output only appears when every cell
+    ran; a failed run is kept beside it as `<name>.failed.ipynb` for inspection. `kernel`: a running kernel
+    manager to use (see `Kernel`); without it the notebook gets a fresh kernel of its own. `reset`: the kernel has
+    run another notebook, whose names are cleared first (by a cell run ahead of the notebook's own and removed
+    from the output: a second client to the kernel would cost more than the notebook). `known`: the notebook's
+    declared parameters, if already read."""
     import papermill
 
     notebook, output = Path(notebook), Path(output)
-    check_parameters(notebook, parameters, known)
+    path = Path(source or notebook)
+    check_parameters(notebook, parameters, declared_parameters(path) if known is None else known)
     _quiet_papermill()
-    source = str(notebook)
+    source = str(path)
     if reset:
-        source = nbformat.read(notebook, as_version=4)
+        source = nbformat.read(path, as_version=4)
         source.cells.insert(0, nbformat.v4.new_code_cell(RESET_KERNEL, metadata={"tags": [RESET_TAG]}))
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.stem + ".partial.ipynb")
@@ -260,11 +263,41 @@ class KernelStartError(Exception):
 
 @dataclass
 class NotebookJob:
-    notebook: Path
+    notebook: Path  # what messages call it: a notebook of notebooks/, or a finding run by the shared notebook
     output: Path
     parameters: dict
     # Given only to a notebook that declares them (e.g. figures_dir, which only the findings have).
     if_declared: dict = field(default_factory=dict)
+    source: Path | None = None  # the file that runs, when it is not `notebook` (the shared finding notebook)
+
+    @property
+    def file(self) -> Path:
+        return self.source or self.notebook
+
+
+# The one notebook every finding runs (papermill's parameters say which finding), unless notebooks/ holds a
+# notebook of the finding's own name, for a finding that needs analysis of its own.
+FINDING_NOTEBOOK = Path("notebooks/finding.ipynb")
+
+
+def resolve_notebook(notebook: Path, report_config: Path = Path("report/report.yml")) -> tuple[Path | None, dict]:
+    """(the file to run, or None for `notebook` itself; the parameters that choose the finding) for a notebook
+    named on the command line: a notebook of notebooks/, or a finding that report.yml names, run by the shared
+    finding notebook."""
+    if notebook.is_file():
+        return None, {}
+    from .inputs.yaml_files import load_yaml
+
+    try:
+        findings = (load_yaml(report_config.read_text(encoding="utf-8")) or {}).get("findings") or []
+    except OSError:
+        findings = []
+    for finding in findings:
+        if isinstance(finding, dict) and finding.get("notebook") == notebook.stem:
+            if not FINDING_NOTEBOOK.is_file():
+                raise NotebookError(f"{FINDING_NOTEBOOK}: the shared finding notebook is missing")
+            return FINDING_NOTEBOOK, {"finding": finding["number"]}
+    raise NotebookError(f"{notebook}: notebook not found (nor a finding that {report_config} names)")
 
 
 def check_source_date_epoch() -> None:
@@ -363,7 +396,8 @@ def run_notebooks(
                         cwd=cwd,
                         kernel=kernel.manager,
                         reset=kernel.notebooks_run > 0,
-                        known=declared[job.notebook],
+                        known=declared[job.file],
+                        source=job.source,
                     )
                     kernel.notebooks_run += 1
                 except Exception as error:  # a cell that raised (NotebookError), or a kernel that did not start
@@ -400,7 +434,7 @@ def run_notebooks(
         if meanwhile is not None:
             meanwhile()
         for job in jobs:
-            known = declared[job.notebook] = declared_parameters(job.notebook)
+            known = declared.get(job.file) or declared.setdefault(job.file, declared_parameters(job.file))
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
             check_parameters(job.notebook, job.parameters, known)
         _quiet_papermill()
