@@ -19,9 +19,10 @@ DATA_DIR ?= data
 BUILD_ROOT ?= report/build
 FIGURES_DIR ?= figures
 
-# WAVE names one folder of $(DATA_DIR)/waves, as src/collaborative_citizen/wave_id.py says (run by the system's
-# Python, before the environment exists; WAVE reaches it inside single quotes, its own quotes escaped).
-WAVE_PROBLEM := $(shell $(PYTHON) -I -S src/collaborative_citizen/wave_id.py '$(subst ','\'',$(WAVE))' '$(subst ','\'',$(DATA_DIR))/waves')
+# WAVE names one folder of $(DATA_DIR)/waves, as src/collaborative_citizen/wave_id.py says (run by the
+# environment's Python, or the system's before the environment exists; WAVE reaches it inside single quotes, its
+# own quotes escaped).
+WAVE_PROBLEM := $(shell $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S src/collaborative_citizen/wave_id.py '$(subst ','\'',$(WAVE))' '$(subst ','\'',$(DATA_DIR))/waves')
 ifneq ($(WAVE_PROBLEM),ok)
 $(error $(or $(WAVE_PROBLEM),error: WAVE could not be checked: $(PYTHON) did not run src/collaborative_citizen/wave_id.py))
 endif
@@ -188,9 +189,13 @@ html: $(NOTEBOOKS_DONE) | $(ENV)
 preview: | $(ENV)
 	@MAKEFLAGS= $(CLI) preview --wave $(WAVE) DATA_DIR=$(DATA_DIR) BUILD_ROOT=$(BUILD_ROOT)
 
+# The last line says where the report is, and whether this run changed it.
 report: $(REPORT_PDF) $(REPORT_XLSX)
-	@$(call promote,$(BUILD),$(PUBLISHED))
-	@if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi
+	@if diff -rq '$(BUILD)' '$(PUBLISHED)' >/dev/null 2>&1; then state=up; else state=new; fi; \
+	$(call promote,$(BUILD),$(PUBLISHED)); \
+	if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi; \
+	if [ $$state = up ]; then echo "report: $(WAVE): up to date, unchanged in $(PUBLISHED)/"; \
+	else echo "report: $(WAVE): published in $(PUBLISHED)/ (collaborative-citizen-$(WAVE).html, .pdf, -tables.xlsx)"; fi
 
 # Lint and layout, as CI checks them (pyproject.toml's [tool.ruff]); `ruff format src tests tools benchmarks` fixes the
 # layout.
