@@ -2,10 +2,13 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyreadstat
 import pytest
+import yaml
 
 from collaborative_citizen.analysis.tables import weighted_tables
 from collaborative_citizen.inputs.codebook import load_codebook
@@ -58,8 +61,12 @@ def copy_project(target: Path, waves=("2014", "2015")) -> Path:
     return target
 
 
+# The build date of the session's reports (1 December 2014): fixed, so that another build can be compared.
+SESSION_EPOCH = "1417392000"
+
+
 def make_report(project: Path, wave: str, target: str = "report") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": "1417392000"}
+    env = {**os.environ, "MAKEFLAGS": "", "SOURCE_DATE_EPOCH": SESSION_EPOCH}
     return subprocess.run(["make", "-s", target, f"WAVE={wave}"], cwd=project, capture_output=True, text=True, env=env)
 
 
@@ -149,13 +156,13 @@ SLOW_MODULES = {
     "test_browser",
     "test_findings",
     "test_notebooks",
-    "test_new_wave",
+    "test_agency_wave",
     "test_preview",
     "test_publish",
     "test_publish_build",
     "test_publish_pdf",
     "test_sanitise_build",
-    "test_trust_build",
+    "test_makefile_build",
     "test_waves",
 }
 
@@ -171,3 +178,61 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__ in SLOW_MODULES or SESSION_BUILDS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+# Small inputs for the bad-input tests: a data folder with one wave, the command line run on it, its one error.
+
+
+@pytest.fixture(scope="module")
+def sav_frame():
+    return pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
+
+
+def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) -> tuple:
+    """data/ with the real codebook and a copy of the 2014 wave.yml (changed by `fields`); `write(path)` writes
+    the data file, else the 2014 file is copied."""
+    data = tmp_path / "data"
+    folder = data / "waves" / "2014"
+    folder.mkdir(parents=True)
+    shutil.copy(DATA / "codebook.yml", data / "codebook.yml")
+    description = yaml.safe_load((DATA / "waves" / "2014" / "wave.yml").read_text(encoding="utf-8"))
+    description.update(data_file=data_file, **fields)
+    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
+    if write is not None:
+        write(folder / data_file)
+    elif data_file == "respondents.sav":
+        shutil.copy(DATA / "waves" / "2014" / "respondents.sav", folder / data_file)
+    return data, folder
+
+
+def cli(data, *args):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collaborative_citizen",
+            "--data-dir",
+            str(data),
+            "--build-dir",
+            str(data.parent / "build"),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def one_error(done) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+def copy_inputs(source: Path, target_root: Path) -> Path:
+    """A private copy of a wave's build folder without the published outputs, to publish into."""
+    target = target_root / WAVE
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*OUTPUTS, "*.partial*", "*.failed.ipynb"))
+    return target

@@ -1,4 +1,4 @@
-"""The report's modules use only the documented APIs of the libraries they build on (issue 19): no private name
+"""The report's modules use only the documented APIs of the libraries they build on: no private name
 of jupyter_client, nbclient, nbconvert, papermill or WeasyPrint, no CPython exit tricks, so that upgrading any of
 them needs no reading of its internals."""
 

@@ -91,7 +91,7 @@ def test_notebooks_are_committed_without_outputs():
 
 
 def test_every_finding_has_a_template_and_one_notebook_runs_them():
-    """Issue 19: the findings share one parameterised notebook (papermill's `finding` parameter); a notebook of a
+    """The findings share one parameterised notebook (papermill's `finding` parameter); a notebook of a
     finding's own name is the exception, for a finding that needs analysis of its own (none does today)."""
     # Numbered 1, 2, ... in report order: the report's eight and any a researcher has added since.
     assert sorted(FINDINGS) == list(range(1, len(FINDINGS) + 1)) and len(FINDINGS) >= 8

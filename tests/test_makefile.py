@@ -1,4 +1,4 @@
-"""The Makefile's prerequisite lists hold every module each step runs (issue 19): editing a module the build
+"""The Makefile's prerequisite lists hold every module each step runs: editing a module the build
 reads rebuilds what depends on it. The imports are read from the package's source, with ast."""
 
 import ast

@@ -134,7 +134,7 @@ def test_citations_print_their_figure_and_a_note(tmp_path):
 
 
 def test_references_share_the_notes_numbering_and_print_no_figure(tmp_path):
-    """Issue 17: the works the original's endnotes refer to come back as notes, numbered with the citations in
+    """The works the original's endnotes refer to come back as notes, numbered with the citations in
     the order of first use; a reference prints its link alone, and `cite` cannot be used for a reference (nor
     `note` for a figure), so every figure stays fact-checked."""
     declared = (
@@ -163,7 +163,7 @@ def test_references_share_the_notes_numbering_and_print_no_figure(tmp_path):
 
 
 def test_the_introduction_keeps_the_original_reports_twelve_notes(report_html):
-    """Issue 17: the 2014 report's introduction carried twelve numbered notes; each comes back, in our words,
+    """The 2014 report's introduction carried twelve numbered notes; each comes back, in our words,
     linked from the sentence that summarises its point (plus the figure the introduction cites)."""
     notes = re.search(r'<section class="notes">\s*<h3 id="introduction-notes">.*?</section>', report_html, re.S)
     assert notes, "the introduction has no notes"
@@ -567,7 +567,7 @@ def test_every_group_the_commentary_names_has_a_column_in_the_appendix(report_di
 
 
 def test_no_two_consecutive_bullets_share_one_frame(report_dir, built_2015):
-    """Issue 17: a finding never reads "X is more popular among ... / X is more popular among ...": two groups
+    """A finding never reads "X is more popular among ... / X is more popular among ...": two groups
     that differ on one answer share a sentence, and consecutive bullets open differently."""
     import json
 
@@ -583,7 +583,7 @@ def test_no_two_consecutive_bullets_share_one_frame(report_dir, built_2015):
 
 
 def test_each_finding_says_the_design_difference_once(report_dir, built_2015):
-    """Issue 17: where a finding compares several figures with an earlier wave of another design, the difference
+    """Where a finding compares several figures with an earlier wave of another design, the difference
     in design is said once, in the comparison's bullet, not after every figure."""
     import json
 

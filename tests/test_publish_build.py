@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NAME, OUTPUTS, WAVE
+from conftest import NAME, WAVE, copy_inputs
 
 from collaborative_citizen.publish.essays import PROPORTION
 
@@ -31,16 +31,6 @@ def publish(*args: str, build_dir: Path, report_dir: Path | None = None) -> subp
     if report_dir:
         command += ["--report-dir", str(report_dir)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-
-
-def copy_inputs(source: Path, target_root: Path) -> Path:
-    """A private copy of a wave's build folder without the published outputs, to publish into."""
-    target = target_root / WAVE
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*OUTPUTS, "*.partial*", "*.failed.ipynb"))
-    return target
-
-
-# Two builds give the same bytes: tests/test_trust_build.py compares make's build with the steps run one by one.
 
 
 def test_each_step_prints_one_line(report_dir, tmp_path):

@@ -1,4 +1,4 @@
-"""Put on PYTHONPATH by tests/test_trust_build.py when the kernel refuses `unshare -rn`: every Python process of
+"""Put on PYTHONPATH by tests/test_makefile_build.py when the kernel refuses `unshare -rn`: every Python process of
 the build (make's steps and the notebook kernels they start) then refuses to connect anywhere but loopback,
 which papermill's kernels need to talk to their parent."""
 

@@ -1,4 +1,4 @@
-"""Issue 6, bad input gets a clear error: a malformed codebook (duplicate keys, a net naming an unknown answer,
+"""Bad input gets a clear error: a malformed codebook (duplicate keys, a net naming an unknown answer,
 a grid without items), a WAVE that is not a plain id, and DEBUG=1. One small fixture per case; each message
 must name the file, the field and (where YAML has one) the line."""
 

@@ -1,4 +1,4 @@
-"""Bad or hostile input gets one clear line and exit status 2 (issue 15): a data file outside the wave folder,
+"""Bad or hostile input gets one clear line and exit status 2: a data file outside the wave folder,
 repeated keys, an alias bomb, an impossible date, CSV dialects, a bad SOURCE_DATE_EPOCH, make syntax in WAVE,
 an essay that tries to leave the sandbox, a full disk."""
 
@@ -8,8 +8,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import ROOT
-from test_errors_inputs import cli, make_wave, one_error, sav_frame  # noqa: F401 (fixture)
+from conftest import ROOT, cli, copy_inputs, make_wave, one_error
 
 from collaborative_citizen.analysis.results_file import write_results
 from collaborative_citizen.errors import InputError, check_source_date_epoch
@@ -186,7 +185,6 @@ def test_a_label_the_fonts_cannot_show_or_a_web_address_is_named_where_it_is_wri
 
     import yaml
     from conftest import DATA
-    from test_publish_build import copy_inputs
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)

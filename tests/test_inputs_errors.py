@@ -1,5 +1,5 @@
-"""Issue 6, bad input gets a clear error: the cases not covered by test_loading, test_waves and
-test_errors_codebook_cli. One small fixture per case; each message must name the file, the variable or field and,
+"""Bad input gets a clear error: the cases not covered by test_loading, test_waves and
+test_cli_errors. One small fixture per case; each message must name the file, the variable or field and,
 where it applies, the row, say what was expected, and stop the command with exit status 2 and no traceback."""
 
 import shutil
@@ -9,58 +9,10 @@ import sys
 import pyreadstat
 import pytest
 import yaml
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, cli, make_wave, one_error
 
 from collaborative_citizen.inputs.loading import DataValidationError, load_respondents
 from collaborative_citizen.inputs.waves import WaveError, load_wave
-
-
-@pytest.fixture(scope="module")
-def sav_frame():
-    return pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
-
-
-def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) -> tuple:
-    """data/ with the real codebook and a copy of the 2014 wave.yml (changed by `fields`); `write(path)` writes
-    the data file, else the 2014 file is copied."""
-    data = tmp_path / "data"
-    folder = data / "waves" / "2014"
-    folder.mkdir(parents=True)
-    shutil.copy(DATA / "codebook.yml", data / "codebook.yml")
-    description = yaml.safe_load((DATA / "waves" / "2014" / "wave.yml").read_text(encoding="utf-8"))
-    description.update(data_file=data_file, **fields)
-    (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False), encoding="utf-8")
-    if write is not None:
-        write(folder / data_file)
-    elif data_file == "respondents.sav":
-        shutil.copy(DATA / "waves" / "2014" / "respondents.sav", folder / data_file)
-    return data, folder
-
-
-def cli(data, *args):
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collaborative_citizen",
-            "--data-dir",
-            str(data),
-            "--build-dir",
-            str(data.parent / "build"),
-            *args,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-
-
-def one_error(done) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, done.stderr
-    return errors[0]
 
 
 def test_wave_yml_missing(tmp_path):
