@@ -209,11 +209,12 @@ $(AXE_JS):
 	@echo "test: installing axe-core from npm into .cache/axe"
 	@npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1 >/dev/null
 
-# Two workers, each taking whole test modules (a module's fixtures are built once): the suite's builds and its
-# single-threaded tests overlap on the machine's two cores.
+# Three workers, each taking whole test modules (a module's fixtures are built once): on two cores a third
+# worker keeps both busy while another waits for a build it shares or for a single-threaded step (measured:
+# 2 min 44 s against 3 min 18 s with two).
 test: $(ENV) $(AXE_JS)
 	@echo "test: running the test suite"
-	@MAKEFLAGS= $(PY) -m pytest -n 2 --dist loadfile
+	@MAKEFLAGS= $(PY) -m pytest -n 3 --dist loadfile
 
 # The tests that build nothing (statistics, tables, loading, validation, sanitising ...), for the edit loop.
 test-fast: $(ENV)
