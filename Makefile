@@ -107,7 +107,12 @@ env: $(ENV)
 $(ENV): pyproject.toml requirements.lock
 	@echo "env: creating $(VENV) and installing the $$(grep -c '==' requirements.lock) packages of requirements.lock (a minute or two, once)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@# One line per package as pip takes it (no silent minute); pip's own status decides, not the filter's.
+	@{ $(PY) -m pip install --disable-pip-version-check --progress-bar off --require-hashes --no-deps \
+		-r requirements.lock 2>&1; echo $$? > $(VENV)/.pip-status; } \
+		| sed -n -e 's/^Collecting \([^ ]*\).*/env:   \1/p' -e 's/^Installing collected packages.*/env: installing them/p' \
+		-e '/^ERROR/p'
+	@status=$$(cat $(VENV)/.pip-status); rm -f $(VENV)/.pip-status; test "$$status" = 0
 	@echo "env: installing the project (editable) into $(VENV)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
