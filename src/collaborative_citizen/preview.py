@@ -233,7 +233,8 @@ def serve(preview: Preview, port: int = 0) -> None:
                     preview.rebuild_html_here()
                 else:
                     preview.rebuild()
-                seen = preview.inputs()  # what the build itself touched is not a new change
+                # `seen` stays what it was before the build (which writes only into build/, never watched): a
+                # file saved while the build ran is a change the next look finds.
     except KeyboardInterrupt:
         print(f"preview: {preview.wave}: stopped", flush=True)
     finally:
