@@ -123,27 +123,35 @@ lock:
 	@$(VENV)/bin/pip-compile --quiet --generate-hashes --extra=test --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
-# `make tables` computes the tables on its own (make report computes them with the notebooks, below).
-tables: | $(ENV)
-	@$(CLI) tables --wave $(WAVE)
-	@$(call publish_file,$(BUILD)/results.csv,$(PUBLISHED))
-	@if [ -f '$(BUILD)/changes.csv' ]; then $(call publish_file,$(BUILD)/changes.csv,$(PUBLISHED)); fi
-
 # Changes since earlier waves are computed with the tables, so earlier waves' files are inputs too.
 EARLIER_INPUTS := $(wildcard $(DATA_DIR)/waves/*/wave.yml $(DATA_DIR)/waves/*/*.sav $(DATA_DIR)/waves/*/*.parquet \
 	$(DATA_DIR)/published/*.yml)
 TABLE_INPUTS := $(WAVE_INPUTS) $(EARLIER_INPUTS) $(TABLE_CODE)
 
+# The tables step: results.csv, changes.csv and not_asked.csv. Each is rewritten only when its content changes
+# (results.csv takes a new time when any of the three does), so an edit that leaves the tables as they were
+# re-runs nothing after them; the stamp records that the tables are up to date with their inputs.
+TABLES_DONE := $(WORK_ROOT)/stamps/$(WAVE)/tables.computed
+$(TABLES_DONE): $(TABLE_INPUTS) | $(ENV)
+	@$(CLI) tables --wave $(WAVE)
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/results.csv: $(TABLES_DONE)
+	@test -f $@ || $(CLI) tables --wave $(WAVE)
+
+# `make tables` computes the tables when an input of theirs changed and publishes them on their own.
+tables: $(BUILD)/results.csv
+	@$(call publish_file,$(BUILD)/results.csv,$(PUBLISHED))
+	@if [ -f '$(BUILD)/changes.csv' ]; then $(call publish_file,$(BUILD)/changes.csv,$(PUBLISHED)); fi
+
 # The notebooks run in one command, one kernel per core, each kernel kept for several notebooks (notebooks.py).
-# When the tables are due, the same command computes them first, while the kernels start: when an input of theirs
-# changed, or results.csv has gone.
 # Which notebooks run follows from what changed since the last successful run ($?): a notebook or its commentary
 # template re-runs that notebook; an input of the about notebook only (about.py) re-runs it; an input of the
-# findings only (the tables' inputs from earlier waves, report.yml, the finding and chart code) re-runs the eight
-# findings; anything else, and an executed notebook that has gone missing, re-runs what needs it.
+# findings only (report.yml, the shared notebook, the finding and chart code) re-runs the eight findings; anything
+# else (the tables, the code they share), and an executed notebook that has gone missing, re-runs what needs it.
 ABOUT_ONLY := $(PKG)/findings/about.py
-FINDINGS_ONLY := $(filter-out $(WAVE_INPUTS),$(EARLIER_INPUTS)) $(PKG)/analysis/changes.py report/report.yml $(FINDING_NB) \
-	report/findings/_changes.md.j2 $(PKG)/findings/finding.py $(PKG)/findings/charts.py
+FINDINGS_ONLY := report/report.yml $(FINDING_NB) report/findings/_changes.md.j2 $(PKG)/findings/finding.py \
+	$(PKG)/findings/charts.py
 OWN_INPUTS := $(ABOUT_NB) $(OWN_FINDING_NBS) $(FINDING_TEMPLATES)
 notebooks_to_run = $(sort \
 	$(if $(filter-out $(OWN_INPUTS) $(ABOUT_ONLY) $(FINDINGS_ONLY) FORCE,$(1)),$(ALL_NBS)) \
@@ -153,20 +161,13 @@ notebooks_to_run = $(sort \
 	$(patsubst report/findings/%.md.j2,notebooks/%.ipynb,$(filter $(FINDING_TEMPLATES),$(1))) \
 	$(addprefix notebooks/,$(notdir $(MISSING_NBS))))
 MISSING_NBS = $(filter-out $(wildcard $(EXECUTED_NBS)),$(EXECUTED_NBS))
-NO_TABLES = $(if $(wildcard $(BUILD)/results.csv),,no tables)
-tables_due = $(or $(filter $(TABLE_INPUTS),$(1)),$(NO_TABLES))
 
 notebooks: $(NOTEBOOKS_DONE)
 
-$(NOTEBOOKS_DONE): $(TABLE_INPUTS) $(OWN_INPUTS) $(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) \
-		$(if $(MISSING_NBS)$(NO_TABLES),FORCE) | $(ENV)
-	@$(CLI) notebooks --wave $(WAVE) $(if $(call tables_due,$?),--tables) --figures-dir $(FIGURES_DIR) --stamp $@ \
-		$(call notebooks_to_run,$?)
-
-# Written by the notebooks step when due (above); its modification time says when the tables last changed, so
-# that the workbook is written again only then.
-$(BUILD)/results.csv: $(NOTEBOOKS_DONE)
-	@:
+# (The notebooks read the wave's description, the codebook and the published figures as well as the tables.)
+$(NOTEBOOKS_DONE): $(BUILD)/results.csv $(WAVE_INPUTS) $(wildcard $(DATA)/targets.csv) $(OWN_INPUTS) \
+		$(FINDINGS_ONLY) $(ABOUT_CODE) $(FINDING_CODE) $(if $(MISSING_NBS),FORCE) | $(ENV)
+	@$(CLI) notebooks --wave $(WAVE) --figures-dir $(FIGURES_DIR) --stamp $@ $(call notebooks_to_run,$?)
 
 # The publishable report: essays, findings, methods and tables merged into one HTML file, then the PDF.
 PUBLISH_CODE := $(FINDING_CODE) $(PUBLISH_STAGE_CODE) $(shell find $(PKG)/templates $(PKG)/assets -type f)

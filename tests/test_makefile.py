@@ -86,3 +86,21 @@ def test_every_module_of_a_stage_is_a_prerequisite_of_the_steps_that_import_the_
     for stage, variable in (("inputs", "TABLE_CODE"), ("analysis", "TABLE_CODE"), ("findings", "FINDING_CODE")):
         on_disk = {_name(p) for p in (PACKAGE / stage).glob("*.py")}
         assert on_disk <= _make_variable(variable), (stage, on_disk - _make_variable(variable))
+
+
+def test_the_notebooks_step_follows_the_wave_and_the_codebook_as_well_as_the_tables():
+    """The notebooks read wave.yml (base lines, fieldwork dates), the codebook (labels) and targets.csv (what the
+    original published) directly: a change there that leaves the tables as they were must still re-run them."""
+    printed = subprocess.run(
+        ["make", "-s", "-pn", "-f", "Makefile", "FORCE"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    rule = next(line for line in printed.splitlines() if line.startswith("report/build/.work/stamps/2014/notebooks"))
+    needed = rule.split(":", 1)[1].split()
+    for path in (
+        "data/codebook.yml",
+        "data/waves/2014/wave.yml",
+        "data/waves/2014/respondents.sav",
+        "data/waves/2014/targets.csv",
+        "report/build/.work/build/2014/results.csv",
+    ):
+        assert path in needed, path

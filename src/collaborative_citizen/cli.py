@@ -63,12 +63,13 @@ def cmd_tables(args) -> int:
     # The full table, suppressed cells included, is for analysts only: it is kept outside what is published.
     write_results(table, Path(args.build_dir).parent / "analysis" / args.wave / "results-unsuppressed.csv")
     # changes.csv and not_asked.csv first: results.csv is what make checks, so it must appear only when all three
-    # are written.
-    write_changes(changes, out.with_name("changes.csv"))
-    write_results(
+    # are written, and takes a new time whenever one of them changed (each is rewritten only when it changes).
+    changed = write_changes(changes, out.with_name("changes.csv"))
+    changed |= write_results(
         not_asked(respondents.asked, respondents.wave, respondents.codebook, sources), out.with_name("not_asked.csv")
     )
-    write_results(publication_rules.suppress(table), out)
+    if not write_results(publication_rules.suppress(table), out) and changed:
+        out.touch()
     compared = sorted(set(changes.previous_wave)) if len(changes) else []
     print(
         f"tables: {args.wave}: {len(respondents)} respondents, {len(table)} cells"
@@ -97,8 +98,7 @@ def cmd_notebook(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
-    """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook. With
-    --tables, the tables are computed first, while the kernels get ready."""
+    """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
     from .notebooks import remove_kernel_root
 
     try:
@@ -110,8 +110,7 @@ def cmd_notebooks(args) -> int:
 def _notebooks(args) -> int:
     from .notebooks import NotebookJob, check_source_date_epoch, resolve_notebook, run_notebooks
 
-    if not args.tables:  # (with --tables, after them: they need no date, and a failed build keeps them)
-        check_source_date_epoch()
+    check_source_date_epoch()
     jobs = []
     for name in dict.fromkeys(args.notebooks):  # once each, in the order given
         notebook = Path(name)
@@ -127,17 +126,10 @@ def _notebooks(args) -> int:
             )
         )
 
-    def tables_first():
-        # The tables step's own messages: its errors are reported as the tables'.
-        args.command = "tables"
-        cmd_tables(args)
-        args.command = "notebooks"
-        check_source_date_epoch()
-
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)
 
-    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done, meanwhile=tables_first if args.tables else None)
+    errors = run_notebooks(jobs, cwd=Path.cwd(), done=done)
     if errors:
         raise NotebookError("\n".join(errors))
     if args.stamp:
@@ -231,11 +223,6 @@ def parser() -> argparse.ArgumentParser:
         help="where charts go, for the notebooks that declare figures_dir (default: figures)",
     )
     sub.add_argument("--stamp", default=None, help="file to write when every notebook succeeded (for make)")
-    sub.add_argument(
-        "--tables",
-        action="store_true",
-        help="compute the tables first (as the tables command does), while the kernels start",
-    )
     sub.set_defaults(func=cmd_notebooks)
     sub = commands.add_parser(
         "publish",

@@ -337,16 +337,12 @@ def run_notebooks(
     cwd: str | Path = ".",
     workers: int | None = None,
     done=None,
-    meanwhile=None,
 ) -> list[str]:
     """Execute every job, `workers` at a time, each worker reusing one kernel; returns one error line per
     notebook that failed (the others are written all the same). `done(job)` is called after each success.
-    The kernels start at once; meanwhile `meanwhile()` runs, if given (what the notebooks read, the tables), and
-    the parameters of every notebook are checked; no notebook runs unless both succeed (their exception is
-    raised)."""
+    The kernels start at once; meanwhile the parameters of every notebook are checked, and no notebook runs
+    unless they are right (the error is raised)."""
     if not jobs:
-        if meanwhile is not None:
-            meanwhile()
         return []
     pending: queue.Queue = queue.Queue()
     for job in jobs:
@@ -431,8 +427,6 @@ def run_notebooks(
     for thread in threads:
         thread.start()
     try:
-        if meanwhile is not None:
-            meanwhile()
         for job in jobs:
             known = declared.get(job.file) or declared.setdefault(job.file, declared_parameters(job.file))
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})

@@ -193,9 +193,9 @@ def wave_changes(
     return frame
 
 
-def write_changes(frame: pd.DataFrame, path: Path) -> None:
+def write_changes(frame: pd.DataFrame, path: Path) -> bool:
     # Same atomic, fixed-format writer as results.csv.
-    write_results(frame, path)
+    return write_results(frame, path)
 
 
 def read_changes(path: Path) -> pd.DataFrame:

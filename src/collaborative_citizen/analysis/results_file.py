@@ -19,9 +19,10 @@ def as_spreadsheet_text(value):
     return value
 
 
-def write_results(table: pd.DataFrame, path: Path) -> None:
-    """Write results.csv atomically, so a failed build never leaves half a table behind. Text cells that a
-    spreadsheet would read as a formula are written as text."""
+def write_results(table: pd.DataFrame, path: Path) -> bool:
+    """Write results.csv atomically, so a failed build never leaves half a table behind; text cells that a
+    spreadsheet would read as a formula are written as text. A file whose content would not change is left as
+    it is, time included (make then re-runs nothing that reads it). Whether the file changed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".csv.partial")
     text = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
@@ -31,7 +32,11 @@ def write_results(table: pd.DataFrame, path: Path) -> None:
             table[column] = table[column].map(as_spreadsheet_text)
     try:
         table.to_csv(partial, index=False, float_format="%.10g", lineterminator="\n")
+        if path.is_file() and path.read_bytes() == partial.read_bytes():
+            partial.unlink()
+            return False
         partial.replace(path)
+        return True
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise OSError(error.errno, f"could not be written ({error.strerror or error})", str(path)) from None
