@@ -2,8 +2,8 @@
 (agency_delivery.py: agency names and codes, SPSS user-missing values, 1/2 multi-answer indicators, exact ages, a
 string id, no internet-access variable, a grid item dropped, a question new) is added to a temporary copy of the
 project with a wave.yml alone, plus a codebook entry, a report.yml entry and a commentary template for the new
-question's finding (no notebook: the shared one runs it), and built with `make report WAVE=2016`. The 2014 report is built before and
-after, and must not change by a byte."""
+question's finding (no notebook: the shared one runs it), and built with `make report WAVE=2016`. The 2014
+report is built before and after, and must not change by a byte."""
 
 import hashlib
 import html as html_module
