@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Variable
-from .waves import NOT_IN_BASE, Wave, plain_number
+from .wave_settings import NOT_IN_BASE
+from .waves import Wave, plain_number
 
 # File variables that look like questions (Q8, q12a, QAGE ...): unmapped ones are worth a note.
 QUESTION_LIKE = re.compile(r"[Qq]\d+[A-Za-z0-9_]*")

@@ -8,41 +8,9 @@ from pathlib import Path
 
 from ..errors import WaveError
 
-REQUIRED = (
-    "id",
-    "title",
-    "fieldwork",
-    "population",
-    "geography",
-    "minimum_age",
-    "agency",
-    "mode",
-    "data_file",
-    "respondent_id",
-    "weight",
-)
-OPTIONAL = (
-    "year",
-    "population_short",
-    "commissioned_by",
-    "sample",
-    "weighting",
-    "questions",
-    "variable_map",
-    "user_missing",
-    "recode",
-    "bands",
-    "not_collected",
-    "sample_design",
-    "weighted",
-    "reconstructed",
-    "notes",
-)
 # What a user-missing value may stand for besides a codebook answer: answered, but left out of the base.
 NOT_IN_BASE = "not_in_base"
 WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
-GEOGRAPHIES = ("GB", "UK")
-# A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b'), hidden or empty.
 
 
 def _number_key(key, where: str):

@@ -12,7 +12,7 @@ import yaml
 
 from ..errors import WaveError
 from ..wave_id import is_plain_id
-from .wave_settings import parse_date, parse_preparation
+from .wave_settings import NOT_IN_BASE, parse_date, parse_preparation
 from .yaml_files import load_yaml_unique, yaml_problem
 
 REQUIRED = (
@@ -45,11 +45,7 @@ OPTIONAL = (
     "reconstructed",
     "notes",
 )
-# What a user-missing value may stand for besides a codebook answer: answered, but left out of the base.
-NOT_IN_BASE = "not_in_base"
-WEIGHTING_METHODS = ("raking", "cell", "calibration", "design", "none")
 GEOGRAPHIES = ("GB", "UK")
-# A wave id is a folder name: letters, digits, '-', '_' and '.', never a path ('../x', 'a/b'), hidden or empty.
 
 
 @dataclass(frozen=True)
