@@ -205,7 +205,8 @@ def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) ->
     return data, folder
 
 
-def cli(data, *args):
+def cli(data, *args, env=None):
+    """The command line on `data`, its outputs beside it (`env`: the environment, default this one)."""
     return subprocess.run(
         [
             sys.executable,
@@ -220,6 +221,7 @@ def cli(data, *args):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        env=env,
     )
 
 

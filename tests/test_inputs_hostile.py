@@ -109,24 +109,7 @@ def test_source_date_epoch_is_checked_before_any_work(tmp_path, value, expected)
     with pytest.raises(InputError, match=expected):
         check_source_date_epoch(value)
     data, _ = make_wave(tmp_path)
-    done = subprocess.run(
-        [
-            "python",
-            "-m",
-            "collaborative_citizen",
-            "--data-dir",
-            str(data),
-            "--build-dir",
-            str(tmp_path / "build"),
-            "tables",
-            "--wave",
-            "2014",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SOURCE_DATE_EPOCH": value, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"},
-    )
+    done = cli(data, "tables", "--wave", "2014", env={**os.environ, "SOURCE_DATE_EPOCH": value})
     assert one_error(done).startswith(f"error: SOURCE_DATE_EPOCH={value!r}")
     assert not (tmp_path / "build").exists()  # refused before any work
 

@@ -108,7 +108,7 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
 
     import pyreadstat
     import yaml
-    from conftest import DATA, ROOT
+    from conftest import DATA, cli
 
     frame, _ = pyreadstat.read_sav(str(DATA / "waves" / "2014" / "respondents.sav"), apply_value_formats=False)
     committed = pd.read_csv(HERE / "survey_design_wave.csv")
@@ -130,23 +130,7 @@ def test_a_stratified_clustered_wave_builds_tables_that_match_r(tmp_path):
         sample_design={"strata": "stratum", "clusters": "psu", "lonely_psu": "adjust"},
     )
     (folder / "wave.yml").write_text(yaml.safe_dump(description, sort_keys=False))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collaborative_citizen",
-            "--data-dir",
-            str(data),
-            "--build-dir",
-            str(tmp_path / "build"),
-            "tables",
-            "--wave",
-            "2017",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = cli(data, "tables", "--wave", "2017")
     assert done.returncode == 0, done.stderr
     from collaborative_citizen.analysis.results_file import read_results
 

@@ -428,7 +428,9 @@ def run_notebooks(
         thread.start()
     try:
         for job in jobs:
-            known = declared.get(job.file) or declared.setdefault(job.file, declared_parameters(job.file))
+            if job.file not in declared:  # the shared finding notebook is read once
+                declared[job.file] = declared_parameters(job.file)
+            known = declared[job.file]
             job.parameters.update({k: v for k, v in job.if_declared.items() if k in known})
             check_parameters(job.notebook, job.parameters, known)
         _quiet_papermill()
