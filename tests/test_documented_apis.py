@@ -45,3 +45,34 @@ def test_no_module_reaches_into_weasyprint_or_jupyter_objects():
     assert reach.search("writer._root_object[key]") and not reach.search("wave_folder(data)")
     for path in _sources():
         assert reach.findall(path.read_text(encoding="utf-8")) == [], path.name
+
+
+# Rooms a maintainer can read in one sitting (issue 19): the longest module and the longest class.
+MODULE_LINES = 400
+CLASS_LINES = 200
+
+
+def _class_lengths(path: Path) -> dict[str, int]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+
+
+def test_every_module_reads_in_one_sitting():
+    long = {
+        p.relative_to(PACKAGE).as_posix(): n
+        for p in _sources()
+        if (n := len(p.read_text().splitlines())) > MODULE_LINES
+    }
+    assert long == {}, f"modules over {MODULE_LINES} lines: {long}"
+
+
+def test_no_class_is_over_two_hundred_lines():
+    long = {
+        f"{p.relative_to(PACKAGE).as_posix()}:{name}": n
+        for p in _sources()
+        for name, n in _class_lengths(p).items()
+        if n > CLASS_LINES
+    }
+    assert long == {}, f"classes over {CLASS_LINES} lines: {long}"

@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from collaborative_citizen.notebooks import Kernel, NotebookJob, run_notebook, run_notebooks
+from collaborative_citizen.kernels import Kernel
+from collaborative_citizen.notebooks import NotebookJob, run_notebook, run_notebooks
 
 
 def _gone(pid: int, within: float = 10.0) -> bool:

@@ -15,13 +15,12 @@ from collaborative_citizen.publish.essays import (
     Figure,
     Figures,
     PublishError,
-    fact_check,
     in_n_text,
     load_essays,
     pct_html,
     render_essay,
-    unsourced_figures,
 )
+from collaborative_citizen.publish.fact_check import fact_check, unsourced_figures
 from collaborative_citizen.publish.html import Ids, check_document, clean_fragment, prefix_svg_ids
 
 COMMENTARY = ROOT / "report" / "commentary"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import NAME, WAVE, copy_inputs
 
-from collaborative_citizen.publish.essays import PROPORTION
+from collaborative_citizen.publish.fact_check import PROPORTION
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"

@@ -99,7 +99,7 @@ def cmd_notebook(args) -> int:
 
 def cmd_notebooks(args) -> int:
     """Several notebooks at once, one kernel per core (see notebooks.run_notebooks); one line per notebook."""
-    from .notebooks import remove_kernel_root
+    from .kernels import remove_kernel_root
 
     try:
         return _notebooks(args)

@@ -17,9 +17,9 @@ from ..inputs.codebook import Codebook
 from ..inputs.loading import load_respondents
 from ..inputs.published import published_waves
 from ..inputs.waves import Wave, available_waves
+from .cell_tables import question_cells
 from .results_file import write_results
 from .statistics import ALPHA, ShareEstimate, compare_independent, estimate_share
-from .tables import question_cells
 
 COLUMNS = [
     "wave",

@@ -7,8 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..analysis.publication_rules import LOW_BASE
 from ..analysis.statistics import ALPHA
-from ..analysis.tables import LOW_BASE
 from .wording import Number
 
 # A subgroup difference is worth a sentence when it is significant at ALPHA (statistics.py) ...

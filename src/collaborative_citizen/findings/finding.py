@@ -230,30 +230,22 @@ class Finding(FindingText, FindingChart, GroupComparisons):
         return sorted(values, key=lambda v: (-float(v), v.key))
 
     def summary(self) -> dict:
-        if not self.asked:
-            return {
-                "finding": self.number,
-                "wave": self.wave.id,
-                "title": self.spec["title"],
-                "question": self.question.key,
-                "wording": self.question.wording,
-                "asked": False,
-                "last_asked": self.last_asked,
-                "numbers": {},
-                "bases": {},
-                "subgroup_claims": [],
-                "bullets": [],
-            }
-        bullets = self.commentary()
-        bases = {}
-        for r in self.table[(self.table.breakdown == "total")].itertuples():
-            bases.setdefault(r.item or "total", int(r.base_unweighted))
-        return {
+        about = {
             "finding": self.number,
             "wave": self.wave.id,
             "title": self.spec["title"],
             "question": self.question.key,
             "wording": self.question.wording,
+        }
+        if not self.asked:
+            empty = {"numbers": {}, "bases": {}, "subgroup_claims": [], "bullets": []}
+            return {**about, "asked": False, "last_asked": self.last_asked, **empty}
+        bullets = self.commentary()
+        bases = {}
+        for r in self.table[(self.table.breakdown == "total")].itertuples():
+            bases.setdefault(r.item or "total", int(r.base_unweighted))
+        return {
+            **about,
             "asked": True,
             "numbers": {k: round(float(v), 6) for k, v in sorted(self.numbers().items())},
             "bases": bases,

@@ -8,71 +8,12 @@ from pathlib import Path
 import yaml
 
 from ..errors import CodebookError
+from .codebook_entries import Answer, Item, Net, answers_from, as_mapping, items_from, nets_from
 from .yaml_files import load_yaml_unique, yaml_problem
 
 QUESTION_TYPES = ("single", "multi", "grid")
-LABEL_SOURCES = ("published", "assumed")
 # SPSS variable names may not be longer than this.
 MAX_VARIABLE_NAME = 64
-
-
-def _mapping(value, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise CodebookError(f"{where}: is a {type(value).__name__}, not a mapping (expected key: value entries)")
-    return value
-
-
-def _list(value, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise CodebookError(f"{where}: is a {type(value).__name__}, not a list (expected entries starting with -)")
-    return value
-
-
-def _field(entry, name: str, where: str):
-    if not isinstance(entry, dict):
-        raise CodebookError(f"{where}: entry {entry!r} is not a mapping (expected {{key: ..., {name}: ...}})")
-    if entry.get(name) is None:
-        raise CodebookError(f"{where}: entry {entry.get('key', entry)!r} has no {name} (expected {name}: ...)")
-    return entry[name]
-
-
-RESIDUAL_KEYS = {"other", "none", "dont_know", "refused", "prefer_not_to_say"}
-
-
-@dataclass(frozen=True)
-class Answer:
-    key: str
-    code: int
-    label: str
-    label_source: str
-    exclusive: bool = False
-    lower: int | None = None  # a band of a numeric variable (age): its lowest value; the band runs to the next's
-
-    @property
-    def residual(self) -> bool:
-        """Other, none of these, don't know: answers a chart places after the substantive ones."""
-        return self.exclusive or self.key in RESIDUAL_KEYS
-
-
-@dataclass(frozen=True)
-class Net:
-    key: str
-    label: str
-    answers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Item:
-    key: str
-    label: str
-    variable: str
-    asked_of: str | None = None  # split-sample half, None when everyone was asked
-    way: str | None = None
-    aspect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,106 +155,6 @@ class Codebook:
         return base[variable].label_of(key)
 
 
-def _answers(raw: list, where: str) -> tuple[Answer, ...]:
-    answers = []
-    field = f"{where}.answers"
-    for entry in _list(raw, field):
-        key, code, label = (_field(entry, name, field) for name in ("key", "code", "label"))
-        source = entry.get("label_source")
-        if source not in LABEL_SOURCES:
-            raise CodebookError(f"{field}: answer {key!r} needs label_source (expected published or assumed)")
-        if isinstance(code, bool) or not isinstance(code, int):
-            raise CodebookError(f"{field}: answer {key!r}: code {code!r} is not a whole number (expected e.g. code: 1)")
-        lower = entry.get("lower")
-        if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int)):
-            raise CodebookError(
-                f"{field}: answer {key!r}: lower {lower!r} is not a whole number (expected the "
-                "band's lowest value, e.g. lower: 25)"
-            )
-        answers.append(
-            Answer(
-                key=str(key),
-                code=code,
-                label=str(label),
-                label_source=source,
-                exclusive=bool(entry.get("exclusive", False)),
-                lower=lower,
-            )
-        )
-    if not answers:
-        raise CodebookError(f"{field}: no answers (expected a list of key, code, label, label_source)")
-    for attr in ("key", "code"):
-        values = [getattr(a, attr) for a in answers]
-        duplicates = sorted({str(v) for v in values if values.count(v) > 1})
-        if duplicates:
-            raise CodebookError(f"{where}: duplicate answer {attr}s {', '.join(duplicates)} (expected each once)")
-    return tuple(answers)
-
-
-def _nets(raw: list, answers: tuple[Answer, ...], where: str) -> tuple[Net, ...]:
-    keys = {a.key for a in answers}
-    nets = []
-    where = f"{where}.nets"
-    for entry in _list(raw, where):
-        key, label = str(_field(entry, "key", where)), _field(entry, "label", where)
-        members = tuple(str(k) for k in _list(_field(entry, "answers", where), f"{where}.{key}.answers"))
-        unknown = [k for k in members if k not in keys]
-        if unknown:
-            raise CodebookError(
-                f"{where}: net {key!r} refers to unknown answers {', '.join(unknown)} "
-                f"(expected answer keys: {', '.join(a.key for a in answers)})"
-            )
-        if not members:
-            raise CodebookError(f"{where}: net {key!r} has no answers (expected a list of answer keys)")
-        if key in keys or key in {n.key for n in nets}:
-            raise CodebookError(
-                f"{where}: net {key!r} has the same key as an answer or another net (expected a key of its own)"
-            )
-        nets.append(Net(key=key, label=str(label), answers=members))
-    return tuple(nets)
-
-
-def _items(key: str, raw: dict, where: str) -> tuple[tuple[Item, ...], dict]:
-    if "ways" in raw:
-        # A grid crossed from two lists: every way of organising rated on every aspect.
-        ways = {
-            str(_field(w, "key", f"{where}.ways")): str(_field(w, "label", f"{where}.ways"))
-            for w in _list(raw["ways"], f"{where}.ways")
-        }
-        aspects = {
-            str(_field(a, "key", f"{where}.aspects")): str(_field(a, "label", f"{where}.aspects"))
-            for a in _list(raw.get("aspects"), f"{where}.aspects")
-        }
-        if not ways or not aspects:
-            raise CodebookError(f"{where}: a grid of ways needs both ways and aspects (expected two non-empty lists)")
-        items = tuple(
-            Item(key=f"{w}_{a}", label=f"{wl}: {al.lower()}", variable=f"{key}_{w}_{a}", way=w, aspect=a)
-            for w, wl in ways.items()
-            for a, al in aspects.items()
-        )
-        return items, {"ways": ways, "aspects": aspects}
-    entries = _list(raw.get("items"), f"{where}.items")
-    items = tuple(
-        Item(
-            key=str(_field(i, "key", f"{where}.items")),
-            label=str(_field(i, "label", f"{where}.items")),
-            variable=str(i.get("variable") or f"{key}_{i['key']}"),
-            asked_of=i.get("asked_of"),
-        )
-        for i in entries
-    )
-    if not items:
-        raise CodebookError(
-            f"{where}: items: a grid needs items (expected a list of key and label, or ways and aspects)"
-        )
-    for attr in ("key", "variable"):
-        values = [getattr(i, attr) for i in items]
-        duplicates = sorted({v for v in values if values.count(v) > 1})
-        if duplicates:
-            raise CodebookError(f"{where}.items: duplicate item {attr}s {', '.join(duplicates)} (expected each once)")
-    return items, {}
-
-
 def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> Variable:
     where = f"{path}: {section + '.' if section else ''}{key}"
     if not isinstance(raw, dict) or "wording" not in raw:
@@ -321,12 +162,12 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
     qtype = raw.get("type", "single")
     if qtype not in QUESTION_TYPES:
         raise CodebookError(f"{where}: type {qtype!r} (expected one of {', '.join(QUESTION_TYPES)})")
-    answers = _answers(raw.get("answers"), where)
-    items, groupings = _items(key, raw, where) if qtype == "grid" else ((), {})
+    answers = answers_from(raw.get("answers"), where)
+    items, groupings = items_from(key, raw, where) if qtype == "grid" else ((), {})
     max_answers = raw.get("max_answers")
     if qtype == "multi" and (isinstance(max_answers, bool) or not isinstance(max_answers, int) or max_answers < 1):
         raise CodebookError(f"{where}: a multi question needs max_answers (expected a whole number of at least 1)")
-    split = _mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
+    split = as_mapping(raw.get("split_sample"), f"{where}.split_sample").get("variable")
     if split is None and any(i.asked_of for i in items):
         raise CodebookError(
             f"{where}: items have asked_of but the question has no split_sample "
@@ -351,7 +192,7 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
         kind=kind,
         type=qtype,
         answers=answers,
-        nets=_nets(raw.get("nets"), answers, where),
+        nets=nets_from(raw.get("nets"), answers, where),
         items=items,
         max_answers=max_answers,
         split_variable=split,
@@ -385,7 +226,7 @@ def load_codebook(path: str | Path) -> Codebook:
         raise CodebookError(f"{path}: questions: missing or empty (expected one entry per question)")
     sections = {}
     for section, kind in (("questions", "question"), ("demographics", "demographic"), ("design", "design")):
-        entries = _mapping(raw.get(section), f"{path}: {section}")
+        entries = as_mapping(raw.get(section), f"{path}: {section}")
         sections[section] = {str(k): _variable(str(k), v, kind, path, section) for k, v in entries.items()}
     seen: dict[str, str] = {}
     for section, entries in sections.items():

@@ -8,7 +8,7 @@ import zipfile
 
 import pandas as pd
 
-from ..analysis.tables import LOW_BASE, SUPPRESS_BASE
+from ..analysis.publication_rules import LOW_BASE, SUPPRESS_BASE
 from ..findings.wording import round_half_up
 from ..inputs.codebook import Codebook
 

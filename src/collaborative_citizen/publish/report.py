@@ -28,10 +28,10 @@ from .appendix import columns, question_tables
 from .essays import (
     Figures,
     PublishError,
-    fact_check,
     load_essays,
     render_essay,
 )
+from .fact_check import fact_check
 from .html import (
     check_document,
     export_html,
