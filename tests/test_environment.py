@@ -40,6 +40,22 @@ def test_environment_yml_installs_the_lock():
     assert "-r requirements.lock" in pip and "--require-hashes" in pip
 
 
+# conda-forge's names for packages PyPI names otherwise.
+CONDA_NAMES = {"matplotlib-base": "matplotlib", "brotli-python": "brotli"}
+
+
+def test_environment_yml_takes_conda_forge_packages_at_the_locks_versions():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge"]
+    pins = [d for d in environment["dependencies"] if isinstance(d, str) and d not in ("pip",)]
+    conda = dict(pin.split("=", 1) for pin in pins if not pin.startswith("python="))
+    assert len(conda) >= 10, "the compiled packages come from conda-forge"
+    locked = _locked()
+    for name, version in conda.items():
+        pypi = CONDA_NAMES.get(name, name)
+        assert locked.get(pypi) == version, f"environment.yml: {name}={version}, requirements.lock: {locked.get(pypi)}"
+
+
 def test_every_dependency_is_pinned():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     for requirement in project["dependencies"]:
