@@ -174,8 +174,13 @@ def preview(runs: int) -> dict:
                 log.seek(0)
                 found = re.search(r"serving (http://127\.0\.0\.1:\d+/)", log.read())
                 url = found.group(1) if found else None
-            while json.loads(page(url + "__preview/state"))["version"] < 1:
-                time.sleep(0.2)
+
+            def settled() -> None:
+                # As a researcher saves: once the preview has finished with the last change (the first build,
+                # and after a save the whole-page check and the write that follow serving the page).
+                while (state := json.loads(page(url + "__preview/state")))["version"] < 1 or state["busy"]:
+                    time.sleep(0.05)
+
             essay = sorted(p for p in (copy / "report" / "commentary").glob("*.md") if p.name != "README.md")[0]
             template = sorted((copy / "report" / "findings").glob("0[1-9]_*.md.j2"))[0]
             for name, path, line in (
@@ -184,6 +189,7 @@ def preview(runs: int) -> dict:
             ):
                 original, times = path.read_text(encoding="utf-8"), []
                 for run in range(runs):
+                    settled()
                     marker = f"run {name} {run}"
                     started = time.perf_counter()
                     path.write_text(original + line.format(marker), encoding="utf-8")

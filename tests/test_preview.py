@@ -105,3 +105,39 @@ def test_ctrl_c_stops_everything_it_started(preview):
     _wait(lambda: not _session_processes(process.pid), timeout=30)
     with pytest.raises(OSError):
         _get(preview["url"])
+
+
+def test_a_page_that_fails_the_whole_page_check_is_served_only_while_checked(report_dir, monkeypatch):
+    """An essay's page is served as soon as it is rendered and fact-checked; should the whole-page check then
+    fail, the page is taken down (the last good one comes back, with the error) and nothing is written."""
+    from collaborative_citizen.errors import PublishError
+    from collaborative_citizen.preview import Preview
+    from collaborative_citizen.publish import report
+
+    project = report_dir.parents[2]
+    work = project / "report" / "build" / ".work" / "build" / WAVE
+    page = work / f"collaborative-citizen-{WAVE}.html"
+    before = page.read_bytes()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1417392000")
+    preview = Preview(WAVE, [], work, project, quiet=True)
+    during = []
+
+    def failing_check(paths, html):
+        during.append((preview.unchecked == html, preview.state()))
+        raise PublishError([f"{paths.show(paths.html)}: a link points to #nowhere, which does not exist"])
+
+    monkeypatch.setattr(report, "check_html", failing_check)
+    preview.rebuild_html_here()
+    ((served_while_checked, state_then),) = during
+    assert served_while_checked and state_then == {"version": 1, "errors": [], "busy": True}
+    assert preview.state() == {
+        "busy": True,  # (set by the watch loop, which this test stands in for)
+        "version": 2,
+        "errors": [
+            f"error: report/build/.work/build/{WAVE}/{page.name}: a link points to #nowhere, which does not exist"
+        ],
+    }
+    assert preview.unchecked is None and page.read_bytes() == before
+    body = before.split(b"</head>", 1)[1].split(b"</body>")[0]
+    assert body in preview.served_page()  # the last good page

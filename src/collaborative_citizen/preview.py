@@ -23,7 +23,7 @@ from pathlib import Path
 # What the Makefile reads: a change under any of these rebuilds (build outputs excluded).
 WATCHED = ("report", "notebooks", "src", "Makefile")
 IGNORED = re.compile(r"(^|/)(build|__pycache__|\.ipynb_checkpoints)(/|$)|\.pyc$|~$|\.sw.$")
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1  # a look at every watched file takes about 2 ms
 
 RELOAD_SCRIPT = """<script nonce="{nonce}">
 (function () {{
@@ -65,6 +65,8 @@ class Preview:
         self.process: subprocess.Popen | None = None
         self.quiet = quiet
         self.errors_from_make = False  # the last make run failed: the next change goes through make again
+        self.unchecked: str | None = None  # a rendered page served while its whole-page check runs
+        self.busy = True  # building (the first build is due): a save now is seen when this one is done
 
     def inputs(self) -> dict[str, float]:
         found = {}
@@ -98,28 +100,56 @@ class Preview:
         return bool(changed) and all(path.startswith(commentary) for path in changed) and self.page.is_file()
 
     def rebuild_html_here(self) -> None:
-        """The HTML step of `make html`, run in this process, with the same one-line errors."""
+        """The HTML step of `make html`, run in this process, with the same one-line errors. The rendered page is
+        served as soon as it is fact-checked; the whole-page check (allowlists, links, ids, fonts) runs while
+        the browser loads it, and only a page that passes it is written to the work tree. One that fails is
+        taken down again: the last good page comes back, with the error above it."""
         from .errors import DataValidationError, PublishError, os_error_line
         from .paths import Paths
-        from .publish.report import build_html
+        from .publish.report import check_html, render_html, write_html
 
         started = time.monotonic()
         data_dir = Path(self._make_value("DATA_DIR", "data"))
         paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+        errors: list[str] = []
         try:
-            build_html(paths)
-            errors = []
+            rendered = render_html(paths)
+            with self.lock:
+                self.unchecked, self.errors = rendered.html, []
+                self.version += 1
+            served = time.monotonic()
+            check_html(paths, rendered.html)
+            write_html(paths, rendered)
         except (PublishError, DataValidationError) as error:
             errors = [f"error: {line}" for line in error.problems]
         except OSError as error:
             errors = [f"error: {os_error_line(error)}"]
         with self.lock:
-            self.errors = errors
-            self.version += 1
+            self.unchecked = None
+            if errors:
+                self.errors = errors
+                self.version += 1
         for line in errors:
             print(line, file=sys.stderr, flush=True)
         if not errors and not self.quiet:
-            print(f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s", flush=True)
+            print(
+                f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s "
+                f"(served after {served - started:.1f} s)",
+                flush=True,
+            )
+
+    def warm_up(self) -> None:
+        """Render the page once without serving or writing it: the first render in a process reads every
+        template and the codebook, so doing it now makes the first save as quick as the ones after it."""
+        from .paths import Paths
+        from .publish.report import render_html
+
+        data_dir = Path(self._make_value("DATA_DIR", "data"))
+        paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+        try:
+            render_html(paths)
+        except Exception:  # noqa: BLE001 (a failing render shows itself on the first save, with its message)
+            pass
 
     def rebuild(self) -> None:
         started = time.monotonic()
@@ -156,12 +186,20 @@ class Preview:
 
     def state(self) -> dict:
         with self.lock:
-            return {"version": self.version, "errors": list(self.errors)}
+            return {"version": self.version, "errors": list(self.errors), "busy": self.busy}
+
+    def set_busy(self, busy: bool) -> None:
+        with self.lock:
+            self.busy = busy
 
     def served_page(self) -> bytes:
         """The built page with the reload script, and a policy that lets that one script (and its polling) run."""
+        with self.lock:
+            unchecked = self.unchecked
         html = (
-            self.page.read_text(encoding="utf-8")
+            unchecked
+            if unchecked is not None
+            else self.page.read_text(encoding="utf-8")
             if self.page.is_file()
             else (
                 '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Preview</title></head><body><main>'
@@ -221,18 +259,21 @@ def serve(preview: Preview, port: int = 0) -> None:
     try:
         seen = preview.inputs()
         preview.rebuild()
-        from . import publish  # noqa: F401  (imported once, so that an essay's HTML is rebuilt at once)
-
+        if not preview.errors_from_make:
+            preview.warm_up()
+        preview.set_busy(False)
         while True:
             time.sleep(POLL_SECONDS)
             now = preview.inputs()
             if now != seen:
+                preview.set_busy(True)
                 changed = {p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p)}
                 seen = now
                 if preview.essays_only(changed) and not preview.errors_from_make:
                     preview.rebuild_html_here()
                 else:
                     preview.rebuild()
+                preview.set_busy(False)
                 # `seen` stays what it was before the build (which writes only into build/, never watched): a
                 # file saved while the build ran is a change the next look finds.
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ a spaced hyphen an en dash, and a range of numbers (15-24) takes an en dash."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Entities a template's autoescaping writes for quotes, read back as the characters they stand for.
@@ -29,6 +30,9 @@ def smarten_html(html: str) -> str:
     return "".join(pieces)
 
 
+# The same label or cell text comes back thousands of times in a report (the appendix), and every save in `make
+# preview` smartens the whole report again.
+@functools.lru_cache(maxsize=16384)
 def smarten(text: str) -> str:
     for entity, character in _QUOTE_ENTITIES:
         text = text.replace(entity, character)

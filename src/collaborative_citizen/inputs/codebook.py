@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -208,13 +209,22 @@ def _variable(key: str, raw: dict, kind: str, path: Path, section: str = "") -> 
 
 
 def load_codebook(path: str | Path) -> Codebook:
+    """The codebook, checked. A process that reads it again unchanged (`make preview`'s, on every save) gets the
+    same object back: a Codebook is never modified once read (a wave's view is a new one, `for_wave`)."""
     path = Path(path)
     try:
-        raw = load_yaml_unique(path.read_text(encoding="utf-8"))
+        state = path.stat()
+        return _read_codebook(path, path.resolve(), state.st_mtime_ns, state.st_size)
     except FileNotFoundError:
         raise CodebookError(f"{path}: codebook not found (expected data/codebook.yml)") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CodebookError(f"{path}: cannot be read ({error})") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _read_codebook(path: Path, resolved: Path, mtime_ns: int, size: int) -> Codebook:
+    try:
+        raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         problem = yaml_problem(error)
         raise CodebookError(

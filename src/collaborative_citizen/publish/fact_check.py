@@ -6,6 +6,7 @@ the tables through the templates' filters (marked `class="num"`) or from a decla
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -134,6 +135,12 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 def unsourced_figures(html: str) -> list[tuple[str, str]]:
     """(phrase, sentence) for each proportion in the HTML's text that is neither computed nor cited."""
+    return list(_unsourced(html))
+
+
+# `make preview` checks the same parts again after every save: only a part whose HTML changed is read again.
+@functools.lru_cache(maxsize=256)
+def _unsourced(html: str) -> tuple[tuple[str, str], ...]:
     parser = _Text()
     parser.feed(html)
     parser.close()
@@ -143,7 +150,7 @@ def unsourced_figures(html: str) -> list[tuple[str, str]]:
             if match.group(0).lower().startswith("half") and GROUP_HALF.search(masked[: match.start()]):
                 continue
             found.append((original[match.start() : match.end()], _sentence(original, match.start(), match.end())))
-    return found
+    return tuple(found)
 
 
 def fact_check(parts: list[tuple[str, str]]) -> None:

@@ -121,8 +121,46 @@ def report_inputs(paths: Paths) -> ReportInputs:
     )
 
 
+@dataclass
+class RenderedReport:
+    """The report's page and merged notebook, rendered and fact-checked, not yet checked as a whole page."""
+
+    html: str
+    notebook: nbformat.NotebookNode
+    parts: int
+    essays: int
+    figures: int  # figures fact-checked
+
+
 def build_html(paths: Paths) -> dict:
-    """Render, check and export the report. Returns what was built, for the progress line."""
+    """Render, check and write the report. Returns what was built, for the progress line."""
+    rendered = render_html(paths)
+    check_html(paths, rendered.html)
+    return write_html(paths, rendered)
+
+
+def check_html(paths: Paths, html: str) -> None:
+    """The whole page against the allowlists and the reader's checks (alt text, links, ids, fonts, network)."""
+    problems = check_document(html)
+    if problems:
+        raise PublishError([f"{paths.show(paths.html)}: {p}" for p in problems])
+
+
+def write_html(paths: Paths, rendered: RenderedReport) -> dict:
+    write_atomic(paths.notebook, nbformat.writes(rendered.notebook).encode("utf-8") + b"\n")
+    data = rendered.html.encode("utf-8")
+    write_atomic(paths.html, data)
+    return {
+        "html": paths.html,
+        "parts": rendered.parts,
+        "essays": rendered.essays,
+        "figures": rendered.figures,
+        "size": len(data),
+    }
+
+
+def render_html(paths: Paths) -> RenderedReport:
+    """The essays, findings, methods and tables merged into one page, every figure fact-checked."""
     report = report_inputs(paths)
     from .input_text import file_problems, text_problems
 
@@ -202,20 +240,8 @@ def build_html(paths: Paths) -> dict:
         "css": stylesheet(),
     }
     html = export_html(notebook, page)
-    problems = check_document(html)
-    if problems:
-        raise PublishError([f"{paths.show(paths.html)}: {p}" for p in problems])
-
-    write_atomic(paths.notebook, nbformat.writes(notebook).encode("utf-8") + b"\n")
-    write_atomic(paths.html, html.encode("utf-8"))
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
-    return {
-        "html": paths.html,
-        "parts": len(parts),
-        "essays": len(essays),
-        "figures": checked,
-        "size": len(html.encode("utf-8")),
-    }
+    return RenderedReport(html=html, notebook=notebook, parts=len(parts), essays=len(essays), figures=checked)
 
 
 def build_workbook(paths: Paths) -> dict:
