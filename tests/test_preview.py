@@ -98,11 +98,37 @@ def test_a_saved_essay_is_served_and_a_broken_one_keeps_the_last_good_page(previ
     _wait(lambda: not json.loads(_get(url + "__preview/state"))["errors"])
 
 
+def _kernels_in(project) -> list[int]:
+    """IPython kernels working in the project's folder (jupyter_client starts each in a session of its own)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = open(f"/proc/{entry}/cmdline", "rb").read()
+            if b"ipykernel" in command and os.readlink(f"/proc/{entry}/cwd") == str(project):
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_saved_finding_template_is_served(preview):
+    """A finding's commentary template alone changed: the preview runs that finding in the kernel it keeps."""
+    url, project = preview["url"], preview["project"]
+    template = sorted((project / "report" / "findings").glob("0[1-9]_*.md.j2"))[0]
+    original = template.read_text()
+    template.write_text(original + "- A bullet written while the preview ran.\n")
+    _wait(lambda: "A bullet written while the preview ran." in _get(url))
+    assert _kernels_in(project), "the preview keeps a kernel for finding templates"
+    template.write_text(original)
+    _wait(lambda: "A bullet written while the preview ran." not in _get(url))
+
+
 def test_ctrl_c_stops_everything_it_started(preview):
     process = preview["process"]
     os.killpg(process.pid, signal.SIGINT)  # as the terminal sends it
     process.wait(timeout=30)
     _wait(lambda: not _session_processes(process.pid), timeout=30)
+    _wait(lambda: not _kernels_in(preview["project"]), timeout=30)
     with pytest.raises(OSError):
         _get(preview["url"])
 

@@ -160,10 +160,14 @@ def cmd_preview(args) -> int:
     """Serves until Ctrl-C (or SIGTERM, taken the same way). --build-dir is the make work tree's build folder."""
     import signal
 
+    from .kernels import remove_kernel_root
     from .preview import Preview, serve
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    serve(Preview(args.wave, args.make_args, Path(args.build_dir) / args.wave, Path.cwd()), args.port)
+    try:
+        serve(Preview(args.wave, args.make_args, Path(args.build_dir) / args.wave, Path.cwd()), args.port)
+    finally:
+        remove_kernel_root()  # the socket folder of the kernel it kept for finding templates
     return 0
 
 

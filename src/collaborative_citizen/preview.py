@@ -1,7 +1,10 @@
 """`make preview`: the wave's report served on 127.0.0.1 and rebuilt on every save, the open page reloading itself.
 
-The HTML is rebuilt by make (`make html`), so a saved essay re-renders the HTML only and a saved notebook
-re-runs that notebook first, exactly as `make report` would; the PDF and the workbook are left to `make report`.
+Each save rebuilds what it needs, as `make report` would, with the same bytes: a saved essay, the page alone, in
+this process (its imports warm); a finding's template, that finding in the kernel the preview keeps
+(preview_notebooks.py), then the page; a notebook, report.yml or the data, `make notebooks` and then the page here;
+the package or the Makefile, all of `make html` in new processes. The PDF and the workbook are left to
+`make report`. The page is served once rendered and fact-checked; the whole-page check and the write follow.
 The reload script exists only in what this server sends: it is added to each response (with a
 Content-Security-Policy that lets that one script, and nothing else, run), never written to a file. A failed
 build keeps the last good page on screen with the error above it, and prints the same lines as `make report`."""
@@ -67,6 +70,9 @@ class Preview:
         self.errors_from_make = False  # the last make run failed: the next change goes through make again
         self.unchecked: str | None = None  # a rendered page served while its whole-page check runs
         self.busy = True  # building (the first build is due): a save now is seen when this one is done
+        from .preview_notebooks import PreviewNotebooks
+
+        self.notebooks = PreviewNotebooks(root, wave, self._make_value("DATA_DIR", "data"), build.parent)
 
     def inputs(self) -> dict[str, float]:
         found = {}
@@ -95,11 +101,17 @@ class Preview:
 
     def essays_only(self, changed: set[str]) -> bool:
         """Whether every change is an essay's, which only the HTML step reads: then the HTML is rebuilt in this
-        process, whose imports are warm, instead of by make (about a second less)."""
+        process at once, whose imports are warm."""
         commentary = str(self.root / "report" / "commentary") + os.sep
         return bool(changed) and all(path.startswith(commentary) for path in changed) and self.page.is_file()
 
-    def rebuild_html_here(self) -> None:
+    def code_changed(self, changed: set[str]) -> bool:
+        """Whether the package or the Makefile changed: this process's modules are then out of date, so the whole
+        of `make html` runs, its HTML step in a new process."""
+        code = [str(self.root / "src") + os.sep, str(self.root / "Makefile")]
+        return any(path.startswith(prefix) for path in changed for prefix in code)
+
+    def rebuild_html_here(self, started: float | None = None) -> None:
         """The HTML step of `make html`, run in this process, with the same one-line errors. The rendered page is
         served as soon as it is fact-checked; the whole-page check (allowlists, links, ids, fonts) runs while
         the browser loads it, and only a page that passes it is written to the work tree. One that fails is
@@ -108,7 +120,7 @@ class Preview:
         from .paths import Paths
         from .publish.report import check_html, render_html, write_html
 
-        started = time.monotonic()
+        started = started or time.monotonic()
         data_dir = Path(self._make_value("DATA_DIR", "data"))
         paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
         errors: list[str] = []
@@ -139,8 +151,9 @@ class Preview:
             )
 
     def warm_up(self) -> None:
-        """Render the page once without serving or writing it: the first render in a process reads every
-        template and the codebook, so doing it now makes the first save as quick as the ones after it."""
+        """Render the page once without serving or writing it, and start the kernel for finding templates: the
+        first render in a process reads every template and the codebook, so doing it now makes the first save as
+        quick as the ones after it."""
         from .paths import Paths
         from .publish.report import render_html
 
@@ -150,11 +163,15 @@ class Preview:
             render_html(paths)
         except Exception:  # noqa: BLE001 (a failing render shows itself on the first save, with its message)
             pass
+        # The kernel for a saved finding template boots meanwhile (its first notebook waits until it is ready).
+        self.notebooks.start()
 
-    def rebuild(self) -> None:
+    def rebuild(self, target: str = "html") -> bool:
+        """`make <target>` (html: everything the page needs, the page included; notebooks: all but the page), with
+        its one-line errors shown. True when it succeeded."""
         started = time.monotonic()
         self.process = subprocess.Popen(
-            ["make", "-s", "html", f"WAVE={self.wave}", *self.make_args],
+            ["make", "-s", target, f"WAVE={self.wave}", *self.make_args],
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -168,15 +185,50 @@ class Preview:
         errors = [line for line in err.splitlines() if line.startswith("error:")]
         if code != 0 and not errors:
             errors = [line for line in err.splitlines() if line.strip()][-3:] or [f"error: make exited {code}"]
-        with self.lock:
-            self.errors = errors if code != 0 else []
-            self.version += 1
+        if code != 0 or target == "html":
+            with self.lock:
+                self.errors = errors if code != 0 else []
+                self.version += 1
         for line in errors if code != 0 else []:
             print(line, file=sys.stderr, flush=True)
-        if code == 0 and not self.quiet:
+        if code == 0 and target == "html" and not self.quiet:
             print(f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s", flush=True)
+        return code == 0
+
+    def rebuild_for(self, changed: set[str]) -> None:
+        """What the change needs: an essay, the page alone (here); the package or the Makefile, `make html`;
+        anything else (a template, a notebook, report.yml, the data), make runs the notebooks that need it and
+        the page is rendered here."""
+        started = time.monotonic()
+        if self.errors_from_make or self.code_changed(changed) or not self.page.is_file():
+            self.notebooks.stop()  # its imports may be out of date
+            self.rebuild()
+        elif self.essays_only(changed):
+            self.rebuild_html_here(started)
+        elif (jobs := self.notebooks.jobs_for(changed)) is not None:
+            if self.run_here(jobs):
+                self.rebuild_html_here(started)
+        elif self.rebuild("notebooks"):
+            self.rebuild_html_here(started)
+
+    def run_here(self, jobs) -> bool:
+        """Findings whose template alone changed, run in the preview's kernel; a failure is shown as make shows it."""
+        from .errors import NotebookError
+
+        try:
+            self.notebooks.run(jobs)
+            return True
+        except (NotebookError, OSError, RuntimeError) as error:
+            errors = [f"error: {line}" for line in str(error).splitlines() or [type(error).__name__]]
+        with self.lock:
+            self.errors = errors
+            self.version += 1
+        for line in errors:
+            print(line, file=sys.stderr, flush=True)
+        return False
 
     def stop(self) -> None:
+        self.notebooks.stop()
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -269,10 +321,7 @@ def serve(preview: Preview, port: int = 0) -> None:
                 preview.set_busy(True)
                 changed = {p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p)}
                 seen = now
-                if preview.essays_only(changed) and not preview.errors_from_make:
-                    preview.rebuild_html_here()
-                else:
-                    preview.rebuild()
+                preview.rebuild_for(changed)
                 preview.set_busy(False)
                 # `seen` stays what it was before the build (which writes only into build/, never watched): a
                 # file saved while the build ran is a change the next look finds.
