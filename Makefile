@@ -94,7 +94,7 @@ EXECUTED_NBS := $(addprefix $(BUILD)/notebooks/,$(notdir $(ALL_NBS)))
 # outside $(BUILD), which is copied into the published folder.)
 NOTEBOOKS_DONE := $(WORK_ROOT)/stamps/$(WAVE)/notebooks.executed
 
-.PHONY: all report html preview tables notebooks test test-fast lint lock bench reconstruct clean env FORCE
+.PHONY: all report html preview tables notebooks test test-fast lint lock bench bench-peers reconstruct clean env FORCE
 .DELETE_ON_ERROR:
 FORCE:
 
@@ -236,7 +236,13 @@ reconstruct: $(ENV)
 clean:
 	rm -rf report/build figures/*/ $(BUILD_ROOT)/.work
 
-# Speed and memory (issue 7): builds on a scratch copy, tables for synthetic waves up to 1,000,000 respondents.
+# Speed and memory: builds on a scratch copy, tables for synthetic waves up to 1,000,000 respondents.
 # Writes benchmarks/results/latest.json; BENCH_ARGS=--quick for a short run.
 bench: $(ENV)
 	@MAKEFLAGS= $(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# The project against its peers (papermill and nbconvert one and two at a time, Jupyter Book 2, the in-process
+# lower bound), alternating run by run; installs Jupyter Book into a scratch environment from the package index.
+# Writes benchmarks/results/peers.json and the side-by-side table in docs/performance.md.
+bench-peers: $(ENV)
+	@MAKEFLAGS= $(PY) benchmarks/peers.py $(BENCH_ARGS)

@@ -1,21 +1,25 @@
-"""`make bench`: the speed and memory figures of issue 7, each the median of several runs.
+"""`make bench`: the speed and memory figures of the build and the preview, each the median of several runs.
 
 Measures, and writes to benchmarks/results/latest.json (with the machine's core count):
-  floor          a Python process that only imports pandas and matplotlib.pyplot
-  cold           `make report` from no outputs (environment present; make     } on a scratch copy of the
-                 runs one job per core unless told otherwise)                  } project, so report/build and
-  cold_j1        the same with `make -j1` (one step at a time)                 } figures/ here are never
-  cold_j2        the same with `make -j2`                                      } touched
-  noop           `make report` again with nothing changed                      }
-  essay_edit     after touching one commentary file (notebooks executed: 0)    }
-  notebook_edit  after touching one finding's template (notebooks executed: 1)   }
-  bootstrap      `make report` on a scratch copy with no environment: creating .venv and installing it, then
-                 the cold build (one run: it takes minutes)
-  tables_<n>     time and peak memory of every results.csv cell for a synthetic wave of n respondents
-  ratios         cold/floor, cold_j1/cold_j2 and tables_1000000/tables_100000
+  floor            a Python process that only imports pandas and matplotlib.pyplot
+  cold             `make report` from no outputs (environment present; make   } on a scratch copy of the
+                   runs one job per core unless told otherwise)                } project, so report/build and
+  lower_bound      the same work in one process (lower_bound.py), alternating  } figures/ here are never
+                   with the cold builds                                        } touched
+  cold_j1, cold_j2 the cold build with `make -j1` and `make -j2`               }
+  cold_memory      peak of the summed PSS of a cold build's processes (one more, untimed, run: memory.py)
+  noop             `make report` again with nothing changed
+  essay_edit       after a sentence is added to an essay (notebooks executed: 0)
+  notebook_edit    after touching one finding's template (notebooks executed: 1)
+  preview_essay    `make preview`: seconds from saving an essay to the server giving the new page
+  preview_template the same for a finding's commentary template
+  bootstrap        `make report` on a scratch copy with no environment: creating .venv and installing it, then
+                   the cold build (one run: it takes minutes)
+  tables_<n>       time and peak memory of every results.csv cell for a synthetic wave of n respondents
+  ratios, budgets  cold/floor, cold_j1/cold_j2, tables_1000000/tables_100000; each budget of issue 20, met or not
 
 Options: --runs N (default 3), --quick (tables only up to 100,000, one build run, no bootstrap), --skip-builds,
---skip-bootstrap.
+--skip-bootstrap, --skip-preview. `make bench-peers` (peers.py) sets the project beside its peers.
 Nothing here asserts a time: timings depend on the machine."""
 
 from __future__ import annotations
@@ -27,11 +31,16 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from lower_bound import LOWER_BOUND  # noqa: E402
+from memory import run_measured  # noqa: E402
+
 PY = ROOT / ".venv" / "bin" / "python"
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
@@ -105,17 +114,28 @@ def builds(runs: int) -> dict:
         # One finding's own input: its commentary template, which re-runs that finding alone (the shared notebook
         # runs all eight).
         notebook = sorted((copy / "report" / "findings").glob("0[1-9]_*.md.j2"))[2]
+        lower = []
         for name, jobs in (("cold", None), ("cold_j1", 1), ("cold_j2", 2)):
             times = []
             for _ in range(runs):
                 clean()
                 elapsed, executed = report(jobs)
                 times.append(elapsed)
+                if name == "cold":
+                    # The in-process lower bound, alternating with the cold build (lower_bound.py).
+                    shutil.rmtree(copy / "lb-build", ignore_errors=True)
+                    shutil.rmtree(copy / "lb-figures", ignore_errors=True)
+                    lower.append(timed([str(PY), "-c", LOWER_BOUND, "2014"], cwd=copy, env=env)[0])
             results[name] = {
                 **median_of(times),
                 "notebooks_executed": executed,
                 "jobs": jobs or f"make's default here (-j{os.cpu_count()})",
             }
+        results["lower_bound"] = median_of(lower)
+        # Peak memory in one more cold build, untimed (the sampling takes a few per cent of a core).
+        clean()
+        measured = run_measured(make + ["report"], cwd=ROOT, env=env, sample=True)
+        results["cold_memory"] = {"peak_pss_mib": measured["peak_pss_mib"], "seconds": measured["seconds"]}
         original = essay.read_text(encoding="utf-8")
 
         def edit_essay(run: int) -> None:
@@ -231,6 +251,32 @@ def tables(sizes, runs: int) -> dict:
     return results
 
 
+def budgets(result: dict) -> dict:
+    """Issue 20's budgets, each (value, limit, met), for the measures this run made."""
+    found = {}
+
+    def check(name: str, value: float, limit: float) -> None:
+        found[name] = (value, limit, value <= limit)
+
+    for name, limit in (("preview_essay", 1.0), ("preview_template", 3.0), ("essay_edit", 2.0), ("noop", 0.1)):
+        if name in result:
+            check(f"{name} (s)", result[name]["seconds"], limit)
+    if "lower_bound" in result:
+        check("cold / in-process lower bound", result["cold"]["seconds"] / result["lower_bound"]["seconds"], 2.0)
+    if "cold_memory" in result:
+        check("cold peak memory, summed PSS (MiB)", result["cold_memory"]["peak_pss_mib"], 500)
+    if "tables_1000000" in result:
+        check("tables of 1,000,000 respondents (s)", result["tables_1000000"]["seconds"], 4.0)
+        check("tables of 1,000,000 respondents, peak RSS (MiB)", result["tables_1000000"]["peak_rss_mib"], 1024)
+        # Linear growth: ten times the respondents, at most about ten times the time.
+        check("tables: 1,000,000 / 100,000 time", ratios_of(result), 12.0)
+    return found
+
+
+def ratios_of(result: dict) -> float:
+    return result["tables_1000000"]["seconds"] / result["tables_100000"]["seconds"]
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=3)
@@ -269,6 +315,7 @@ def main() -> None:
             result["tables_1000000"]["seconds"] / result["tables_100000"]["seconds"]
         )
     result["ratios"] = ratios
+    result["budgets"] = budgets(result)
     out = ROOT / "benchmarks" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -279,11 +326,15 @@ def main() -> None:
             notes = []
             if "notebooks_executed" in value:
                 notes.append(f"{value['notebooks_executed']} notebooks executed")
+            if "peak_pss_mib" in value:
+                notes.append(f"peak summed PSS {value['peak_pss_mib']:.0f} MiB (an untimed run)")
             if "peak_rss_mib" in value:
                 notes.append(f"peak RSS {value['peak_rss_mib']:.0f} MiB, {value['cells']} cells")
             print(f"{name:<30}{value['seconds']:>10.3f}  {', '.join(notes)}")
     for name, value in ratios.items():
         print(f"{name:<30}{value:>10.2f}")
+    for name, (value, limit, met) in result["budgets"].items():
+        print(f"budget {name:<40} {value:>10.2f} (at most {limit:g}): {'met' if met else 'NOT MET'}")
     print(f"bench: wrote {out.relative_to(ROOT)}")
 
 

@@ -167,3 +167,23 @@ def test_a_page_that_fails_the_whole_page_check_is_served_only_while_checked(rep
     assert preview.unchecked is None and page.read_bytes() == before
     body = before.split(b"</head>", 1)[1].split(b"</body>")[0]
     assert body in preview.served_page()  # the last good page
+
+
+def test_after_a_package_change_every_save_goes_through_make(tmp_path, monkeypatch):
+    """The preview's own modules are older than the package once it changes: an essay saved after that is no
+    longer rendered in the preview's process (which would write a page made by the old code)."""
+    from collaborative_citizen.preview import Preview
+
+    build = tmp_path / "report" / "build" / ".work" / "build" / WAVE
+    build.mkdir(parents=True)
+    (build / f"collaborative-citizen-{WAVE}.html").write_text("<p>built</p>")
+    preview = Preview(WAVE, [], build, tmp_path, quiet=True)
+    ran = []
+    monkeypatch.setattr(preview, "rebuild", lambda target="html": ran.append(f"make {target}") or True)
+    monkeypatch.setattr(preview, "rebuild_html_here", lambda started=None: ran.append("page here"))
+    essay = str(tmp_path / "report" / "commentary" / "introduction.md")
+    preview.rebuild_for({essay})
+    assert ran == ["page here"]
+    preview.rebuild_for({str(tmp_path / "src" / "collaborative_citizen" / "publish" / "html.py")})
+    preview.rebuild_for({essay})
+    assert ran == ["page here", "make html", "make html"]

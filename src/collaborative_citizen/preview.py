@@ -70,6 +70,7 @@ class Preview:
         self.errors_from_make = False  # the last make run failed: the next change goes through make again
         self.unchecked: str | None = None  # a rendered page served while its whole-page check runs
         self.busy = True  # building (the first build is due): a save now is seen when this one is done
+        self.code_stale = False  # the package or Makefile changed since this process imported it
         from .preview_notebooks import PreviewNotebooks
 
         self.notebooks = PreviewNotebooks(root, wave, self._make_value("DATA_DIR", "data"), build.parent)
@@ -196,11 +197,21 @@ class Preview:
         return code == 0
 
     def rebuild_for(self, changed: set[str]) -> None:
-        """What the change needs: an essay, the page alone (here); the package or the Makefile, `make html`;
-        anything else (a template, a notebook, report.yml, the data), make runs the notebooks that need it and
-        the page is rendered here."""
+        """What the change needs: an essay, the page alone (here); a finding's template, that finding in the
+        preview's kernel, then the page here; anything else (a notebook, report.yml, the data), make runs the
+        notebooks that need it and the page is rendered here. Once the package or the Makefile has changed, this
+        process's code is out of date and every change runs `make html` in new processes."""
         started = time.monotonic()
-        if self.errors_from_make or self.code_changed(changed) or not self.page.is_file():
+        if self.code_changed(changed) and not self.code_stale:
+            # This process's modules are now older than the package: every later page comes from make.
+            self.code_stale = True
+            if not self.quiet:
+                print(
+                    f"preview: {self.wave}: the package changed; every save now runs make html "
+                    "(restart make preview for the quicker rebuilds)",
+                    flush=True,
+                )
+        if self.errors_from_make or self.code_stale or not self.page.is_file():
             self.notebooks.stop()  # its imports may be out of date
             self.rebuild()
         elif self.essays_only(changed):
