@@ -57,7 +57,7 @@ RELOAD_SCRIPT = """<script nonce="{nonce}">
 
 
 class Preview:
-    """Watches the inputs, rebuilds the HTML with make, and serves it."""
+    """Watches the inputs and rebuilds what each change needs (`rebuild_for`); the server asks it for the page."""
 
     def __init__(self, wave: str, make_args: list[str], build: Path, root: Path, quiet: bool = False):
         self.wave, self.make_args, self.build, self.root = wave, make_args, build, root
@@ -76,23 +76,7 @@ class Preview:
         self.notebooks = PreviewNotebooks(root, wave, self._make_value("DATA_DIR", "data"), build.parent)
 
     def inputs(self) -> dict[str, float]:
-        found = {}
-        data_dir = Path(self._make_value("DATA_DIR", "data"))
-        roots = [self.root / name for name in WATCHED] + [data_dir if data_dir.is_absolute() else self.root / data_dir]
-        for top in roots:
-            if top.is_file():
-                found[str(top)] = top.stat().st_mtime
-                continue
-            for folder, folders, files in os.walk(top):
-                folders[:] = [f for f in folders if not IGNORED.search(f"{folder}/{f}")]
-                for name in files:
-                    path = f"{folder}/{name}"
-                    if not IGNORED.search(path):
-                        try:
-                            found[path] = os.stat(path).st_mtime
-                        except FileNotFoundError:
-                            continue
-        return found
+        return watched_files(self.root, Path(self._make_value("DATA_DIR", "data")))
 
     def _make_value(self, name: str, default: str) -> str:
         for arg in self.make_args:
@@ -256,33 +240,55 @@ class Preview:
             self.busy = busy
 
     def served_page(self) -> bytes:
-        """The built page with the reload script, and a policy that lets that one script (and its polling) run."""
         with self.lock:
             unchecked = self.unchecked
-        html = (
-            unchecked
-            if unchecked is not None
-            else self.page.read_text(encoding="utf-8")
-            if self.page.is_file()
-            else (
-                '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Preview</title></head><body><main>'
-                "<p>No report yet: waiting for the first build.</p></main></body></html>"
-            )
-        )
-        nonce = secrets.token_urlsafe(16)
-        policy = (
-            f"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
-            f"script-src 'nonce-{nonce}'; connect-src 'self'"
-        )
-        html = re.sub(
-            r'<meta http-equiv="Content-Security-Policy"[^>]*>',
-            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
-            html,
-            count=1,
-        )
-        if "Content-Security-Policy" not in html:
-            html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
-        return html.replace("</body>", RELOAD_SCRIPT.format(nonce=nonce) + "</body>", 1).encode("utf-8")
+        if unchecked is not None:
+            return with_reload_script(unchecked)
+        return with_reload_script(self.page.read_text(encoding="utf-8") if self.page.is_file() else WAITING)
+
+
+WAITING = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Preview</title></head><body><main>'
+    "<p>No report yet: waiting for the first build.</p></main></body></html>"
+)
+
+
+def with_reload_script(html: str) -> bytes:
+    """The page with the reload script, and a policy that lets that one script (and its polling) run."""
+    nonce = secrets.token_urlsafe(16)
+    policy = (
+        f"default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; "
+        f"script-src 'nonce-{nonce}'; connect-src 'self'"
+    )
+    html = re.sub(
+        r'<meta http-equiv="Content-Security-Policy"[^>]*>',
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
+        html,
+        count=1,
+    )
+    if "Content-Security-Policy" not in html:
+        html = html.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
+    return html.replace("</body>", RELOAD_SCRIPT.format(nonce=nonce) + "</body>", 1).encode("utf-8")
+
+
+def watched_files(root: Path, data_dir: Path) -> dict[str, float]:
+    """Every file the Makefile reads (build outputs excluded), with its modification time."""
+    found = {}
+    roots = [root / name for name in WATCHED] + [data_dir if data_dir.is_absolute() else root / data_dir]
+    for top in roots:
+        if top.is_file():
+            found[str(top)] = top.stat().st_mtime
+            continue
+        for folder, folders, files in os.walk(top):
+            folders[:] = [f for f in folders if not IGNORED.search(f"{folder}/{f}")]
+            for name in files:
+                path = f"{folder}/{name}"
+                if not IGNORED.search(path):
+                    try:
+                        found[path] = os.stat(path).st_mtime
+                    except FileNotFoundError:
+                        continue
+    return found
 
 
 def _handler(preview: Preview):
