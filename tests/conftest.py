@@ -14,9 +14,18 @@ from collaborative_citizen.analysis.tables import weighted_tables
 from collaborative_citizen.inputs.codebook import load_codebook
 from collaborative_citizen.inputs.loading import load_respondents
 from collaborative_citizen.inputs.waves import load_wave
+from collaborative_citizen.kernels import remove_kernel_root
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernel_sockets_removed():
+    """Tests that start kernels in this process (not through the command line, which cleans up after itself)
+    leave the kernels' socket folder behind unless it is removed when the session ends."""
+    yield
+    remove_kernel_root()
 
 
 @pytest.fixture(scope="session")
