@@ -68,7 +68,10 @@ class PreviewNotebooks:
         try:
             for job in jobs:
                 if self.kernel is None:
-                    self.kernel = Kernel(self.root)
+                    try:
+                        self.kernel = Kernel(self.root)
+                    except Exception as error:  # noqa: BLE001 (jupyter_client raises several kinds)
+                        raise NotebookError(f"{job.notebook}: the kernel did not start: {error}") from None
                 known = declared_parameters(job.file)
                 parameters = {**job.parameters, **{k: v for k, v in job.if_declared.items() if k in known}}
                 run_notebook(
