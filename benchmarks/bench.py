@@ -135,6 +135,8 @@ def builds(runs: int) -> dict:
         # Peak memory in one more cold build, untimed (the sampling takes a few per cent of a core).
         clean()
         measured = run_measured(make + ["report"], cwd=ROOT, env=env, sample=True)
+        if measured["returncode"] != 0:
+            raise SystemExit(f"bench: the cold build for memory failed:\n{measured['output'][-3000:]}")
         results["cold_memory"] = {"peak_pss_mib": measured["peak_pss_mib"], "seconds": measured["seconds"]}
         original = essay.read_text(encoding="utf-8")
 
@@ -220,6 +222,9 @@ def preview(runs: int) -> dict:
                         time.sleep(0.02)
                     times.append(time.perf_counter() - started)
                 path.write_text(original, encoding="utf-8")
+                # The restored file served before the next measure starts (else both saves are one change).
+                while f"run {name} " in page(url):
+                    time.sleep(0.05)
                 results[name] = {**median_of(times), "budget_seconds": 1.0 if name == "preview_essay" else 3.0}
         finally:
             os.killpg(process.pid, signal.SIGINT)

@@ -194,3 +194,35 @@ def test_after_a_package_change_every_save_goes_through_make(tmp_path, monkeypat
     preview.rebuild_for({str(tmp_path / "src" / "collaborative_citizen" / "publish" / "html.py")})
     preview.rebuild_for({essay})
     assert ran == ["page here", "make html", "make html"]
+
+
+def test_any_bad_input_is_an_error_line_and_a_failed_finding_sends_the_next_save_through_make(tmp_path, monkeypatch):
+    """A save the command line would refuse with an error (a ValueError from a bad essay's front matter, say)
+    shows that error and the preview goes on; after a finding failed in the preview's kernel, the next save goes
+    through make, which runs that finding again, rather than showing its last good run."""
+    from collaborative_citizen.errors import NotebookError
+    from collaborative_citizen.preview import Preview
+    from collaborative_citizen.publish import report
+
+    build = tmp_path / "report" / "build" / ".work" / "build" / WAVE
+    build.mkdir(parents=True)
+    (build / f"collaborative-citizen-{WAVE}.html").write_text("<p>built</p>")
+    preview = Preview(WAVE, [], build, tmp_path, quiet=True)
+
+    def bad_essay(paths):
+        raise ValueError("report/commentary/introduction.md: order: 'first' is not a number")
+
+    monkeypatch.setattr(report, "render_html", bad_essay)
+    preview.rebuild_html_here()
+    assert preview.state()["errors"] == ["error: report/commentary/introduction.md: order: 'first' is not a number"]
+    assert preview.unchecked is None
+
+    def failing(jobs):
+        raise NotebookError("notebooks/03_x.ipynb: failed in cell 4: TemplateProblem: line 2: 'x' is undefined")
+
+    monkeypatch.setattr(preview.notebooks, "run", failing)
+    assert preview.run_here([]) is False
+    ran = []
+    monkeypatch.setattr(preview, "rebuild", lambda target="html": ran.append(f"make {target}") or True)
+    preview.rebuild_for({str(tmp_path / "report" / "commentary" / "introduction.md")})
+    assert ran == ["make html"]

@@ -82,7 +82,7 @@ class Kernel:
             self.pid = getattr(self.manager.provisioner, "pid", None)
             with _LIVE_LOCK:
                 _LIVE[id(self)] = self
-        except Exception:
+        except BaseException:  # Ctrl-C while it starts too: a kernel in a session of its own outlives its command
             self.shutdown()
             raise
 

@@ -121,8 +121,12 @@ class Preview:
             errors = [f"error: {line}" for line in error.problems]
         except OSError as error:
             errors = [f"error: {os_error_line(error)}"]
+        except Exception as error:  # noqa: BLE001 (a bad input the command line would report must not stop the preview)
+            errors = [f"error: {line}" for line in str(error).splitlines() or [type(error).__name__]]
+        finally:
+            with self.lock:
+                self.unchecked = None
         with self.lock:
-            self.unchecked = None
             if errors:
                 self.errors = errors
                 self.version += 1
@@ -215,6 +219,8 @@ class Preview:
             return True
         except (NotebookError, OSError, RuntimeError) as error:
             errors = [f"error: {line}" for line in str(error).splitlines() or [type(error).__name__]]
+        # Until make has run the notebooks again, a page rendered here would show the finding's last good run.
+        self.errors_from_make = True
         with self.lock:
             self.errors = errors
             self.version += 1

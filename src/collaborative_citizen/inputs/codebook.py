@@ -214,7 +214,7 @@ def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     try:
         state = path.stat()
-        return _read_codebook(path, path.resolve(), state.st_mtime_ns, state.st_size)
+        return _read_codebook(path, path.resolve(), state.st_mtime_ns, state.st_ctime_ns, state.st_ino, state.st_size)
     except FileNotFoundError:
         raise CodebookError(f"{path}: codebook not found (expected data/codebook.yml)") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -222,7 +222,7 @@ def load_codebook(path: str | Path) -> Codebook:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_codebook(path: Path, resolved: Path, mtime_ns: int, size: int) -> Codebook:
+def _read_codebook(path: Path, resolved: Path, mtime_ns: int, ctime_ns: int, inode: int, size: int) -> Codebook:
     try:
         raw = load_yaml_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
