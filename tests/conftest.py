@@ -214,8 +214,8 @@ def make_wave(tmp_path, *, data_file="respondents.sav", write=None, **fields) ->
     return data, folder
 
 
-def cli(data, *args, env=None):
-    """The command line on `data`, its outputs beside it (`env`: the environment, default this one)."""
+def cli(data, *args, env=None, build=None, timeout=None):
+    """The command line on `data`, its outputs beside it or in `build` (`env`: the environment, default this one)."""
     return subprocess.run(
         [
             sys.executable,
@@ -224,13 +224,14 @@ def cli(data, *args, env=None):
             "--data-dir",
             str(data),
             "--build-dir",
-            str(data.parent / "build"),
+            str(build or data.parent / "build"),
             *args,
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         env=env,
+        timeout=timeout,
     )
 
 

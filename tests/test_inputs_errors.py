@@ -128,24 +128,16 @@ def test_equal_weights_when_the_wave_says_weighted(tmp_path, sav_frame, codebook
 
 def test_a_failing_notebook_names_the_notebook_the_cell_and_the_executed_copy(tmp_path):
     """No results.csv in the build folder: the finding's loading cell raises."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collaborative_citizen",
-            "--build-dir",
-            str(tmp_path),
-            "notebooks",
-            "--wave",
-            "2014",
-            "--figures-dir",
-            str(tmp_path / "figures"),
-            "notebooks/02_fairness.ipynb",
-            "notebooks/00_about_the_survey.ipynb",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = cli(
+        "data",
+        "notebooks",
+        "--wave",
+        "2014",
+        "--figures-dir",
+        str(tmp_path / "figures"),
+        "notebooks/02_fairness.ipynb",
+        "notebooks/00_about_the_survey.ipynb",
+        build=tmp_path,
     )
     line = one_error(done)
     failed = tmp_path / "2014" / "notebooks" / "02_fairness.failed.ipynb"
@@ -182,22 +174,14 @@ def test_a_file_wrong_everywhere_lists_a_sensible_number_of_problems(tmp_path, s
 def test_a_source_date_epoch_that_is_not_a_number_stops_the_notebooks_at_once(tmp_path):
     import os
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collaborative_citizen",
-            "--build-dir",
-            str(tmp_path),
-            "notebooks",
-            "--wave",
-            "2014",
-            "notebooks/00_about_the_survey.ipynb",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = cli(
+        "data",
+        "notebooks",
+        "--wave",
+        "2014",
+        "notebooks/00_about_the_survey.ipynb",
         env={**os.environ, "SOURCE_DATE_EPOCH": "not-a-date"},
+        build=tmp_path,
         timeout=60,
     )
     assert one_error(done) == (

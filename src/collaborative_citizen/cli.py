@@ -108,23 +108,13 @@ def cmd_notebooks(args) -> int:
 
 
 def _notebooks(args) -> int:
-    from .notebooks import NotebookJob, check_source_date_epoch, resolve_notebook, run_notebooks
+    from .notebooks import check_source_date_epoch, notebook_job, run_notebooks
 
     check_source_date_epoch()
-    jobs = []
-    for name in dict.fromkeys(args.notebooks):  # once each, in the order given
-        notebook = Path(name)
-        source, choice = resolve_notebook(notebook)
-        parameters = {"wave": args.wave, "data_dir": args.data_dir, "build_dir": args.build_dir, **choice}
-        jobs.append(
-            NotebookJob(
-                notebook,
-                Path(args.build_dir) / args.wave / "notebooks" / notebook.name,
-                parameters,
-                if_declared={"figures_dir": args.figures_dir} if args.figures_dir else {},
-                source=source,
-            )
-        )
+    jobs = [  # once each, in the order given
+        notebook_job(Path(name), args.wave, args.data_dir, args.build_dir, args.figures_dir)
+        for name in dict.fromkeys(args.notebooks)
+    ]
 
     def done(job):
         print(f"notebook: {args.wave}: {job.notebook.name} -> {job.output}", flush=True)

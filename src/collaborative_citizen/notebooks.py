@@ -197,6 +197,19 @@ def resolve_notebook(notebook: Path, report_config: Path = Path("report/report.y
     raise NotebookError(f"{notebook}: notebook not found (nor a finding that {report_config} names)")
 
 
+def notebook_job(notebook: Path, wave: str, data_dir: str, build_dir: str, figures_dir: str | None) -> NotebookJob:
+    """The run of a notebook the notebooks step names (a notebook of notebooks/, or a finding report.yml names,
+    run by the shared finding notebook), its executed copy in <build_dir>/<wave>/notebooks/."""
+    source, choice = resolve_notebook(notebook)
+    return NotebookJob(
+        notebook,
+        Path(build_dir) / wave / "notebooks" / notebook.name,
+        {"wave": wave, "data_dir": data_dir, "build_dir": build_dir, **choice},
+        if_declared={"figures_dir": figures_dir} if figures_dir else {},
+        source=source,
+    )
+
+
 def check_source_date_epoch() -> None:
     """Charts stamp SOURCE_DATE_EPOCH into their SVG; a value that is not a number leaves the kernels unable to
     answer, which would otherwise surface as a kernel start-up timeout per notebook."""

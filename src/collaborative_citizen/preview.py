@@ -75,6 +75,22 @@ class Preview:
 
         self.notebooks = PreviewNotebooks(root, wave, self._make_value("DATA_DIR", "data"), build.parent)
 
+    def paths(self):
+        """Where `make html` reads and writes, as the Makefile sets it for this wave."""
+        from .paths import Paths
+
+        data_dir = Path(self._make_value("DATA_DIR", "data"))
+        return Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+
+    def build_done(self, errors: list[str]) -> None:
+        """A build ended: the open page reloads, and its errors (none when it succeeded) show above the last good
+        page and in the terminal."""
+        with self.lock:
+            self.errors = errors
+            self.version += 1
+        for line in errors:
+            print(line, file=sys.stderr, flush=True)
+
     def inputs(self) -> dict[str, float]:
         return watched_files(self.root, Path(self._make_value("DATA_DIR", "data")))
 
@@ -102,12 +118,10 @@ class Preview:
         the browser loads it, and only a page that passes it is written to the work tree. One that fails is
         taken down again: the last good page comes back, with the error above it."""
         from .errors import DataValidationError, PublishError, os_error_line
-        from .paths import Paths
         from .publish.report import check_html, render_html, write_html
 
         started = started or time.monotonic()
-        data_dir = Path(self._make_value("DATA_DIR", "data"))
-        paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+        paths = self.paths()
         errors: list[str] = []
         try:
             rendered = render_html(paths)
@@ -126,13 +140,9 @@ class Preview:
         finally:
             with self.lock:
                 self.unchecked = None
-        with self.lock:
-            if errors:
-                self.errors = errors
-                self.version += 1
-        for line in errors:
-            print(line, file=sys.stderr, flush=True)
-        if not errors and not self.quiet:
+        if errors:
+            self.build_done(errors)
+        elif not self.quiet:
             print(
                 f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s "
                 f"(served after {served - started:.1f} s)",
@@ -143,11 +153,9 @@ class Preview:
         """Render the page once without serving or writing it, and start the kernel for finding templates: the
         first render in a process reads every template and the codebook, so doing it now makes the first save as
         quick as the ones after it."""
-        from .paths import Paths
         from .publish.report import render_html
 
-        data_dir = Path(self._make_value("DATA_DIR", "data"))
-        paths = Paths(root=self.root, data=data_dir, report=Path("report"), build=self.build.parent, wave=self.wave)
+        paths = self.paths()
         try:
             render_html(paths)
         except Exception:  # noqa: BLE001 (a failing render shows itself on the first save, with its message)
@@ -174,12 +182,10 @@ class Preview:
         errors = [line for line in err.splitlines() if line.startswith("error:")]
         if code != 0 and not errors:
             errors = [line for line in err.splitlines() if line.strip()][-3:] or [f"error: make exited {code}"]
-        if code != 0 or target == "html":
-            with self.lock:
-                self.errors = errors if code != 0 else []
-                self.version += 1
-        for line in errors if code != 0 else []:
-            print(line, file=sys.stderr, flush=True)
+        if code != 0:
+            self.build_done(errors)
+        elif target == "html":
+            self.build_done([])
         if code == 0 and target == "html" and not self.quiet:
             print(f"preview: {self.wave}: rebuilt in {time.monotonic() - started:.1f} s", flush=True)
         return code == 0
@@ -221,11 +227,7 @@ class Preview:
             errors = [f"error: {line}" for line in str(error).splitlines() or [type(error).__name__]]
         # Until make has run the notebooks again, a page rendered here would show the finding's last good run.
         self.errors_from_make = True
-        with self.lock:
-            self.errors = errors
-            self.version += 1
-        for line in errors:
-            print(line, file=sys.stderr, flush=True)
+        self.build_done(errors)
         return False
 
     def stop(self) -> None:

@@ -23,7 +23,7 @@ class PreviewNotebooks:
     def jobs_for(self, changed: set[str]) -> list[NotebookJob] | None:
         """The findings to run again when every change is an existing finding template (None otherwise: make
         decides, as for any other input)."""
-        from .notebooks import resolve_notebook
+        from .notebooks import notebook_job
 
         templates = (self.root / "report" / "findings").resolve()
         names = []
@@ -31,23 +31,17 @@ class PreviewNotebooks:
             if path.parent.resolve() != templates or not FINDING_TEMPLATE.fullmatch(path.name) or not path.is_file():
                 return None
             names.append(path.name.removesuffix(".md.j2"))
+        figures = str(self.build_dir.parent / "figures")  # where the Makefile's notebooks step puts them
         jobs = []
         for name in sorted(names):
-            notebook = Path("notebooks") / f"{name}.ipynb"
             try:
-                source, choice = resolve_notebook(notebook)
+                jobs.append(
+                    notebook_job(
+                        Path("notebooks") / f"{name}.ipynb", self.wave, self.data_dir, str(self.build_dir), figures
+                    )
+                )
             except NotebookError:
                 return None  # a template of no finding report.yml names: make says what is wrong
-            jobs.append(
-                NotebookJob(
-                    notebook,
-                    self.build_dir / self.wave / "notebooks" / notebook.name,
-                    {"wave": self.wave, "data_dir": self.data_dir, "build_dir": str(self.build_dir), **choice},
-                    # (Where the Makefile's notebooks step puts the work tree's figures.)
-                    if_declared={"figures_dir": str(self.build_dir.parent / "figures")},
-                    source=source,
-                )
-            )
         return jobs or None
 
     def start(self) -> None:
