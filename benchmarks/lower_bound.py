@@ -13,7 +13,7 @@ import nbformat
 from collaborative_citizen.analysis import tables  # noqa: F401  (the package, imported once)
 from collaborative_citizen.cli import main as cli
 from collaborative_citizen.paths import Paths
-from collaborative_citizen.publish.report import publish_step
+from collaborative_citizen.publish.report import build_pdf, publish_step
 
 wave, build = sys.argv[1], "lb-build"
 assert cli(["--build-dir", build, "tables", "--wave", wave]) == 0
@@ -42,6 +42,7 @@ for source, name, choice in jobs:
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out)
 paths = Paths(root=Path.cwd(), data=Path("data"), report=Path("report"), build=Path(build), wave=wave)
-for step in ("xlsx", "html", "pdf"):
+for step in ("xlsx", "html"):
     publish_step(step, paths, wave)
+build_pdf(paths, workers=1)  # (the pieces one after another, in this process)
 """

@@ -2,4 +2,6 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+# (Guarded: the PDF step's worker process, started by multiprocessing's spawn, imports this module again.)
+if __name__ == "__main__":
+    sys.exit(main())

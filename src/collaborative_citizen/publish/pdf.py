@@ -3,121 +3,162 @@ PDF/UA-1 document.
 
 WeasyPrint (`pdf_variant="pdf/ua-1"`) writes the structure tree from the HTML: headings, paragraphs, lists, tables
 with their header cells, figures with their text alternative, links, the language and the title, and XMP metadata
-naming the PDF/UA part. What it leaves to the caller is the page furniture: the running head, the title at the top
-right and the page number are marked content of structure elements that the tree never reaches (see WeasyPrint's
-`pdf/tags.py`, "Build tree for margin boxes but don't link it to main tree"). `furniture_as_artifacts`, given to
-WeasyPrint as its documented `finisher`, marks them as artifacts, as PDF/UA-1 asks, before the file is written.
+naming the PDF/UA part. The page furniture is marked as artifacts (publish/pdf_layout.py).
 
-The whole report is laid out at once: a structure tree spans the document, and a document joined from parts laid
-out separately would lose it (docs/performance.md has the cost, about 5 s here).
+Laid out whole, the report takes WeasyPrint about 9 s, most of it the appendix's tables, and an edited essay would
+pay all of it again. So the report is laid out in pieces (publish/pdf_pieces.py: each part, and each question's
+table of the appendix), two at a time (this process and one worker), and each piece's PDF is kept, keyed by what
+it was laid out from: a build lays out only the pieces that changed. The pieces are then joined into one tagged
+file (publish/pdf_join.py), with what only the whole report knows: the contents' page numbers (the contents piece
+is laid out after the others), the page numbers and title of the page furniture, the links between pieces and the
+bookmarks.
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
-from ..fonts import with_truetype_fonts
+from . import pdf_layout, pdf_pieces
+from .pdf_join import join
+from .pdf_layout import Layout, lay_out, layout_key
+from .pdf_pieces import FURNITURE_CSS, STYLE, furniture_document, with_page_numbers
 
-PDF_VARIANT = "pdf/ua-1"
-
-# Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
-# style engine also sees, and reports as unknown. They are not layout problems.
-SVG_PROPERTY = re.compile(
-    r"^Ignored `(fill|stroke|clip|font|opacity|stop|marker|paint|vector|mix-blend|"
-    r"dominant|text-anchor|alignment)[a-z-]*:"
-)
-STYLE = re.compile(r"<style>(.*?)</style>", re.S)
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        message = record.getMessage()
-        if not SVG_PROPERTY.match(message):
-            self.messages.append(message)
+# The contents are laid out again when their own page count changes the page numbers they give.
+CONTENTS_ATTEMPTS = 3
 
 
-def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:
-    """(pdf, pages, warnings) for the report's HTML.
-
-    No base URL: everything the page needs is inside it, and relative download links stay relative instead of
-    becoming this machine's paths. The creation and modification dates come from the page's dcterms meta tags,
-    which the build sets from SOURCE_DATE_EPOCH; no file identifier is written. Only data: URLs are fetched: a
-    reference to the network or to a file, whatever put it there, loads nothing and is reported as a warning."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher
-
-    logger = logging.getLogger("weasyprint")
-    collect = _Collect()
-    logger.addHandler(collect)
-    propagate, logger.propagate = logger.propagate, False
-    fonts = FontConfiguration()
-    try:
-        # The style sheets go in as user style sheets, with the fonts unpacked by us (WeasyPrint would stamp the
-        # time it unpacks them into the PDF); they rank below the page's own style attributes, as <style> does.
-        sheets = [CSS(string=with_truetype_fonts(text), font_config=fonts) for text in STYLE.findall(html)]
-        fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-        document = HTML(string=STYLE.sub("", html), base_url=None, url_fetcher=fetcher).render(
-            font_config=fonts, stylesheets=sheets, pdf_variant=PDF_VARIANT
-        )
-        pages = len(document.pages)
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=False, finisher=furniture_as_artifacts)
-    finally:
-        logger.removeHandler(collect)
-        logger.propagate = propagate
-        # The font configuration removes the folder it unpacked the fonts into when it is collected.
-        document = sheets = fonts = None
-    return pdf, pages, collect.messages
+@dataclass(frozen=True)
+class Job:
+    css: str
+    html: str
+    cost: int
+    tagged: bool = True
 
 
-def furniture_as_artifacts(document, pdf) -> None:
-    """WeasyPrint's `finisher` (`Document.write_pdf`, called with the pydyf PDF before it is written): mark the
-    content of structure elements the structure tree never reaches (the page furniture) as /Artifact, and take
-    their entries out of the parent tree."""
-    objects = pdf.objects
+def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None) -> tuple[bytes, int, list[str]]:
+    """(pdf, pages, warnings) for the report's HTML. `cache`: a folder keeping the pieces laid out, for the next
+    build; `workers`: processes laying out pieces (default: two on a machine of two cores or more)."""
+    from .. import available_cores
 
-    def resolve(reference):
-        return objects[int(bytes(reference).split()[0])]
+    cut = pdf_pieces.cut(html)
+    if workers is None:
+        workers = min(2, available_cores())
+    with _Layouts(cut.sheets if cut else tuple(STYLE.findall(html)), cache, workers) as layouts:
+        if cut is None:
+            whole = layouts.run([Job("", STYLE.sub("", html), 0)])[0]
+            return whole.pdf, whole.pages, whole.warnings
+        pieces = list(cut.pieces)
+        contents = next((n for n, piece in enumerate(pieces) if piece.is_contents), None)
+        jobs = [Job(p.css, p.html, p.cost) for p in pieces]
+        if contents is not None:
+            placeholder = with_page_numbers(pieces[contents], None)
+            jobs[contents] = Job(placeholder.css, placeholder.html, placeholder.cost)
+        laid = layouts.run(jobs)
+        # The contents (with the page numbers the pieces give) and the furniture (a page for each) together; again
+        # if the contents' own page count moves the pages after them.
+        for _ in range(CONTENTS_ATTEMPTS):
+            cover = [piece.kind == "cover" for piece, layout in zip(pieces, laid) for _ in range(layout.pages)]
+            final = [Job(FURNITURE_CSS, furniture_document(cut, cover), len(cover) * 2000)]
+            if contents is not None:
+                numbered = with_page_numbers(pieces[contents], _page_numbers(laid))
+                final.append(Job(numbered.css, numbered.html, numbered.cost))
+            furniture, *numbered_contents = layouts.run(final)
+            if not numbered_contents:
+                break
+            before, laid[contents] = laid[contents].pages, numbered_contents[0]
+            if laid[contents].pages == before:
+                break
+        layouts.forget_others()
+    pdf = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
+    warnings = [message for layout in laid for message in layout.warnings] + furniture.warnings
+    return pdf, len(cover), warnings
 
-    root = resolve(pdf.catalog["StructTreeRoot"])
-    reachable, stack = set(), [root]
-    while stack:
-        for kid in stack.pop().get("K", []) or []:
-            if isinstance(kid, bytes) and kid.endswith(b" R") and kid not in reachable:
-                element = resolve(kid)
-                if isinstance(element, dict) and element.get("Type") == "/StructElem":
-                    reachable.add(kid)
-                    stack.append(element)
-    numbers = resolve(root["ParentTree"])["Nums"]
-    parents = {numbers[i]: numbers[i + 1] for i in range(0, len(numbers), 2) if isinstance(numbers[i + 1], list)}
-    for reference in pdf.page_references:
-        page = resolve(reference)
-        by_mcid = parents.get(page.get("StructParents"))
-        if by_mcid is None:
-            continue
-        furniture = {mcid for mcid, element in enumerate(by_mcid) if element not in reachable}
-        if not furniture:
-            continue
-        # A marked-content sequence is three operations in pydyf's stream: "/Span", {"MCID": n}, b"BDC".
-        operations, marked, n = resolve(page["Contents"]).stream, [], 0
-        while n < len(operations):
-            ahead = operations[n : n + 3]
-            if (
-                len(ahead) == 3
-                and ahead[2] == b"BDC"
-                and isinstance(ahead[1], dict)
-                and ahead[1].get("MCID") in furniture
-            ):
-                marked += ["/Artifact", b"BMC"]
-                n += 3
-            else:
-                marked.append(operations[n])
-                n += 1
-        operations[:] = marked
-        for mcid in furniture:
-            by_mcid[mcid] = "null"
+
+def _page_numbers(laid: list[Layout]) -> dict[str, int]:
+    """Each anchor's page number in the joined report (the first page is 1, as the page counter counts)."""
+    numbers: dict[str, int] = {}
+    first = 1
+    for layout in laid:
+        for name, index in layout.anchors.items():
+            numbers.setdefault(name, first + index)
+        first += layout.pages
+    return numbers
+
+
+class _Layouts:
+    """Pieces laid out, from the cache where it has them, else in this process and in one worker process (started
+    when there is more than one piece to lay out), the most costly first."""
+
+    def __init__(self, sheets: tuple[str, ...], cache: Path | None, workers: int):
+        self.sheets, self.cache, self.workers = sheets, cache, workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.used: set[str] = set()
+
+    def __enter__(self) -> _Layouts:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        pdf_layout.release()
+
+    def run(self, jobs: list[Job]) -> list[Layout]:
+        done: list[Layout | None] = [None] * len(jobs)
+        todo = deque()
+        for n, job in enumerate(jobs):
+            key = layout_key(self.sheets, job.css, job.html, job.tagged)
+            self.used.add(key)
+            done[n] = self._cached(key)
+            if done[n] is None:
+                todo.append((n, key))
+        todo = deque(sorted(todo, key=lambda item: -jobs[item[0]].cost))
+        if len(todo) > 1 and self.workers > 1 and self.pool is None:
+            # The worker is forked once this process has imported WeasyPrint and parsed the style sheets and fonts:
+            # it starts with them, in pages it shares with this process.
+            pdf_layout.warm(self.sheets)
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        running = None
+        while todo or running:
+            if self.pool is not None and running is None and todo:
+                n, key = todo.popleft()
+                job = jobs[n]
+                running = (n, key, self.pool.submit(lay_out, self.sheets, job.css, job.html, job.tagged))
+            if todo:
+                n, key = todo.popleft()
+                job = jobs[n]
+                done[n] = self._keep(key, lay_out(self.sheets, job.css, job.html, job.tagged))
+            if running is not None and (running[2].done() or not todo):
+                n, key, future = running
+                done[n] = self._keep(key, future.result())
+                running = None
+        return done
+
+    def _cached(self, key: str) -> Layout | None:
+        if self.cache is None:
+            return None
+        try:
+            return Layout.from_parts((self.cache / f"{key}.pdf").read_bytes(), (self.cache / f"{key}.json").read_text())
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _keep(self, key: str, layout: Layout) -> Layout:
+        if self.cache is not None:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            for suffix, data in ((".pdf", layout.pdf), (".json", layout.meta().encode("utf-8"))):
+                partial = self.cache / f".{key}{suffix}.partial"
+                partial.write_bytes(data)
+                os.replace(partial, self.cache / f"{key}{suffix}")
+        return layout
+
+    def forget_others(self) -> None:
+        """Remove the kept pieces this build did not use (an earlier version of an essay, say)."""
+        if self.cache is None or not self.cache.is_dir():
+            return
+        for path in self.cache.iterdir():
+            if path.name.split(".")[0] not in self.used:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,211 @@
+"""One piece of the PDF laid out by WeasyPrint's public API (`HTML.render`, `Document.write_pdf`), in whichever
+process runs it: the PDF step's own or its worker (publish/pdf.py).
+
+A piece is laid out as a tagged PDF/UA-1 document; what the joined report needs from it beside its file (where
+its anchors and bookmarks are, its warnings) comes from WeasyPrint's documented `Page.anchors` and
+`Page.bookmarks`. A process parses the report's style sheets, fonts included, once for all the pieces it lays
+out.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass
+from importlib import metadata
+
+from ..fonts import with_truetype_fonts
+
+PDF_VARIANT = "pdf/ua-1"
+# Bump when the way pieces are laid out changes, so that pieces kept from an earlier build are laid out again.
+LAYOUT_VERSION = "1"
+# WeasyPrint's layout unit is the CSS px; PDF's is the point.
+PT_PER_PX = 0.75
+
+# Inline SVG carries its presentation in style attributes, which WeasyPrint's SVG renderer reads but its HTML
+# style engine also sees, and reports as unknown. They are not layout problems.
+SVG_PROPERTY = re.compile(
+    r"^Ignored `(fill|stroke|clip|font|opacity|stop|marker|paint|vector|mix-blend|"
+    r"dominant|text-anchor|alignment)[a-z-]*:"
+)
+
+
+@dataclass
+class Layout:
+    """A piece laid out: its PDF and what the joined document needs to know of it."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict  # id -> index of the page of the piece it is on (the first, for an id used twice)
+    bookmarks: list  # per page: [level, label, x pt, y pt, state], PDF coordinates (origin bottom left)
+    warnings: list
+
+    def meta(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "pdf"}, sort_keys=True)
+
+    @classmethod
+    def from_parts(cls, pdf: bytes, meta: str) -> Layout:
+        return cls(pdf=pdf, **json.loads(meta))
+
+
+def layout_key(sheets: tuple[str, ...], css: str, html: str, tagged: bool) -> str:
+    """What a laid-out piece depends on: WeasyPrint's version, this module's, the style sheets and the HTML."""
+    digest = hashlib.sha256()
+    for text in (metadata.version("weasyprint"), LAYOUT_VERSION, str(tagged), *sheets, css, html):
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if not SVG_PROPERTY.match(message):
+            self.messages.append(message)
+
+
+# This process's fonts and parsed style sheets, kept for the next piece: parsing the report's style sheet and its
+# fonts is most of the cost of laying out a short piece.
+_FONTS = None  # weasyprint.text.fonts.FontConfiguration
+_SHEETS: dict = {}  # text -> weasyprint.CSS
+# The process that created the fonts: a worker forked from it uses them and leaves them alone (the folder they are
+# unpacked in is the creator's, which removes it).
+_OWNER = 0
+
+
+def _sheet(text: str, fonts):
+    from weasyprint import CSS
+
+    if text not in _SHEETS:
+        # (Fonts unpacked by us: WeasyPrint would stamp the time it unpacks them into the PDF.)
+        _SHEETS[text] = CSS(string=with_truetype_fonts(text), font_config=fonts)
+    return _SHEETS[text]
+
+
+def _fonts():
+    global _FONTS, _OWNER
+    if _FONTS is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONTS, _OWNER = FontConfiguration(), os.getpid()
+    return _FONTS
+
+
+def release() -> None:
+    """Forget this process's style sheets and fonts: the font configuration removes the folder WeasyPrint unpacked
+    the fonts into when it is collected, which must happen while WeasyPrint's modules are still there. (A forked
+    worker never releases them: it ends without collecting them, and the folder is its parent's.)"""
+    global _FONTS
+    if _OWNER != os.getpid():
+        return
+    _SHEETS.clear()
+    _FONTS = None
+    gc.collect()
+
+
+def warm(sheets: tuple[str, ...]) -> None:
+    """Import WeasyPrint and parse the style sheets ahead of the pieces (a worker does it while the PDF step
+    reads the report)."""
+    fonts = _fonts()
+    for text in sheets:
+        _sheet(text, fonts)
+
+
+def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -> Layout:
+    """Lay out one document: `sheets` (the report's style sheets, as user style sheets ranking below the page's
+    style attributes, as <style> does) and `css` after them.
+
+    No base URL: everything the page needs is inside it, and relative download links stay relative instead of
+    becoming this machine's paths. The creation and modification dates come from the page's dcterms meta tags,
+    which the build sets from SOURCE_DATE_EPOCH; no file identifier is written. Only data: URLs are fetched: a
+    reference to the network or to a file, whatever put it there, loads nothing and is reported as a warning."""
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    logger = logging.getLogger("weasyprint")
+    collect = _Collect()
+    logger.addHandler(collect)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        fonts = _fonts()
+        stylesheets = [_sheet(text, fonts) for text in sheets] + [CSS(string=css, font_config=fonts)]
+        fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+        variant = PDF_VARIANT if tagged else None
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
+            font_config=fonts, stylesheets=stylesheets, pdf_variant=variant
+        )
+        pdf = document.write_pdf(
+            pdf_variant=variant, pdf_identifier=False, finisher=furniture_as_artifacts if tagged else None
+        )
+        anchors: dict = {}
+        bookmarks = []
+        for number, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, number)
+            # As WeasyPrint places a bookmark in the PDF: the page's top left corner is (0, height) in points.
+            bookmarks.append(
+                [
+                    [level, label, x * PT_PER_PX, (page.height - y) * PT_PER_PX, state]
+                    for level, label, (x, y), state in page.bookmarks
+                ]
+            )
+        return Layout(pdf, len(document.pages), anchors, bookmarks, collect.messages)
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+
+
+def furniture_as_artifacts(document, pdf) -> None:
+    """WeasyPrint's `finisher` (`Document.write_pdf`, called with the pydyf PDF before it is written): mark the
+    content of structure elements the structure tree never reaches (the page furniture) as /Artifact, and take
+    their entries out of the parent tree."""
+    objects = pdf.objects
+
+    def resolve(reference):
+        return objects[int(bytes(reference).split()[0])]
+
+    root = resolve(pdf.catalog["StructTreeRoot"])
+    reachable, stack = set(), [root]
+    while stack:
+        for kid in stack.pop().get("K", []) or []:
+            if isinstance(kid, bytes) and kid.endswith(b" R") and kid not in reachable:
+                element = resolve(kid)
+                if isinstance(element, dict) and element.get("Type") == "/StructElem":
+                    reachable.add(kid)
+                    stack.append(element)
+    numbers = resolve(root["ParentTree"])["Nums"]
+    parents = {numbers[i]: numbers[i + 1] for i in range(0, len(numbers), 2) if isinstance(numbers[i + 1], list)}
+    for reference in pdf.page_references:
+        page = resolve(reference)
+        by_mcid = parents.get(page.get("StructParents"))
+        if by_mcid is None:
+            continue
+        furniture = {mcid for mcid, element in enumerate(by_mcid) if element not in reachable}
+        if not furniture:
+            continue
+        # A marked-content sequence is three operations in pydyf's stream: "/Span", {"MCID": n}, b"BDC".
+        operations, marked, n = resolve(page["Contents"]).stream, [], 0
+        while n < len(operations):
+            ahead = operations[n : n + 3]
+            if (
+                len(ahead) == 3
+                and ahead[2] == b"BDC"
+                and isinstance(ahead[1], dict)
+                and ahead[1].get("MCID") in furniture
+            ):
+                marked += ["/Artifact", b"BMC"]
+                n += 3
+            else:
+                marked.append(operations[n])
+                n += 1
+        operations[:] = marked
+        for mcid in furniture:
+            by_mcid[mcid] = "null"
