@@ -168,6 +168,7 @@ SLOW_MODULES = {
     "test_agency_wave",
     "test_preview",
     "test_publish",
+    "test_pdf_pieces",
     "test_publish_build",
     "test_publish_pdf",
     "test_sanitise_build",

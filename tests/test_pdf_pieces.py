@@ -1,0 +1,190 @@
+"""The PDF laid out in pieces (publish/pdf_pieces.py, pdf.py, pdf_join.py): a small report in the report's own
+markup and style sheet, cut, laid out piece by piece and joined, against the same report laid out whole; the
+pieces kept between builds."""
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+import collaborative_citizen.publish.pdf as publish_pdf
+from collaborative_citizen.publish import pdf_layout, pdf_pieces
+from collaborative_citizen.publish.html import stylesheet
+
+TABLE = "<table class='data'><thead><tr><th scope='col'>Answer</th><th scope='col'>All</th></tr></thead><tbody>{}"
+
+
+def _table_block(n: int, rows: int) -> str:
+    body = "".join(f"<tr><th scope='row'>Answer {r}</th><td>{r}%</td></tr>" for r in range(rows))
+    return (
+        f'<section class="table-block" id="table-q{n}">'
+        f'<h2 id="table-q{n}-title" data-running="Appendix: tables">Question {n}</h2>'
+        f"{TABLE.format(body)}</tbody></table></section>\n"
+    )
+
+
+def report(essay_words: int = 300) -> str:
+    """A report of six parts: a cover, the contents, an essay linking to the appendix, a part of findings, an
+    appendix of three question tables and a part without a heading of its own."""
+    essay = " ".join(["A sentence of the essay, with its words."] * (essay_words // 7))
+    parts = [
+        (
+            "cover",
+            "part-cover",
+            '<header class="cover"><h1 class="cover-title" id="top">A Report<br> '
+            '<span class="cover-year">2099</span></h1></header>',
+        ),
+        (
+            "contents",
+            "part-contents",
+            '<h1 id="contents" data-running="Contents">Contents</h1>'
+            '<nav class="toc" aria-labelledby="contents"><ol>'
+            '<li class="toc-1"><a href="#essay">The essay</a></li>'
+            '<li class="toc-1"><a href="#findings">The findings</a></li>'
+            '<li class="toc-1"><a href="#appendix">Appendix</a></li>'
+            '<li class="toc-1"><a href="#table-q3-title">Question 3</a></li></ol></nav>',
+        ),
+        (
+            "essays",
+            "part-essay",
+            '<article class="essay"><h1 id="essay" data-running="The essay">The essay</h1>'
+            f'<p>{essay}</p><p>See <a href="#table-q2">the second table</a>.</p></article>',
+        ),
+        (
+            "findings",
+            "part-findings",
+            '<h1 id="findings" data-running="The findings">The findings</h1><p>Findings, one page.</p>',
+        ),
+        (
+            "appendix",
+            "part-appendix",
+            '<h1 id="appendix" data-running="Appendix: tables">Appendix</h1>'
+            + "".join(_table_block(n, rows) for n, rows in ((1, 30), (2, 90), (3, 20))),
+        ),
+        ("colophon", "part-colophon", "<p>Set in the report's faces.</p>"),
+    ]
+    main = "".join(
+        f'<section class="part part-{kind}" id="{ident}">\n{inner}\n</section>\n' for kind, ident, inner in parts
+    )
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>A Report 2099</title>'
+        f"<style>{stylesheet()}</style></head><body>\n<main>\n{main}</main>\n</body></html>"
+    )
+
+
+def texts(pdf: bytes) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def pieces_pdf(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("pieces")
+    pdf, pages, warnings = publish_pdf.html_to_pdf(report(), cache=cache, workers=2)
+    return pdf, pages, warnings, cache
+
+
+def test_the_report_is_cut_at_parts_and_question_tables():
+    cut = pdf_pieces.cut(report())
+    assert [p.kind for p in cut.pieces] == ["cover", "contents", "essays", "findings"] + ["appendix"] * 3 + ["colophon"]
+    essay, *_, second_table, third_table, colophon = cut.pieces[2:]
+    # A link to another piece is written for the join; the id of the part is in its first piece only.
+    assert 'href="cc-piece:table-q2"' in essay.html
+    assert 'id="part-appendix"' not in second_table.html and "table-q2-title" in second_table.html
+    # A piece without a heading of its own starts with the running head the report has reached.
+    assert "string-set: running" in colophon.css and "string-set" not in third_table.css
+    assert pdf_pieces.cut("<!DOCTYPE html><html><body><main><p>x</p></main></body></html>") is None
+
+
+def test_pieces_joined_read_as_the_report_laid_out_whole(pieces_pdf):
+    """Page for page the same text (body, running head, title, page number, the contents' numbers) as WeasyPrint
+    gives laying the whole report out at once."""
+    html = report()
+    cut = pdf_pieces.cut(html)
+    whole = pdf_layout.lay_out(cut.sheets, "", pdf_pieces.STYLE.sub("", html))
+    pdf, pages, warnings, _ = pieces_pdf
+    assert warnings == []
+    assert pages == whole.pages == len(texts(pdf)) >= 7
+    assert texts(pdf) == texts(whole.pdf)
+
+
+def test_links_and_bookmarks_reach_their_pages(pieces_pdf):
+    reader = PdfReader(io.BytesIO(pieces_pdf[0]))
+    page_of = {n: reader.get_destination_page_number(d) for n, d in reader.named_destinations.items()}
+    text = texts(pieces_pdf[0])
+    assert text[page_of["table-q2"]].startswith("Question 2") and "Appendix: tables" in text[page_of["table-q2"]]
+    # The contents' numbers are the pages their links go to, and the link to another piece lands there too.
+    contents = next(n for n, t in enumerate(text) if t.startswith("Contents"))
+    numbers = [int(n) for n in re.findall(r"\.\s*(\d+)\b", text[contents])]
+    links = [a.get_object() for a in reader.pages[contents]["/Annots"]]
+    assert sorted({page_of[str(link["/Dest"])] + 1 for link in links}) == sorted(set(numbers))
+    essay_links = [
+        a.get_object()
+        for page in reader.pages
+        for a in page.get("/Annots", [])
+        if a.get_object().get("/Dest") == "table-q2"
+    ]
+    assert essay_links and all("/A" not in link for link in essay_links)
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles == ["A Report 2099", "Contents", "The essay", "The findings", "Appendix"]
+    nested = next(item for item in reader.outline if isinstance(item, list))
+    assert [item.title for item in nested] == ["Question 1", "Question 2", "Question 3"]
+
+
+def test_the_joined_structure_tree_is_one_document(pieces_pdf):
+    reader = PdfReader(io.BytesIO(pieces_pdf[0]))
+    root = reader.trailer["/Root"]
+    tree = root["/StructTreeRoot"].get_object()
+    document = tree["/K"][0].get_object()
+    assert document["/S"] == "/Document" and document["/P"].get_object() == tree
+    numbers = tree["/ParentTree"].get_object()["/Nums"]
+    keys = [int(numbers[n]) for n in range(0, len(numbers), 2)]
+    assert keys == sorted(set(keys))
+    page_keys = [int(page["/StructParents"]) for page in reader.pages]
+    annotation_keys = [int(a.get_object()["/StructParent"]) for page in reader.pages for a in page.get("/Annots", [])]
+    assert sorted(page_keys + annotation_keys) == keys
+    for kid in document["/K"]:
+        assert kid.get_object()["/P"].get_object() == document
+    assert root["/Lang"] == "en-GB" and root["/MarkInfo"]["/Marked"]
+
+
+def test_kept_pieces_lay_out_only_what_changed(pieces_pdf, monkeypatch):
+    """The same report again lays out nothing and gives the same bytes; an essay longer by a page lays out that
+    piece, the contents (whose numbers moved) and the furniture, and gives what a build from nothing gives."""
+    pdf, _, _, cache = pieces_pdf
+    laid = []
+    real = pdf_layout.lay_out
+
+    def counting(sheets, css, html, tagged=True):
+        laid.append(html)
+        return real(sheets, css, html, tagged)
+
+    monkeypatch.setattr(publish_pdf, "lay_out", counting)
+    assert publish_pdf.html_to_pdf(report(), cache=cache, workers=1)[0] == pdf
+    assert laid == []
+    longer = report(essay_words=900)
+    again = publish_pdf.html_to_pdf(longer, cache=cache, workers=1)
+    assert len(laid) == 3 and sum("cc-furniture" in html for html in laid) == 1
+    assert again[0] == publish_pdf.html_to_pdf(longer, workers=1)[0]
+    # The pieces of the first report, no longer used, are gone; the new ones are kept (with the furniture and the
+    # contents laid out with a placeholder for each number).
+    assert len(list(cache.glob("*.pdf"))) == len(pdf_pieces.cut(longer).pieces) + 2
+
+
+def test_a_forked_worker_leaves_no_font_files(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from test_pdf_pieces import report\n"
+        "from collaborative_citizen.publish.pdf import html_to_pdf\n"
+        "assert html_to_pdf(report(), workers=2)[1] >= 7\n"
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    tests = os.path.dirname(__file__)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    subprocess.run([sys.executable, "-c", script, tests], check=True, env=env, timeout=180)
+    assert list(scratch.iterdir()) == []
