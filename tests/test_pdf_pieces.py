@@ -106,6 +106,8 @@ def test_pieces_joined_read_as_the_report_laid_out_whole(pieces_pdf):
     assert warnings == []
     assert pages == whole.pages == len(texts(pdf)) >= 7
     assert texts(pdf) == texts(whole.pdf)
+    # Whichever process laid a piece out, the same bytes: here every piece in this one.
+    assert publish_pdf.html_to_pdf(html, workers=1)[0] == pdf
 
 
 def test_links_and_bookmarks_reach_their_pages(pieces_pdf):
