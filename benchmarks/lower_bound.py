@@ -44,5 +44,5 @@ for source, name, choice in jobs:
 paths = Paths(root=Path.cwd(), data=Path("data"), report=Path("report"), build=Path(build), wave=wave)
 for step in ("xlsx", "html"):
     publish_step(step, paths, wave)
-build_pdf(paths, workers=1)  # (the pieces one after another, in this process)
+build_pdf(paths, workers=1, keep_pieces=False)  # (every piece, one after another, in this process)
 """

@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import PublishError
 from . import pdf_layout, pdf_pieces
 from .pdf_join import join
 from .pdf_layout import Layout, lay_out, layout_key
@@ -70,9 +71,15 @@ def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None
             furniture, *numbered_contents = layouts.run(final)
             if not numbered_contents:
                 break
-            before, laid[contents] = laid[contents].pages, numbered_contents[0]
-            if laid[contents].pages == before:
+            settled = numbered_contents[0].pages == laid[contents].pages
+            laid[contents] = numbered_contents[0]
+            if settled:
                 break
+        else:
+            raise PublishError(
+                f"the PDF's contents take {laid[contents].pages} pages with one set of page numbers "
+                "and another number of pages with the next: shorten the contents"
+            )
         layouts.forget_others()
     pdf = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
     warnings = [message for layout in laid for message in layout.warnings] + furniture.warnings

@@ -293,14 +293,15 @@ def build_workbook(paths: Paths) -> dict:
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 
 
-def build_pdf(paths: Paths, workers: int | None = None) -> dict:
-    """The PDF from the HTML step's page; `workers`: processes laying out its pieces (default: publish/pdf.py's)."""
+def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True) -> dict:
+    """The PDF from the HTML step's page; `workers`: processes laying out its pieces (default: publish/pdf.py's);
+    `keep_pieces`: keep them for the next build, and take the ones an earlier build kept."""
     from .pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
     # The pieces laid out are kept beside the waves' folders (not in the wave's, which is published).
-    cache = paths.build / ".pdf-pieces" / paths.wave
+    cache = paths.build / ".pdf-pieces" / paths.wave if keep_pieces else None
     pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache=cache, workers=workers)
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
