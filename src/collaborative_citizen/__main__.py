@@ -2,6 +2,6 @@ import sys
 
 from .cli import main
 
-# (Guarded: the PDF step's worker process, started by multiprocessing's spawn, imports this module again.)
+# (Guarded: a process multiprocessing starts by spawn or forkserver imports this module again.)
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,6 +16,8 @@ bookmarks.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 from collections import deque
@@ -52,7 +54,7 @@ def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None
     with _Layouts(cut.sheets if cut else tuple(STYLE.findall(html)), cache, workers) as layouts:
         if cut is None:
             whole = layouts.run([Job("", STYLE.sub("", html), 0)])[0]
-            return whole.pdf, whole.pages, whole.warnings
+            return whole.pdf, whole.pages, (layouts.sheet_warnings or []) + whole.warnings
         pieces = list(cut.pieces)
         contents = next((n for n, piece in enumerate(pieces) if piece.is_contents), None)
         jobs = [Job(p.css, p.html, p.cost) for p in pieces]
@@ -64,7 +66,8 @@ def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None
         # if the contents' own page count moves the pages after them.
         for _ in range(CONTENTS_ATTEMPTS):
             cover = [piece.kind == "cover" for piece, layout in zip(pieces, laid) for _ in range(layout.pages)]
-            final = [Job(FURNITURE_CSS, furniture_document(cut, cover), len(cover) * 2000)]
+            # (The furniture untagged: the join marks all of it as an artifact.)
+            final = [Job(FURNITURE_CSS, furniture_document(cut, cover), len(cover) * 2000, tagged=False)]
             if contents is not None:
                 numbered = with_page_numbers(pieces[contents], _page_numbers(laid))
                 final.append(Job(numbered.css, numbered.html, numbered.cost))
@@ -80,10 +83,17 @@ def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None
                 f"the PDF's contents take {laid[contents].pages} pages with one set of page numbers "
                 "and another number of pages with the next: shorten the contents"
             )
+        if furniture.pages != len(cover):
+            raise PublishError(f"the PDF's page furniture took {furniture.pages} pages for {len(cover)} pages")
         layouts.forget_others()
-    pdf = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
-    warnings = [message for layout in laid for message in layout.warnings] + furniture.warnings
+    pdf, unresolved = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
+    warnings = (layouts.sheet_warnings or []) + [message for layout in laid for message in layout.warnings]
+    warnings += furniture.warnings + unresolved
     return pdf, len(cover), warnings
+
+
+def _running(pid: str) -> bool:
+    return pid.isdigit() and Path(f"/proc/{pid}").exists() if Path("/proc").is_dir() else True
 
 
 def _page_numbers(laid: list[Layout]) -> dict[str, int]:
@@ -105,6 +115,7 @@ class _Layouts:
         self.sheets, self.cache, self.workers = sheets, cache, workers
         self.pool: ProcessPoolExecutor | None = None
         self.used: set[str] = set()
+        self.sheet_warnings: list[str] | None = None  # once the style sheets are parsed
 
     def __enter__(self) -> _Layouts:
         return self
@@ -124,10 +135,11 @@ class _Layouts:
             if done[n] is None:
                 todo.append((n, key))
         todo = deque(sorted(todo, key=lambda item: -jobs[item[0]].cost))
+        if todo and self.sheet_warnings is None:
+            self.sheet_warnings = pdf_layout.warm(self.sheets)
         if len(todo) > 1 and self.workers > 1 and self.pool is None:
             # The worker is forked once this process has imported WeasyPrint and parsed the style sheets and fonts:
             # it starts with them, in pages it shares with this process.
-            pdf_layout.warm(self.sheets)
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         running = None
         while todo or running:
@@ -146,26 +158,39 @@ class _Layouts:
         return done
 
     def _cached(self, key: str) -> Layout | None:
+        """A kept piece, if it is whole: its description names the digest of its PDF."""
         if self.cache is None:
             return None
         try:
-            return Layout.from_parts((self.cache / f"{key}.pdf").read_bytes(), (self.cache / f"{key}.json").read_text())
-        except (OSError, ValueError, TypeError):
+            pdf = (self.cache / f"{key}.pdf").read_bytes()
+            meta = json.loads((self.cache / f"{key}.json").read_text(encoding="utf-8"))
+            if meta.pop("pdf_sha256") != hashlib.sha256(pdf).hexdigest():
+                return None
+            return Layout(pdf=pdf, **meta)
+        except (OSError, ValueError, TypeError, KeyError):
             return None
 
     def _keep(self, key: str, layout: Layout) -> Layout:
         if self.cache is not None:
             self.cache.mkdir(parents=True, exist_ok=True)
-            for suffix, data in ((".pdf", layout.pdf), (".json", layout.meta().encode("utf-8"))):
-                partial = self.cache / f".{key}{suffix}.partial"
+            meta = json.loads(layout.meta())
+            meta["pdf_sha256"] = hashlib.sha256(layout.pdf).hexdigest()
+            # The PDF first, its description (which vouches for it) last; each under a name of this process's until
+            # it is complete.
+            for suffix, data in ((".pdf", layout.pdf), (".json", json.dumps(meta, sort_keys=True).encode("utf-8"))):
+                partial = self.cache / f".{key}{suffix}.{os.getpid()}.partial"
                 partial.write_bytes(data)
                 os.replace(partial, self.cache / f"{key}{suffix}")
         return layout
 
     def forget_others(self) -> None:
-        """Remove the kept pieces this build did not use (an earlier version of an essay, say)."""
+        """Remove the kept pieces this build did not use (an earlier version of an essay, say), and what an
+        interrupted build left half written."""
         if self.cache is None or not self.cache.is_dir():
             return
         for path in self.cache.iterdir():
-            if path.name.split(".")[0] not in self.used:
+            if path.name.startswith("."):
+                if path.name.endswith(".partial") and not _running(path.name.split(".")[-2]):
+                    path.unlink(missing_ok=True)
+            elif path.name.split(".")[0] not in self.used:
                 path.unlink(missing_ok=True)

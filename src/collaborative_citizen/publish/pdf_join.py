@@ -14,6 +14,7 @@ refers to: the pieces' own catalogs and structure roots, reached from the copied
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from urllib.parse import unquote
@@ -29,8 +30,9 @@ from .pdf_pieces import CROSS_PIECE
 CATALOG_KEYS = ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata")
 
 
-def join(pieces: list[Layout], furniture: Layout, cover_pages: set[int]) -> bytes:
-    """One PDF of `pieces`, in order, with `furniture` (a page per page) over every page not in `cover_pages`."""
+def join(pieces: list[Layout], furniture: Layout, cover_pages: set[int]) -> tuple[bytes, list[str]]:
+    """One PDF of `pieces`, in order, with `furniture` (a page per page) over every page not in `cover_pages`;
+    and a warning for each link to an anchor no piece has (WeasyPrint's, for a link inside one piece)."""
     sources = [Pdf.open(io.BytesIO(piece.pdf)) for piece in pieces]
     report = Pdf.new()
     root = report.make_indirect(Dictionary(Type=Name.StructTreeRoot))
@@ -43,13 +45,16 @@ def join(pieces: list[Layout], furniture: Layout, cover_pages: set[int]) -> byte
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             report.pages.extend(source.pages)
         next_key = _add_structure(source, report, first_page, document, kids, numbers, next_key)
+        _retag_fonts(report, first_page)
     document.K = kids
     root.K = Array([document])
     root.ParentTree = report.make_indirect(Dictionary(Nums=numbers))
     report.Root.StructTreeRoot = root
-    _add_named_destinations(sources, report)
+    places = _add_named_destinations(sources, report)
     _add_outline(pieces, report)
-    _add_furniture(Pdf.open(io.BytesIO(furniture.pdf)), report, cover_pages)
+    # (Kept open until the report is written: the furniture's drawings are read from it.)
+    furniture_pdf = Pdf.open(io.BytesIO(furniture.pdf))
+    _add_furniture(furniture_pdf, report, cover_pages)
     first = sources[0]
     for key in CATALOG_KEYS:
         if key in first.Root:
@@ -59,12 +64,16 @@ def join(pieces: list[Layout], furniture: Layout, cover_pages: set[int]) -> byte
     # A fixed file identifier (none is random), object streams for the structure tree's many small objects.
     report.save(
         out,
-        static_id=True,
+        deterministic_id=True,
         min_version=first.pdf_version,
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
         compress_streams=True,
     )
-    return out.getvalue()
+    furniture_pdf.close()
+    unresolved = sorted(
+        {str(a.Dest) for page in report.pages for a in page.obj.get("/Annots", Array()) if "/Dest" in a} - places
+    )
+    return out.getvalue(), [f"No anchor #{name} for internal URI reference" for name in unresolved]
 
 
 def _add_structure(source: Pdf, report: Pdf, first_page: int, document, kids, numbers, first_key: int) -> int:
@@ -74,6 +83,7 @@ def _add_structure(source: Pdf, report: Pdf, first_page: int, document, kids, nu
     for kid in tree.K[0].K:
         element = report.copy_foreign(kid)
         element.P = document
+        _prefix_ids(element, f"p{first_key}-")
         kids.append(element)
     source_numbers = tree.ParentTree.Nums
     last = -1
@@ -103,6 +113,52 @@ def _copied(source: Pdf, report: Pdf, value):
     return report.copy_foreign(value if value.is_indirect else source.make_indirect(value))
 
 
+def _retag_fonts(report: Pdf, first_page: int) -> None:
+    """A font subset's tag, which WeasyPrint takes from the font's description (the same for every piece's
+    different subset of one face), taken from the subset's own file instead."""
+    seen: set = set()
+    for page in report.pages[first_page:]:
+        for font in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary()).values():
+            if font.objgen not in seen:
+                seen.add(font.objgen)
+                _retag(font)
+
+
+def _prefix_ids(element, prefix: str) -> None:
+    """A table header cell's /ID, which WeasyPrint makes from object numbers unique within one piece, and the
+    /Headers of the cells naming it, made unique within the report."""
+    stack = [element]
+    while stack:
+        element = stack.pop()
+        if "/ID" in element:
+            element.ID = String(prefix + str(element.ID))
+        attributes = element.get("/A")
+        for attribute in attributes if isinstance(attributes, Array) else [attributes]:
+            if isinstance(attribute, Dictionary) and "/Headers" in attribute:
+                attribute.Headers = Array([String(prefix + str(name)) for name in attribute.Headers])
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, Array) else [kids]:
+            if isinstance(kid, Dictionary) and kid.get("/Type") == "/StructElem":
+                stack.append(kid)
+
+
+def _retag(font) -> None:
+    descendants = list(font.get("/DescendantFonts", Array()))
+    descriptor = next((d.FontDescriptor for d in [font, *descendants] if "/FontDescriptor" in d), None)
+    data = b""
+    for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+        if descriptor is not None and key in descriptor:
+            data = descriptor[key].read_raw_bytes()
+    if not data:
+        return
+    digest = hashlib.sha256(data).digest()
+    tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+    for holder, key in [(font, "/BaseFont"), *((d, "/BaseFont") for d in descendants), (descriptor, "/FontName")]:
+        name = str(holder.get(key, ""))
+        if len(name) > 8 and name[7] == "+":
+            holder[key] = Name("/" + tag + name[7:])
+
+
 def _is_reference(item) -> bool:
     return isinstance(item, pikepdf.Object) and item.is_indirect
 
@@ -119,7 +175,7 @@ def _link_across_pieces(annotation) -> None:
         annotation.Contents = String(name)
 
 
-def _add_named_destinations(sources: list[Pdf], report: Pdf) -> None:
+def _add_named_destinations(sources: list[Pdf], report: Pdf) -> set[str]:
     """Every piece's named destinations (an anchor's place) on the report's pages, sorted as a name tree's leaf
     must be; the first of a name wins."""
     places: dict[str, Array] = {}
@@ -137,6 +193,7 @@ def _add_named_destinations(sources: list[Pdf], report: Pdf) -> None:
     for name in sorted(places):
         flat.extend([String(name), places[name]])
     report.Root.Names = Dictionary(Dests=report.make_indirect(Dictionary(Names=flat)))
+    return set(places)
 
 
 def _add_outline(pieces: list[Layout], report: Pdf) -> None:
@@ -176,6 +233,7 @@ def _add_furniture(furniture: Pdf, report: Pdf, cover_pages: set[int]) -> None:
             continue
         form = report.copy_foreign(over.as_form_xobject())
         name = page.add_resource(form, Name.XObject, Name(f"/CCFurniture{number}"))
-        # The page's own content leaves its transformation in place: the furniture is drawn from the default.
+        # The page's own content leaves its transformation in place: the furniture is drawn from the default, all
+        # of it an artifact (it belongs to no structure element).
         page.contents_add(report.make_stream(b"q\n"), prepend=True)
-        page.contents_add(report.make_stream(b"\nQ\nq " + bytes(name) + b" Do Q\n"))
+        page.contents_add(report.make_stream(b"\nQ\nq /Artifact BMC " + bytes(name) + b" Do EMC Q\n"))

@@ -16,7 +16,9 @@ import logging
 import os
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 
 from ..fonts import with_truetype_fonts
 
@@ -45,17 +47,24 @@ class Layout:
     warnings: list
 
     def meta(self) -> str:
+        """Everything but the PDF, as JSON."""
         return json.dumps({k: v for k, v in asdict(self).items() if k != "pdf"}, sort_keys=True)
 
-    @classmethod
-    def from_parts(cls, pdf: bytes, meta: str) -> Layout:
-        return cls(pdf=pdf, **json.loads(meta))
+
+# What else a piece's layout depends on: the libraries that lay it out and write it, and this module.
+LAYOUT_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "fonttools", "cffi")
+
+
+@lru_cache(maxsize=1)
+def _layout_code() -> str:
+    versions = [f"{name}=={metadata.version(name)}" for name in LAYOUT_LIBRARIES]
+    return "\n".join([LAYOUT_VERSION, *versions, hashlib.sha256(Path(__file__).read_bytes()).hexdigest()])
 
 
 def layout_key(sheets: tuple[str, ...], css: str, html: str, tagged: bool) -> str:
-    """What a laid-out piece depends on: WeasyPrint's version, this module's, the style sheets and the HTML."""
+    """What a laid-out piece depends on: the libraries' versions, this module, the style sheets and the HTML."""
     digest = hashlib.sha256()
-    for text in (metadata.version("weasyprint"), LAYOUT_VERSION, str(tagged), *sheets, css, html):
+    for text in (_layout_code(), str(tagged), *sheets, css, html):
         digest.update(text.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
@@ -111,12 +120,21 @@ def release() -> None:
     gc.collect()
 
 
-def warm(sheets: tuple[str, ...]) -> None:
-    """Import WeasyPrint and parse the style sheets ahead of the pieces (a worker does it while the PDF step
-    reads the report)."""
-    fonts = _fonts()
-    for text in sheets:
-        _sheet(text, fonts)
+def warm(sheets: tuple[str, ...]) -> list[str]:
+    """Import WeasyPrint and parse the style sheets ahead of the pieces (a worker forked afterwards has them);
+    WeasyPrint's warnings about the style sheets, once (not with whichever piece happens to parse them)."""
+    logger = logging.getLogger("weasyprint")
+    collect = _Collect()
+    logger.addHandler(collect)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        fonts = _fonts()
+        for text in sheets:
+            _sheet(text, fonts)
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+    return collect.messages
 
 
 def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -> Layout:

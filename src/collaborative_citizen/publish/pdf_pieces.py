@@ -22,9 +22,11 @@ from html import unescape
 STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 PART = re.compile(r'<section class="part part-(?P<kind>[\w-]+)" id="[^"]*">')
 TABLE_BLOCK = re.compile(r'<section class="table-block"')
-RUNNING = re.compile(r'\sdata-running="([^"]*)"')
+# (report.css sets the running head from h1 and h2 only.)
+RUNNING = re.compile(r'<h[12]\b[^>]*\sdata-running="([^"]*)"')
 ID = re.compile(r'\sid="([^"]+)"')
-HREF = re.compile(r'href="#([^"]+)"')
+# A link's href, not an SVG's xlink:href (which refers inside its own drawing).
+HREF = re.compile(r'(?<![\w:-])href="#([^"]+)"')
 TOC = re.compile(r'<nav class="toc".*?</nav>', re.S)
 COVER_TITLE = re.compile(r'<h1 class="cover-title"[^>]*>.*?</h1>', re.S)
 # The scheme a link to another piece is written with while the pieces are laid out.
