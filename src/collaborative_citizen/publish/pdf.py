@@ -93,7 +93,10 @@ def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None
 
 
 def _running(pid: str) -> bool:
-    return pid.isdigit() and Path(f"/proc/{pid}").exists() if Path("/proc").is_dir() else True
+    """Whether the process named in a partial file's name may still be writing it (where /proc cannot tell: yes)."""
+    if not Path("/proc").is_dir():
+        return True
+    return pid.isdigit() and Path(f"/proc/{pid}").exists()
 
 
 def _page_numbers(laid: list[Layout]) -> dict[str, int]:
