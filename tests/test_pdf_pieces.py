@@ -183,8 +183,13 @@ def test_a_forked_worker_leaves_no_font_files(tmp_path):
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from test_pdf_pieces import report\n"
-        "from collaborative_citizen.publish.pdf import html_to_pdf\n"
+        "from collaborative_citizen.publish.pdf import html_to_pdf, start_layouts\n"
+        "from collaborative_citizen.publish.html import stylesheet\n"
         "assert html_to_pdf(report(), workers=2)[1] >= 7\n"
+        # The worker started before the page exists (make's `publish html pdf`), which has fonts of its own.
+        "ahead = start_layouts((stylesheet(),), None, workers=2)\n"
+        "assert html_to_pdf(report(), layouts=ahead)[1] >= 7\n"
+        "start_layouts((stylesheet(),), None, workers=2).close()\n"
     )
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -140,9 +140,19 @@ def cmd_publish(args) -> int:
         build=Path(args.build_dir),
         wave=args.wave,
     )
-    # Several outputs in one process (make runs `publish html pdf`) share its start-up and imports.
-    for output in args.outputs:
-        publish_step(output, paths, args.wave)
+    # Several outputs in one process (make runs `publish html pdf`) share its start-up and imports; a PDF after
+    # the HTML has its layout worker getting ready while the HTML is written.
+    layouts = None
+    if "pdf" in args.outputs[1:] and "html" in args.outputs[: args.outputs.index("pdf")]:
+        from .publish.report import start_pdf
+
+        layouts = start_pdf(paths)
+    try:
+        for output in args.outputs:
+            publish_step(output, paths, args.wave, pdf_layouts=layouts if output == "pdf" else None)
+    finally:
+        if layouts is not None:
+            layouts.close()
     return 0
 
 

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +44,33 @@ class Job:
     tagged: bool = True
 
 
-def html_to_pdf(html: str, cache: Path | None = None, workers: int | None = None) -> tuple[bytes, int, list[str]]:
-    """(pdf, pages, warnings) for the report's HTML. `cache`: a folder keeping the pieces laid out, for the next
-    build; `workers`: processes laying out pieces (default: two on a machine of two cores or more)."""
+def start_layouts(sheets: tuple[str, ...], cache: Path | None, workers: int | None = None) -> _Layouts:
+    """The PDF's layouts started before its page is written (make runs `publish html pdf` in one process): the
+    worker is forked now, and imports WeasyPrint and parses `sheets` (the page's style sheets) on the other core
+    while this process writes the page. Give it to `html_to_pdf`, which closes it; `close()` it if the page fails."""
+    layouts = _Layouts(sheets, cache, _workers(workers))
+    layouts.start()
+    return layouts
+
+
+def _workers(workers: int | None) -> int:
     from .. import available_cores
 
+    return min(2, available_cores()) if workers is None else workers
+
+
+def html_to_pdf(
+    html: str, cache: Path | None = None, workers: int | None = None, layouts: _Layouts | None = None
+) -> tuple[bytes, int, list[str]]:
+    """(pdf, pages, warnings) for the report's HTML. `cache`: a folder keeping the pieces laid out, for the next
+    build; `workers`: processes laying out pieces (default: two on a machine of two cores or more); `layouts`:
+    started beforehand by `start_layouts` (its cache and workers then)."""
     cut = pdf_pieces.cut(html)
-    if workers is None:
-        workers = min(2, available_cores())
-    with _Layouts(cut.sheets if cut else tuple(STYLE.findall(html)), cache, workers) as layouts:
+    sheets = cut.sheets if cut else tuple(STYLE.findall(html))
+    if layouts is None:
+        layouts = _Layouts(sheets, cache, _workers(workers))
+    layouts.sheets = sheets
+    with layouts:
         if cut is None:
             whole = layouts.run([Job("", STYLE.sub("", html), 0)])[0]
             return whole.pdf, whole.pages, (layouts.sheet_warnings or []) + whole.warnings
@@ -119,13 +138,29 @@ class _Layouts:
         self.pool: ProcessPoolExecutor | None = None
         self.used: set[str] = set()
         self.sheet_warnings: list[str] | None = None  # once the style sheets are parsed
+        self.warm_here = False  # this process has parsed them
+        self.warming = None  # the worker parsing them (start)
+
+    def start(self) -> None:
+        if self.workers > 1 and self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.warming = self.pool.submit(pdf_layout.warm, self.sheets)
 
     def __enter__(self) -> _Layouts:
         return self
 
     def __exit__(self, kind, error, trace) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self.pool is not None:
+            # A worker started ahead (`start`) has fonts of its own: it removes their folder before it ends.
+            try:
+                self.pool.submit(pdf_layout.release).result()
+            except BrokenProcessPool:
+                pass  # (stopped already: interrupted)
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
         pdf_layout.release()
 
     def run(self, jobs: list[Job]) -> list[Layout]:
@@ -138,12 +173,17 @@ class _Layouts:
             if done[n] is None:
                 todo.append((n, key))
         todo = deque(sorted(todo, key=lambda item: -jobs[item[0]].cost))
-        if todo and self.sheet_warnings is None:
-            self.sheet_warnings = pdf_layout.warm(self.sheets)
+        # This process lays pieces out unless a worker is there for the one piece to do.
+        if todo and not self.warm_here and (self.pool is None or len(todo) > 1):
+            warnings = pdf_layout.warm(self.sheets)
+            self.warm_here, self.sheet_warnings = True, self.sheet_warnings or warnings
         if len(todo) > 1 and self.workers > 1 and self.pool is None:
             # The worker is forked once this process has imported WeasyPrint and parsed the style sheets and fonts:
             # it starts with them, in pages it shares with this process.
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        if todo and self.warming is not None:
+            warnings, self.warming = self.warming.result(), None
+            self.sheet_warnings = self.sheet_warnings or warnings
         running = None
         while todo or running:
             if self.pool is not None and running is None and todo:

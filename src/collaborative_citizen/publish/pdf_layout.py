@@ -93,6 +93,9 @@ _OWNER = 0
 def _sheet(text: str, fonts):
     from weasyprint import CSS
 
+    # (By its text without the blank lines around it, which the page's <style> adds: the PDF step's worker parses
+    # the style sheet before the page exists.)
+    text = text.strip()
     if text not in _SHEETS:
         # (Fonts unpacked by us: WeasyPrint would stamp the time it unpacks them into the PDF.)
         _SHEETS[text] = CSS(string=with_truetype_fonts(text), font_config=fonts)

@@ -293,22 +293,42 @@ def build_workbook(paths: Paths) -> dict:
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 
 
-def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True) -> dict:
+def _pieces_folder(paths: Paths) -> Path:
+    # The pieces laid out are kept beside the waves' folders (not in the wave's, which is published).
+    return paths.build / ".pdf-pieces" / paths.wave
+
+
+def start_pdf(paths: Paths):
+    """The PDF step's layouts, started before the HTML step so that its worker gets ready meanwhile, when earlier
+    pieces are kept (a build after an edit, which lays out a piece or two); None for a first build, whose worker
+    is better forked later, sharing what this process will have loaded."""
+    from .pdf import start_layouts
+
+    folder = _pieces_folder(paths)
+    if not folder.is_dir() or not any(folder.glob("*.pdf")):
+        return None
+    return start_layouts((stylesheet(),), folder)
+
+
+def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True, layouts=None) -> dict:
     """The PDF from the HTML step's page; `workers`: processes laying out its pieces (default: publish/pdf.py's);
-    `keep_pieces`: keep them for the next build, and take the ones an earlier build kept."""
+    `keep_pieces`: keep them for the next build, and take the ones an earlier build kept; `layouts`: from
+    `start_pdf`."""
     from .pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    # The pieces laid out are kept beside the waves' folders (not in the wave's, which is published).
-    cache = paths.build / ".pdf-pieces" / paths.wave if keep_pieces else None
-    pdf, pages, warnings = html_to_pdf(paths.html.read_text(encoding="utf-8"), cache=cache, workers=workers)
+    cache = _pieces_folder(paths) if keep_pieces else None
+    pdf, pages, warnings = html_to_pdf(
+        paths.html.read_text(encoding="utf-8"), cache=cache, workers=workers, layouts=layouts
+    )
     write_atomic(paths.pdf, pdf)
     return {"pdf": paths.pdf, "pages": pages, "warnings": len(warnings), "size": len(pdf)}
 
 
-def publish_step(command: str, paths: Paths, wave: str) -> None:
-    """Build one output (xlsx, html or pdf) and print its progress line."""
+def publish_step(command: str, paths: Paths, wave: str, pdf_layouts=None) -> None:
+    """Build one output (xlsx, html or pdf) and print its progress line (the PDF with `pdf_layouts` from
+    `start_pdf`, if given)."""
     if command == "html":
         done = build_html(paths)
         print(
@@ -323,7 +343,7 @@ def publish_step(command: str, paths: Paths, wave: str) -> None:
             flush=True,
         )
     else:
-        done = build_pdf(paths)
+        done = build_pdf(paths, layouts=pdf_layouts)
         warned = f", {done['warnings']} layout warnings" if done["warnings"] else ""
         print(
             f"publish pdf: {wave}: {done['pages']} A4 pages{warned} -> {paths.show(done['pdf'])} "
