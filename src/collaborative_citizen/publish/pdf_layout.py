@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -81,6 +82,20 @@ class _Collect(logging.Handler):
             self.messages.append(message)
 
 
+@contextmanager
+def _weasyprint_warnings():
+    """WeasyPrint's warnings while the block runs, as a list of messages (kept out of the log)."""
+    logger = logging.getLogger("weasyprint")
+    collect = _Collect()
+    logger.addHandler(collect)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield collect.messages
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+
+
 # This process's fonts and parsed style sheets, kept for the next piece: parsing the report's style sheet and its
 # fonts is most of the cost of laying out a short piece.
 _FONTS = None  # weasyprint.text.fonts.FontConfiguration
@@ -126,18 +141,11 @@ def release() -> None:
 def warm(sheets: tuple[str, ...]) -> list[str]:
     """Import WeasyPrint and parse the style sheets ahead of the pieces (a worker forked afterwards has them);
     WeasyPrint's warnings about the style sheets, once (not with whichever piece happens to parse them)."""
-    logger = logging.getLogger("weasyprint")
-    collect = _Collect()
-    logger.addHandler(collect)
-    propagate, logger.propagate = logger.propagate, False
-    try:
+    with _weasyprint_warnings() as messages:
         fonts = _fonts()
         for text in sheets:
             _sheet(text, fonts)
-    finally:
-        logger.removeHandler(collect)
-        logger.propagate = propagate
-    return collect.messages
+    return messages
 
 
 def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -> Layout:
@@ -151,11 +159,7 @@ def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
 
-    logger = logging.getLogger("weasyprint")
-    collect = _Collect()
-    logger.addHandler(collect)
-    propagate, logger.propagate = logger.propagate, False
-    try:
+    with _weasyprint_warnings() as messages:
         fonts = _fonts()
         stylesheets = [_sheet(text, fonts) for text in sheets] + [CSS(string=css, font_config=fonts)]
         fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
@@ -178,10 +182,7 @@ def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -
                     for level, label, (x, y), state in page.bookmarks
                 ]
             )
-        return Layout(pdf, len(document.pages), anchors, bookmarks, collect.messages)
-    finally:
-        logger.removeHandler(collect)
-        logger.propagate = propagate
+    return Layout(pdf, len(document.pages), anchors, bookmarks, messages)
 
 
 def furniture_as_artifacts(document, pdf) -> None:
