@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import NAME, ROOT
 from openpyxl import load_workbook
+from test_sanitise import elements_as_parsed
 
 from collaborative_citizen.publish.essays import (
     Figure,
@@ -300,6 +301,8 @@ def test_the_report_is_one_offline_file(report_html):
     assert report_html.count("@font-face") >= 4 and "data:font/woff;base64," in report_html
     assert "def " not in re.sub(r"<style>.*?</style>", "", report_html, flags=re.S)  # no code shown
     assert check_document(report_html) == []
+    # The check parsed the page into the tree WeasyPrint lays out (test_sanitise.py, on hostile markup).
+    assert elements_as_parsed(report_html, "lexbor") == elements_as_parsed(report_html, "tinyhtml5")
 
 
 def test_the_report_has_every_part_in_order(report_html):

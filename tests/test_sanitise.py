@@ -82,6 +82,54 @@ def test_the_finished_page_is_checked_by_parsing_it():
     assert "no Content-Security-Policy" in " ".join(document_problems(page.replace("Content-Security", "X")))
 
 
+def elements_as_parsed(html: str, parser: str) -> list[tuple[str, list]]:
+    """Every element, with its attributes, in document order, as lexbor (the page check's) or tinyhtml5
+    (WeasyPrint's) parses the page."""
+    if parser == "lexbor":
+        from selectolax.lexbor import LexborHTMLParser
+
+        nodes = LexborHTMLParser(html).root.traverse(include_text=False)
+        return [(n.tag, sorted((k, v or "") for k, v in n.attributes.items())) for n in nodes if n.tag != "-comment"]
+    import tinyhtml5
+
+    def name(attribute: str) -> str:  # "{http://www.w3.org/1999/xlink}href" -> "xlink:href", as lexbor has it
+        space, _, local = attribute[1:].rpartition("}") if attribute.startswith("{") else ("", "", attribute)
+        return f"{PREFIXES[space]}:{local}" if space else local
+
+    return [
+        (e.tag.rsplit("}", 1)[-1], sorted((name(k), v) for k, v in e.attrib.items()))
+        for e in tinyhtml5.parse(html).iter()
+        if isinstance(e.tag, str)
+    ]
+
+
+PREFIXES = {
+    "http://www.w3.org/1999/xlink": "xlink",
+    "http://www.w3.org/XML/1998/namespace": "xml",
+    "http://www.w3.org/2000/xmlns/": "xmlns",
+}
+
+
+# Markup that parsers rearrange: misnested and unclosed elements, foster-parented table content, foreign content.
+REARRANGED = [
+    "<p>a<div>b</p>c</div>",
+    "<table><tr><td>1<p>x</table><em>after",
+    "<table><em>fostered</em><tr><td>1</td></tr></table>",
+    "<b><i>x</b>y</i>",
+    '<svg viewBox="0 0 1 1"><clipPath id="c"><rect x="0"></rect></clipPath><p>out</svg>',
+    "<ul><li>a<li>b</ul><dl><dt>t<dd>d</dl>",
+    "<select><option>o<script>s</script></select><textarea><b>t</b></textarea>",
+    "<!-- c --><p title='&quot;x' onclick=y>q<br/>r",
+]
+
+
+@pytest.mark.parametrize("fragment", REARRANGED + PAYLOADS)
+def test_the_page_check_parses_as_weasyprint_does(fragment):
+    """The page check's parser builds the tree WeasyPrint's does, so what it allows is what the PDF is made of."""
+    page = f"<!DOCTYPE html><html><head><title>x</title></head><body><main>{fragment}</main></body></html>"
+    assert elements_as_parsed(page, "lexbor") == elements_as_parsed(page, "tinyhtml5")
+
+
 def test_check_document_includes_the_allowlist():
     assert any("not allowed" in p for p in check_document('<p onclick="x()">a</p>'))
 

@@ -83,18 +83,15 @@ def _add_structure(source: Pdf, report: Pdf, first_page: int, document, kids, nu
     for kid in tree.K[0].K:
         element = report.copy_foreign(kid)
         element.P = document
-        _prefix_ids(element, f"p{first_key}-")
         kids.append(element)
-    source_numbers = tree.ParentTree.Nums
+    # (The parent tree copied whole, in one call: qpdf maps each element it reaches to the copy made above.)
+    parent_tree = tree.ParentTree
+    copied = report.copy_foreign(parent_tree if parent_tree.is_indirect else source.make_indirect(parent_tree)).Nums
     last = -1
-    for n in range(0, len(source_numbers), 2):
-        key, value = int(source_numbers[n]), source_numbers[n + 1]
+    for n in range(0, len(copied), 2):
+        key = int(copied[n])
         numbers.append(first_key + key)
-        if isinstance(value, Array):
-            value = Array([report.copy_foreign(item) if _is_reference(item) else item for item in value])
-        elif _is_reference(value):
-            value = report.copy_foreign(value)
-        numbers.append(value)
+        numbers.append(copied[n + 1])
         last = max(last, key)
     for original, page in zip(source.pages, report.pages[first_page:]):
         if "/StructParents" in original.obj:
@@ -124,24 +121,6 @@ def _retag_fonts(report: Pdf, first_page: int) -> None:
                 _retag(font)
 
 
-def _prefix_ids(element, prefix: str) -> None:
-    """A table header cell's /ID, which WeasyPrint makes from object numbers unique within one piece, and the
-    /Headers of the cells naming it, made unique within the report."""
-    stack = [element]
-    while stack:
-        element = stack.pop()
-        if "/ID" in element:
-            element.ID = String(prefix + str(element.ID))
-        attributes = element.get("/A")
-        for attribute in attributes if isinstance(attributes, Array) else [attributes]:
-            if isinstance(attribute, Dictionary) and "/Headers" in attribute:
-                attribute.Headers = Array([String(prefix + str(name)) for name in attribute.Headers])
-        kids = element.get("/K")
-        for kid in kids if isinstance(kids, Array) else [kids]:
-            if isinstance(kid, Dictionary) and kid.get("/Type") == "/StructElem":
-                stack.append(kid)
-
-
 def _retag(font) -> None:
     descendants = list(font.get("/DescendantFonts", Array()))
     descriptor = next((d.FontDescriptor for d in [font, *descendants] if "/FontDescriptor" in d), None)
@@ -157,10 +136,6 @@ def _retag(font) -> None:
         name = str(holder.get(key, ""))
         if len(name) > 8 and name[7] == "+":
             holder[key] = Name("/" + tag + name[7:])
-
-
-def _is_reference(item) -> bool:
-    return isinstance(item, pikepdf.Object) and item.is_indirect
 
 
 def _link_across_pieces(annotation) -> None:

@@ -25,7 +25,7 @@ from ..fonts import with_truetype_fonts
 
 PDF_VARIANT = "pdf/ua-1"
 # Bump when the way pieces are laid out changes, so that pieces kept from an earlier build are laid out again.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 # WeasyPrint's layout unit is the CSS px; PDF's is the point.
 PT_PER_PX = 0.75
 
@@ -168,7 +168,7 @@ def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -
             font_config=fonts, stylesheets=stylesheets, pdf_variant=variant
         )
         pdf = document.write_pdf(
-            pdf_variant=variant, pdf_identifier=False, finisher=furniture_as_artifacts if tagged else None
+            pdf_variant=variant, pdf_identifier=False, finisher=tagged_finisher(html) if tagged else None
         )
         anchors: dict = {}
         bookmarks = []
@@ -185,17 +185,50 @@ def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -
     return Layout(pdf, len(document.pages), anchors, bookmarks, messages)
 
 
-def furniture_as_artifacts(document, pdf) -> None:
-    """WeasyPrint's `finisher` (`Document.write_pdf`, called with the pydyf PDF before it is written): mark the
-    content of structure elements the structure tree never reaches (the page furniture) as /Artifact, and take
-    their entries out of the parent tree."""
+def tagged_finisher(html: str):
+    """WeasyPrint's `finisher` for a tagged piece (`Document.write_pdf` calls it with the pydyf PDF before writing
+    it): the page furniture marked as artifacts, and the table header cells' names made the piece's own."""
+    # A piece's mark: pieces differ in their HTML (each has its own headings), so their marks differ.
+    mark = "h" + hashlib.sha256(html.encode("utf-8")).hexdigest()[:10] + "-"
+
+    def finish(document, pdf) -> None:
+        elements = furniture_as_artifacts(pdf)
+        own_header_names(elements, mark)
+
+    return finish
+
+
+def own_header_names(elements: list, mark: str) -> None:
+    """A table header cell's /ID, which WeasyPrint makes from element numbers unique within one document, and the
+    /Headers of the cells naming it, prefixed with the piece's `mark`: unique across the joined report. (A /Headers
+    entry is the very String its header's /ID holds; each String is renamed once.)"""
+    renamed: set[int] = set()
+
+    def rename(name) -> None:
+        if id(name) not in renamed and hasattr(name, "string"):
+            renamed.add(id(name))
+            name.string = mark + str(name.string)
+
+    for element in elements:
+        if "ID" in element:
+            rename(element["ID"])
+        attributes = element.get("A")
+        for attribute in attributes if isinstance(attributes, list) else [attributes]:
+            if isinstance(attribute, dict):
+                for name in attribute.get("Headers", ()):
+                    rename(name)
+
+
+def furniture_as_artifacts(pdf) -> list:
+    """Mark the content of structure elements the structure tree never reaches (the page furniture) as /Artifact,
+    and take their entries out of the parent tree; the elements the tree reaches."""
     objects = pdf.objects
 
     def resolve(reference):
         return objects[int(bytes(reference).split()[0])]
 
     root = resolve(pdf.catalog["StructTreeRoot"])
-    reachable, stack = set(), [root]
+    reachable, stack, elements = set(), [root], []
     while stack:
         for kid in stack.pop().get("K", []) or []:
             if isinstance(kid, bytes) and kid.endswith(b" R") and kid not in reachable:
@@ -203,6 +236,7 @@ def furniture_as_artifacts(document, pdf) -> None:
                 if isinstance(element, dict) and element.get("Type") == "/StructElem":
                     reachable.add(kid)
                     stack.append(element)
+                    elements.append(element)
     numbers = resolve(root["ParentTree"])["Nums"]
     parents = {numbers[i]: numbers[i + 1] for i in range(0, len(numbers), 2) if isinstance(numbers[i + 1], list)}
     for reference in pdf.page_references:
@@ -231,3 +265,4 @@ def furniture_as_artifacts(document, pdf) -> None:
         operations[:] = marked
         for mcid in furniture:
             by_mcid[mcid] = "null"
+    return elements
