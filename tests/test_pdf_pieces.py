@@ -175,6 +175,32 @@ def test_kept_pieces_lay_out_only_what_changed(pieces_pdf, monkeypatch):
     assert len(list(cache.glob("*.pdf"))) == len(pdf_pieces.cut(longer).pieces) + 2
 
 
+def test_a_piece_begun_before_the_page_is_written_is_taken_up(pieces_pdf, tmp_path):
+    """`publish html pdf` hands the worker the edited piece as soon as the page is rendered (`begin`), and the
+    PDF step takes that layout up instead of laying the piece out again; the PDF is a build from nothing's."""
+    import shutil
+
+    cache = tmp_path / "pieces"
+    shutil.copytree(pieces_pdf[3], cache)
+    layouts = publish_pdf.start_layouts((stylesheet(),), cache, workers=2)
+    submitted = []
+    submit = layouts.pool.submit
+
+    def recording(function, *args):
+        if function is pdf_layout.lay_out:
+            submitted.append(args[2])
+        return submit(function, *args)
+
+    layouts.pool.submit = recording
+    edited = report(essay_words=600)
+    layouts.begin(edited)
+    assert layouts.early is not None
+    pdf = publish_pdf.html_to_pdf(edited, layouts=layouts)[0]
+    essay = next(piece.html for piece in pdf_pieces.cut(edited).pieces if piece.kind == "essays")
+    assert submitted.count(essay) == 1 and layouts.early is None
+    assert pdf == publish_pdf.html_to_pdf(edited, workers=1)[0]
+
+
 def test_a_forked_worker_leaves_no_font_files(tmp_path):
     import os
     import subprocess

@@ -149,7 +149,7 @@ def cmd_publish(args) -> int:
         layouts = start_pdf(paths)
     try:
         for output in args.outputs:
-            publish_step(output, paths, args.wave, pdf_layouts=layouts if output == "pdf" else None)
+            publish_step(output, paths, args.wave, pdf_layouts=layouts if output in ("html", "pdf") else None)
     finally:
         if layouts is not None:
             layouts.close()

@@ -31,6 +31,12 @@ class Paths:
         return self.out / f"collaborative-citizen-{self.wave}.ipynb"
 
     @property
+    def kept(self) -> Path:
+        """What one build keeps for the next (compiled templates, the PDF's pieces): beside the waves' folders,
+        not in the wave's, which is published."""
+        return self.build / ".kept"
+
+    @property
     def xlsx(self) -> Path:
         return self.out / f"collaborative-citizen-{self.wave}-tables.xlsx"
 

@@ -199,15 +199,23 @@ def check_document(html: str) -> list[str]:
 # Templates, fonts, the merged notebook and its export
 
 
-def parts_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+def compiled_templates(folder: Path | None) -> jinja2.BytecodeCache | None:
+    """Templates compiled by one build, for the next (Jinja compiles a template again when its source changed)."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def parts_environment(compiled: Path | None = None) -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "parts"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=compiled_templates(compiled),
     )
-    return env
 
 
 def stylesheet() -> str:
@@ -236,8 +244,9 @@ def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.Not
     return notebook
 
 
-def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
-    """`page` holds what the template's head needs: title, lang, css, date, publisher, description."""
+def export_html(notebook: nbformat.NotebookNode, page: dict, compiled: Path | None = None) -> str:
+    """`page` holds what the template's head needs: title, lang, css, date, publisher, description; `compiled`: a
+    folder keeping the compiled templates between builds."""
     if re.search(
         r"<img\b(?![^>]*\balt=)", "".join(str(c.get("source", "")) + str(c.get("outputs", "")) for c in notebook.cells)
     ):
@@ -261,5 +270,6 @@ def export_html(notebook: nbformat.NotebookNode, page: dict) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    exporter.environment.bytecode_cache = compiled_templates(compiled)
     html, _ = exporter.from_notebook_node(notebook, resources={"report": {**page, "csp": CONTENT_SECURITY_POLICY}})
     return html

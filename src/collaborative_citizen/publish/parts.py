@@ -49,7 +49,7 @@ class PartBuilder(SummaryParts):
 
     def __init__(self, paths: Paths, config: dict, inputs: dict):
         self.paths, self.config, self.inputs = paths, config, inputs
-        self.env = parts_environment()
+        self.env = parts_environment(paths.kept / "templates")
         self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points, plain_url=plain_url)
         self.ids = Ids()
         self.shown: set[str] = set()  # essays placed in a part

@@ -78,11 +78,7 @@ def html_to_pdf(
             whole = layouts.run([Job("", STYLE.sub("", html), 0)])[0]
             return whole.pdf, whole.pages, (layouts.sheet_warnings or []) + whole.warnings
         pieces = list(cut.pieces)
-        contents = next((n for n, piece in enumerate(pieces) if piece.is_contents), None)
-        jobs = [Job(p.css, p.html, p.cost) for p in pieces]
-        if contents is not None:
-            placeholder = with_page_numbers(pieces[contents], None)
-            jobs[contents] = Job(placeholder.css, placeholder.html, placeholder.cost)
+        jobs, contents = _first_jobs(pieces)
         laid = layouts.run(jobs)
         # The contents (with the page numbers the pieces give) and the furniture (a page for each) together; again
         # if the contents' own page count moves the pages after them.
@@ -114,6 +110,17 @@ def html_to_pdf(
     return pdf, len(cover), warnings
 
 
+def _first_jobs(pieces: list) -> tuple[list[Job], int | None]:
+    """Each piece's layout, the contents with placeholders for their page numbers; and which piece the contents
+    are."""
+    contents = next((n for n, piece in enumerate(pieces) if piece.is_contents), None)
+    jobs = [Job(p.css, p.html, p.cost) for p in pieces]
+    if contents is not None:
+        placeholder = with_page_numbers(pieces[contents], None)
+        jobs[contents] = Job(placeholder.css, placeholder.html, placeholder.cost)
+    return jobs, contents
+
+
 def _running(pid: str) -> bool:
     """Whether the process named in a partial file's name may still be writing it (where /proc cannot tell: yes)."""
     if not Path("/proc").is_dir():
@@ -143,11 +150,29 @@ class _Layouts:
         self.sheet_warnings: list[str] | None = None  # once the style sheets are parsed
         self.warm_here = False  # this process has parsed them
         self.warming = None  # the worker parsing them (start)
+        self.early = None  # (key, future): the piece the worker took up before the page was written (begin)
+        self.kept: dict[str, Layout] = {}  # the cache's pieces read so far
 
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
             self.warming = self.pool.submit(pdf_layout.warm, self.sheets)
+
+    def begin(self, html: str) -> None:
+        """Hand the worker the costliest of the page's pieces that no earlier build kept, once the page is
+        rendered: it is laid out while this process checks and writes the page (`html_to_pdf` takes it up)."""
+        cut = pdf_pieces.cut(html)
+        if self.pool is None or cut is None:
+            return
+        self.sheets = cut.sheets
+        todo = []
+        for job in _first_jobs(list(cut.pieces))[0]:
+            key = layout_key(self.sheets, job.css, job.html, job.tagged)
+            if self._cached(key) is None:
+                todo.append((job.cost, key, job))
+        if todo:
+            _, key, job = max(todo, key=lambda item: item[0])
+            self.early = (key, self.pool.submit(lay_out, self.sheets, job.css, job.html, job.tagged))
 
     def __enter__(self) -> _Layouts:
         return self
@@ -176,6 +201,15 @@ class _Layouts:
             if done[n] is None:
                 todo.append((n, key))
         todo = deque(sorted(todo, key=lambda item: -jobs[item[0]].cost))
+        running = None
+        if self.early is not None:
+            # (Not among these jobs if the page changed since `begin`: its layout is then left unused.)
+            (key, future), self.early = self.early, None
+            for n, wanted in todo:
+                if wanted == key:
+                    todo.remove((n, wanted))
+                    running = (n, key, future)
+                    break
         # This process lays pieces out too unless a worker is there and the pieces would take it less time than
         # this process takes to get ready (an edit's piece, the contents and the furniture, say).
         costly = len(todo) > 1 and sum(jobs[n].cost for n, _ in todo) > GETTING_READY_COST
@@ -186,10 +220,9 @@ class _Layouts:
             # The worker is forked once this process has imported WeasyPrint and parsed the style sheets and fonts:
             # it starts with them, in pages it shares with this process.
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        if todo and self.warming is not None:
+        if (todo or running) and self.warming is not None:
             warnings, self.warming = self.warming.result(), None
             self.sheet_warnings = self.sheet_warnings or warnings
-        running = None
         while todo or running:
             if self.pool is not None and running is None and todo:
                 n, key = todo.popleft()
@@ -208,6 +241,8 @@ class _Layouts:
 
     def _cached(self, key: str) -> Layout | None:
         """A kept piece, if it is whole: its description names the digest of its PDF."""
+        if key in self.kept:
+            return self.kept[key]
         if self.cache is None:
             return None
         try:
@@ -215,7 +250,8 @@ class _Layouts:
             meta = json.loads((self.cache / f"{key}.json").read_text(encoding="utf-8"))
             if meta.pop("pdf_sha256") != hashlib.sha256(pdf).hexdigest():
                 return None
-            return Layout(pdf=pdf, **meta)
+            self.kept[key] = Layout(pdf=pdf, **meta)
+            return self.kept[key]
         except (OSError, ValueError, TypeError, KeyError):
             return None
 

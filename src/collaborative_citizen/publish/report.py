@@ -132,9 +132,12 @@ class RenderedReport:
     figures: int  # figures fact-checked
 
 
-def build_html(paths: Paths) -> dict:
-    """Render, check and write the report. Returns what was built, for the progress line."""
+def build_html(paths: Paths, pdf_layouts=None) -> dict:
+    """Render, check and write the report (with `pdf_layouts` from `start_pdf`, the PDF's first new piece laid
+    out meanwhile). Returns what was built, for the progress line."""
     rendered = render_html(paths)
+    if pdf_layouts is not None:
+        pdf_layouts.begin(rendered.html)
     check_html(paths, rendered.html)
     return write_html(paths, rendered)
 
@@ -239,7 +242,7 @@ def render_html(paths: Paths) -> RenderedReport:
         "date": build["date_iso"],
         "css": stylesheet(),
     }
-    html = export_html(notebook, page)
+    html = export_html(notebook, page, paths.kept / "templates")
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return RenderedReport(html=html, notebook=notebook, parts=len(parts), essays=len(essays), figures=checked)
 
@@ -294,8 +297,7 @@ def build_workbook(paths: Paths) -> dict:
 
 
 def _pieces_folder(paths: Paths) -> Path:
-    # The pieces laid out are kept beside the waves' folders (not in the wave's, which is published).
-    return paths.build / ".pdf-pieces" / paths.wave
+    return paths.kept / "pdf-pieces" / paths.wave
 
 
 def start_pdf(paths: Paths):
@@ -327,10 +329,10 @@ def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True
 
 
 def publish_step(command: str, paths: Paths, wave: str, pdf_layouts=None) -> None:
-    """Build one output (xlsx, html or pdf) and print its progress line (the PDF with `pdf_layouts` from
-    `start_pdf`, if given)."""
+    """Build one output (xlsx, html or pdf) and print its progress line (the HTML and the PDF with `pdf_layouts`
+    from `start_pdf`, if given: the PDF's layouts then start as soon as the page is rendered)."""
     if command == "html":
-        done = build_html(paths)
+        done = build_html(paths, pdf_layouts)
         print(
             f"publish html: {wave}: {done['parts']} parts, {done['essays']} essays, {done['figures']} "
             f"figures fact-checked -> {paths.show(done['html'])} ({done['size'] // 1024} kB)",
