@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 import collaborative_citizen.publish.pdf as publish_pdf
 from collaborative_citizen.publish import pdf_layout, pdf_pieces
-from collaborative_citizen.publish.html import stylesheet
+from collaborative_citizen.publish.style import stylesheet
 
 TABLE = "<table class='data'><thead><tr><th scope='col'>Answer</th><th scope='col'>All</th></tr></thead><tbody>{}"
 
@@ -210,7 +210,7 @@ def test_a_forked_worker_leaves_no_font_files(tmp_path):
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from test_pdf_pieces import report\n"
         "from collaborative_citizen.publish.pdf import html_to_pdf, start_layouts\n"
-        "from collaborative_citizen.publish.html import stylesheet\n"
+        "from collaborative_citizen.publish.style import stylesheet\n"
         "assert html_to_pdf(report(), workers=2)[1] >= 7\n"
         # The worker started before the page exists (make's `publish html pdf`), which has fonts of its own.
         "ahead = start_layouts((stylesheet(),), None, workers=2)\n"

@@ -286,7 +286,7 @@ def test_page_furniture_is_an_artifact(structure, page_texts):
 def test_the_fonts_do_not_carry_the_time_of_the_build(monkeypatch):
     """WeasyPrint would stamp the time it unpacks a WOFF font (or SOURCE_DATE_EPOCH) into the embedded font: the
     same HTML gives the same PDF whenever it is laid out."""
-    from collaborative_citizen.publish.html import stylesheet
+    from collaborative_citizen.publish.style import stylesheet
 
     page = f"<!DOCTYPE html><html lang=en-GB><head><title>T</title><style>{stylesheet()}</style></head>"
     page += "<body><main><h1>A title</h1><p>Some text, 12%.</p></main></body></html>"
@@ -307,7 +307,7 @@ def test_no_font_files_are_left_behind(tmp_path):
     import sys
 
     script = (
-        "from collaborative_citizen.publish.html import stylesheet\n"
+        "from collaborative_citizen.publish.style import stylesheet\n"
         "from collaborative_citizen.publish.pdf import html_to_pdf\n"
         "page = f'<!DOCTYPE html><html lang=en-GB><head><title>T</title><style>{stylesheet()}</style></head>'\n"
         "assert html_to_pdf(page + '<body><main><h1>A</h1></main></body></html>')[1] == 1\n"

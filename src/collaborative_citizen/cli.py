@@ -131,7 +131,6 @@ def _notebooks(args) -> int:
 
 def cmd_publish(args) -> int:
     from .paths import Paths
-    from .publish.report import publish_step
 
     paths = Paths(
         root=Path.cwd(),
@@ -141,13 +140,16 @@ def cmd_publish(args) -> int:
         wave=args.wave,
     )
     # Several outputs in one process (make runs `publish html pdf`) share its start-up and imports; a PDF after
-    # the HTML has its layout worker getting ready while the HTML is written.
+    # the HTML has its layout worker started first, before the HTML step's libraries are imported here, and
+    # getting ready while the page is rendered.
     layouts = None
     if "pdf" in args.outputs[1:] and "html" in args.outputs[: args.outputs.index("pdf")]:
-        from .publish.report import start_pdf
+        from .publish.pdf import start_pdf
 
         layouts = start_pdf(paths)
     try:
+        from .publish.report import publish_step
+
         for output in args.outputs:
             publish_step(output, paths, args.wave, pdf_layouts=layouts if output in ("html", "pdf") else None)
     finally:

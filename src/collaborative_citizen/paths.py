@@ -37,6 +37,11 @@ class Paths:
         return self.build / ".kept"
 
     @property
+    def pdf_pieces(self) -> Path:
+        """The PDF's pieces laid out by the last build (publish/pdf.py)."""
+        return self.kept / "pdf-pieces" / self.wave
+
+    @property
     def xlsx(self) -> Path:
         return self.out / f"collaborative-citizen-{self.wave}-tables.xlsx"
 

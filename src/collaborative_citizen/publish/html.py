@@ -12,13 +12,11 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from ..fonts import CHART_FACES, REPORT_FACES, font_face_css, uncovered_characters
+from ..fonts import uncovered_characters
 from ..typography import smarten_html
 from .essays import PublishError
 from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragment
-
-PACKAGE = Path(__file__).resolve().parent.parent  # the package, which holds templates/ and assets/
-TEMPLATES = PACKAGE / "templates"
+from .style import TEMPLATES
 
 
 @dataclass
@@ -216,11 +214,6 @@ def parts_environment(compiled: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         bytecode_cache=compiled_templates(compiled),
     )
-
-
-def stylesheet() -> str:
-    report_css = (TEMPLATES / "collaborative" / "report.css").read_text(encoding="utf-8")
-    return font_face_css(REPORT_FACES + CHART_FACES) + "\n" + report_css
 
 
 def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.NotebookNode:

@@ -25,12 +25,16 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import PublishError
 from . import pdf_layout, pdf_pieces
 from .pdf_join import join
 from .pdf_layout import Layout, lay_out, layout_key
 from .pdf_pieces import FURNITURE_CSS, STYLE, furniture_document, with_page_numbers
+
+if TYPE_CHECKING:
+    from ..paths import Paths
 
 # The contents are laid out again when their own page count changes the page numbers they give.
 CONTENTS_ATTEMPTS = 3
@@ -54,6 +58,19 @@ def start_layouts(sheets: tuple[str, ...], cache: Path | None, workers: int | No
     layouts = _Layouts(sheets, cache, _workers(workers))
     layouts.start()
     return layouts
+
+
+def start_pdf(paths: Paths) -> _Layouts | None:
+    """The PDF step's layouts, started before the HTML step (`publish html pdf`) when earlier pieces are kept (a
+    build after an edit, which lays out a piece or two): the worker is forked before this process imports the HTML
+    step's libraries, and gets ready while the page is rendered. None for a first build, whose worker is better
+    forked later, sharing WeasyPrint and the parsed style sheet with this process."""
+    from .style import stylesheet
+
+    folder = paths.pdf_pieces
+    if not folder.is_dir() or not any(folder.glob("*.pdf")):
+        return None
+    return start_layouts((stylesheet(),), folder)
 
 
 def _workers(workers: int | None) -> int:

@@ -32,15 +32,11 @@ from .essays import (
     render_essay,
 )
 from .fact_check import fact_check
-from .html import (
-    check_document,
-    export_html,
-    merge_notebook,
-    stylesheet,
-)
+from .html import check_document, export_html, merge_notebook
 from .methods import methods_context, not_asked_list, reconstruction_choices
 from .parts import PartBuilder, active_parts
 from .provenance import provenance
+from .style import stylesheet
 from .summary_parts import read_json
 
 
@@ -133,7 +129,7 @@ class RenderedReport:
 
 
 def build_html(paths: Paths, pdf_layouts=None) -> dict:
-    """Render, check and write the report (with `pdf_layouts` from `start_pdf`, the PDF's first new piece laid
+    """Render, check and write the report (with `pdf_layouts` from `pdf.start_pdf`, the PDF's first new piece laid
     out meanwhile). Returns what was built, for the progress line."""
     rendered = render_html(paths)
     if pdf_layouts is not None:
@@ -296,31 +292,15 @@ def build_workbook(paths: Paths) -> dict:
     return {"xlsx": paths.xlsx, "tables": len(titles), "size": paths.xlsx.stat().st_size}
 
 
-def _pieces_folder(paths: Paths) -> Path:
-    return paths.kept / "pdf-pieces" / paths.wave
-
-
-def start_pdf(paths: Paths):
-    """The PDF step's layouts, started before the HTML step so that its worker gets ready meanwhile, when earlier
-    pieces are kept (a build after an edit, which lays out a piece or two); None for a first build, whose worker
-    is better forked later, sharing what this process will have loaded."""
-    from .pdf import start_layouts
-
-    folder = _pieces_folder(paths)
-    if not folder.is_dir() or not any(folder.glob("*.pdf")):
-        return None
-    return start_layouts((stylesheet(),), folder)
-
-
 def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True, layouts=None) -> dict:
     """The PDF from the HTML step's page; `workers`: processes laying out its pieces (default: publish/pdf.py's);
     `keep_pieces`: keep them for the next build, and take the ones an earlier build kept; `layouts`: from
-    `start_pdf`."""
+    `pdf.start_pdf`."""
     from .pdf import html_to_pdf
 
     if not paths.html.is_file():
         raise PublishError(f"{paths.show(paths.html)}: missing (run `publish html --wave {paths.wave}` first)")
-    cache = _pieces_folder(paths) if keep_pieces else None
+    cache = paths.pdf_pieces if keep_pieces else None
     pdf, pages, warnings = html_to_pdf(
         paths.html.read_text(encoding="utf-8"), cache=cache, workers=workers, layouts=layouts
     )
@@ -330,7 +310,7 @@ def build_pdf(paths: Paths, workers: int | None = None, keep_pieces: bool = True
 
 def publish_step(command: str, paths: Paths, wave: str, pdf_layouts=None) -> None:
     """Build one output (xlsx, html or pdf) and print its progress line (the HTML and the PDF with `pdf_layouts`
-    from `start_pdf`, if given: the PDF's layouts then start as soon as the page is rendered)."""
+    from `pdf.start_pdf`, if given: the PDF's layouts then start as soon as the page is rendered)."""
     if command == "html":
         done = build_html(paths, pdf_layouts)
         print(
