@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 
 from ..errors import PublishError
+from .kept import KeptResults
 
 # Everything that reads as a proportion: 79%, 79 per cent, 16 points, one in four, 3 in 10, two-thirds,
 # a third of, half of, about half.
@@ -153,12 +154,14 @@ def _unsourced(html: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def fact_check(parts: list[tuple[str, str]]) -> None:
-    """Fail on any typed proportion. `parts` holds (where, html) pairs; `where` names the part and its file."""
+def fact_check(parts: list[tuple[str, str]], kept: KeptResults | None = None) -> None:
+    """Fail on any typed proportion. `parts` holds (where, html) pairs; `where` names the part and its file. Each
+    part's findings are kept between builds in `kept`."""
+    kept = kept or KeptResults(None)
     problems = [
         f'fact-check: {where}: "{phrase}" comes from neither the data nor a declared citation, in: "{sentence}"'
         for where, html in parts
-        for phrase, sentence in unsourced_figures(html)
+        for phrase, sentence in kept.get("fact_check", [html], lambda html=html: unsourced_figures(html))
     ]
     if problems:
         raise PublishError(problems)

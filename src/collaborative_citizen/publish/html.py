@@ -15,6 +15,7 @@ import nbformat
 from ..fonts import uncovered_characters
 from ..typography import smarten_html
 from .essays import PublishError
+from .kept import KeptResults
 from .sanitise import CONTENT_SECURITY_POLICY, document_problems, sanitise_fragment
 from .style import TEMPLATES
 
@@ -156,8 +157,12 @@ def heading_text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", "", match.group(3)).split()) if match else ""
 
 
-def prepare_fragment(html: str, prefix: str, ids: Ids) -> str:
-    return ids.headings(prefix_svg_ids(smarten_html(clean_fragment(html)), prefix), prefix)
+def prepare_fragment(html: str, prefix: str, ids: Ids, kept: KeptResults | None = None) -> str:
+    """A part's fragment cleaned, its typography set and its charts' ids made its own (kept between builds in
+    `kept`), then its headings given ids unique in the report."""
+    kept = kept or KeptResults(None)
+    cleaned = kept.get("fragment", [html, prefix], lambda: prefix_svg_ids(smarten_html(clean_fragment(html)), prefix))
+    return ids.headings(cleaned, prefix)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .html import (
     set_first_heading,
     shift_headings,
 )
+from .kept import KeptResults
 from .summary_parts import SummaryParts, read_json
 
 
@@ -47,8 +48,8 @@ def essay_date(text: str) -> str:
 class PartBuilder(SummaryParts):
     """Builds each kind of part named in report.yml's `parts`; `contents` comes last, from the others' headings."""
 
-    def __init__(self, paths: Paths, config: dict, inputs: dict):
-        self.paths, self.config, self.inputs = paths, config, inputs
+    def __init__(self, paths: Paths, config: dict, inputs: dict, kept: KeptResults | None = None):
+        self.paths, self.config, self.inputs, self.kept = paths, config, inputs, kept
         self.env = parts_environment(paths.kept / "templates")
         self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points, plain_url=plain_url)
         self.ids = Ids()
@@ -89,7 +90,7 @@ class PartBuilder(SummaryParts):
     def add(self, part: Part, html: str, where: str | None = None, code: str | None = None, prefix: str | None = None):
         part.cells.append(
             Cell(
-                html=prepare_fragment(html, prefix or part.id, self.ids),
+                html=prepare_fragment(html, prefix or part.id, self.ids, self.kept),
                 where=where or f"{part.id} (report/report.yml)",
                 source=code,
             )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import PublishError
 from . import pdf_layout, pdf_pieces
+from .kept import forget_unused
 from .pdf_join import join
 from .pdf_layout import Layout, lay_out, layout_key
 from .pdf_pieces import FURNITURE_CSS, STYLE, furniture_document, with_page_numbers
@@ -136,13 +137,6 @@ def _first_jobs(pieces: list) -> tuple[list[Job], int | None]:
         placeholder = with_page_numbers(pieces[contents], None)
         jobs[contents] = Job(placeholder.css, placeholder.html, placeholder.cost)
     return jobs, contents
-
-
-def _running(pid: str) -> bool:
-    """Whether the process named in a partial file's name may still be writing it (where /proc cannot tell: yes)."""
-    if not Path("/proc").is_dir():
-        return True
-    return pid.isdigit() and Path(f"/proc/{pid}").exists()
 
 
 def _page_numbers(laid: list[Layout]) -> dict[str, int]:
@@ -288,11 +282,4 @@ class _Layouts:
     def forget_others(self) -> None:
         """Remove the kept pieces this build did not use (an earlier version of an essay, say), and what an
         interrupted build left half written."""
-        if self.cache is None or not self.cache.is_dir():
-            return
-        for path in self.cache.iterdir():
-            if path.name.startswith("."):
-                if path.name.endswith(".partial") and not _running(path.name.split(".")[-2]):
-                    path.unlink(missing_ok=True)
-            elif path.name.split(".")[0] not in self.used:
-                path.unlink(missing_ok=True)
+        forget_unused(self.cache, self.used)

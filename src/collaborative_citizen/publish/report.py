@@ -11,6 +11,7 @@ HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stop
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .essays import (
 )
 from .fact_check import fact_check
 from .html import check_document, export_html, merge_notebook
+from .kept import KeptResults, file_digest
 from .methods import methods_context, not_asked_list, reconstruction_choices
 from .parts import PartBuilder, active_parts
 from .provenance import provenance
@@ -224,10 +226,17 @@ def render_html(paths: Paths) -> RenderedReport:
         },
         "changes": read_changes(paths.out / "changes.csv"),
         "wave_order": [w.id for w in available_waves(paths.data)],
-        "tables": lambda cols: question_tables(results, codebook, cols, titles),
+        "tables": lambda cols: kept.get(
+            "question_tables",
+            [file_digest(results_path), repr(codebook), json.dumps([cols, titles], sort_keys=True)],
+            lambda: question_tables(results, codebook, cols, titles),
+        ),
     }
-    parts = PartBuilder(paths, config, inputs).build()
-    fact_check([(cell.where, cell.html) for part in parts for cell in part.cells])
+    # The appendix's tables, each fragment cleaned and each part fact-checked, kept from the last build.
+    kept = KeptResults(paths.kept / "html-steps" / paths.wave)
+    parts = PartBuilder(paths, config, inputs, kept).build()
+    fact_check([(cell.where, cell.html) for part in parts for cell in part.cells], kept)
+    kept.forget_others()
 
     notebook = merge_notebook(parts, title, config.get("language", "en"))
     page = {

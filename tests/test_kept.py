@@ -1,0 +1,80 @@
+"""Results of the HTML step kept from one build for the next (publish/kept.py): used only for the same step,
+inputs and code, read back as they were computed, and giving the page a build from nothing gives."""
+
+import shutil
+
+import pytest
+from conftest import NAME, SESSION_EPOCH, WAVE
+
+from collaborative_citizen.paths import Paths
+from collaborative_citizen.publish import fact_check, html, kept, report
+from collaborative_citizen.publish.kept import KeptResults
+
+
+def test_a_result_is_computed_once_for_the_same_step_and_inputs(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"rows": [("a", 1.5), ("b", None)]}
+
+    first = KeptResults(tmp_path).get("step", ["input"], compute)
+    again = KeptResults(tmp_path).get("step", ["input"], compute)
+    assert first == again == {"rows": [["a", 1.5], ["b", None]]}  # as JSON gives it back, either way
+    assert len(calls) == 1
+    KeptResults(tmp_path).get("step", ["other input"], compute)
+    KeptResults(tmp_path).get("other step", ["input"], compute)
+    assert len(calls) == 3
+
+
+def test_a_change_to_the_code_computes_afresh(tmp_path, monkeypatch):
+    KeptResults(tmp_path).get("step", ["input"], lambda: "before")
+    monkeypatch.setattr(kept, "code_digest", lambda: "another version of the package")
+    assert KeptResults(tmp_path).get("step", ["input"], lambda: "after") == "after"
+
+
+def test_a_damaged_result_is_computed_again(tmp_path):
+    KeptResults(tmp_path).get("step", ["input"], lambda: "value")
+    (path,) = tmp_path.glob("*.json")
+    path.write_text('"val', encoding="utf-8")  # cut short
+    assert KeptResults(tmp_path).get("step", ["input"], lambda: "value") == "value"
+
+
+def test_what_a_build_did_not_use_is_removed(tmp_path):
+    earlier = KeptResults(tmp_path)
+    earlier.get("step", ["old wording"], lambda: 1)
+    (tmp_path / ".abc.json.999999999.partial").write_text("", encoding="utf-8")  # of a process long gone
+    later = KeptResults(tmp_path)
+    later.get("step", ["new wording"], lambda: 2)
+    later.forget_others()
+    assert [p.name for p in tmp_path.iterdir()] == [f"{key}.json" for key in later.used]
+
+
+@pytest.fixture()
+def work_copy(tmp_path, built_project, report_dir):
+    """The session's built 2014 work folder and its report folder, copied: the kept results start empty and are
+    this test's, and an essay can be edited."""
+    build = tmp_path / "build"
+    shutil.copytree(built_project / "report" / "build" / ".work" / "build" / WAVE, build / WAVE)
+    shutil.copytree(built_project / "report", tmp_path / "report", ignore=shutil.ignore_patterns("build"))
+    return Paths(root=built_project, data=built_project / "data", report=tmp_path / "report", build=build, wave=WAVE)
+
+
+def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypatch):
+    """A page rendered from nothing kept, and again from what that build kept, is the published page; an edited
+    essay computes its own fragment and fact check again, and nothing else."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SESSION_EPOCH)  # as the session's build had it
+    computed = []
+    for module, name in ((html, "clean_fragment"), (fact_check, "unsourced_figures"), (report, "question_tables")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name: computed.append(_name) or _real(*a))
+    published = (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
+    assert report.render_html(work_copy).html == published
+    assert {"question_tables", "clean_fragment", "unsourced_figures"} <= set(computed)
+    computed.clear()
+    assert report.render_html(work_copy).html == published
+    assert computed == []
+    essay = work_copy.report / "commentary" / "introduction.md"
+    essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
+    assert "One more sentence." in report.render_html(work_copy).html
+    assert set(computed) == {"clean_fragment", "unsourced_figures"} and len(computed) <= 4
