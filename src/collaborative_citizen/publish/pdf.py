@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 from ..errors import PublishError
 from . import pdf_layout, pdf_pieces
 from .kept import forget_unused
-from .pdf_join import join
 from .pdf_layout import Layout, lay_out, layout_key
 from .pdf_pieces import FURNITURE_CSS, STYLE, furniture_document, with_page_numbers
 
@@ -86,7 +85,7 @@ def html_to_pdf(
     """(pdf, pages, warnings) for the report's HTML. `cache`: a folder keeping the pieces laid out, for the next
     build; `workers`: processes laying out pieces (default: two on a machine of two cores or more); `layouts`:
     started beforehand by `start_layouts` (its cache and workers then)."""
-    cut = pdf_pieces.cut(html)
+    cut = layouts.begun[1] if layouts is not None and layouts.begun[0] == html else pdf_pieces.cut(html)
     sheets = cut.sheets if cut else tuple(STYLE.findall(html))
     if layouts is None:
         layouts = _Layouts(sheets, cache, _workers(workers))
@@ -122,6 +121,9 @@ def html_to_pdf(
         if furniture.pages != len(cover):
             raise PublishError(f"the PDF's page furniture took {furniture.pages} pages for {len(cover)} pages")
         layouts.forget_others()
+    # (pikepdf imported here: the worker, forked before, has no use for it.)
+    from .pdf_join import join
+
     pdf, unresolved = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
     warnings = (layouts.sheet_warnings or []) + [message for layout in laid for message in layout.warnings]
     warnings += furniture.warnings + unresolved
@@ -163,6 +165,7 @@ class _Layouts:
         self.warming = None  # the worker parsing them (start)
         self.early = None  # (key, future): the piece the worker took up before the page was written (begin)
         self.kept: dict[str, Layout] = {}  # the cache's pieces read so far
+        self.begun: tuple = (None, None)  # (page, its pieces) given to `begin`
 
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
@@ -173,6 +176,7 @@ class _Layouts:
         """Hand the worker the costliest of the page's pieces that no earlier build kept, once the page is
         rendered: it is laid out while this process checks and writes the page (`html_to_pdf` takes it up)."""
         cut = pdf_pieces.cut(html)
+        self.begun = (html, cut)
         if self.pool is None or cut is None:
             return
         self.sheets = cut.sheets
