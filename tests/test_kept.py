@@ -7,7 +7,7 @@ import pytest
 from conftest import NAME, SESSION_EPOCH, WAVE
 
 from collaborative_citizen.paths import Paths
-from collaborative_citizen.publish import fact_check, html, kept, report
+from collaborative_citizen.publish import fact_check, html, kept, parts, report
 from collaborative_citizen.publish.kept import KeptResults
 
 
@@ -65,12 +65,18 @@ def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypat
     essay computes its own fragment and fact check again, and nothing else."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SESSION_EPOCH)  # as the session's build had it
     computed = []
-    for module, name in ((html, "clean_fragment"), (fact_check, "unsourced_figures"), (report, "question_tables")):
+    steps = (
+        (html, "clean_fragment"),
+        (fact_check, "unsourced_figures"),
+        (report, "question_tables"),
+        (parts, "notebook_output"),
+    )
+    for module, name in steps:
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name: computed.append(_name) or _real(*a))
     published = (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
     assert report.render_html(work_copy).html == published
-    assert {"question_tables", "clean_fragment", "unsourced_figures"} <= set(computed)
+    assert {name for _, name in steps} <= set(computed)
     computed.clear()
     assert report.render_html(work_copy).html == published
     assert computed == []

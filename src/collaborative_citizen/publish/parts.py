@@ -29,7 +29,7 @@ from .html import (
     set_first_heading,
     shift_headings,
 )
-from .kept import KeptResults
+from .kept import KeptResults, file_digest
 from .summary_parts import SummaryParts, read_json
 
 
@@ -96,6 +96,13 @@ class PartBuilder(SummaryParts):
             )
         )
 
+    def notebook_output(self, path) -> tuple[str, str]:
+        """(code, html) of an executed notebook's finding (html.notebook_output), kept between builds."""
+        if not path.is_file():
+            return notebook_output(path)  # (its error)
+        kept = self.kept or KeptResults(None)
+        return tuple(kept.get("notebook_output", [file_digest(path)], lambda: notebook_output(path)))
+
     def render(self, template: str, part: Part, **context) -> str:
         base = {
             "report": self.config,
@@ -115,7 +122,7 @@ class PartBuilder(SummaryParts):
 
     def part_about(self, part, spec):
         path = self.paths.out / "notebooks" / f"{self.config['about']['notebook']}.ipynb"
-        code, html = notebook_output(path)
+        code, html = self.notebook_output(path)
         html = shift_headings(html, -1)  # its heading is the part's
         part.title = part.title or heading_text(html)
         html = set_first_heading(html, id=part.id, data_running=part.title)
@@ -131,7 +138,7 @@ class PartBuilder(SummaryParts):
             if summary.is_file() and read_json(summary).get("asked") is False:
                 continue  # not asked in this wave: Methods lists it with the wave that last asked it
             path = self.paths.out / "notebooks" / f"{finding['notebook']}.ipynb"
-            code, html = notebook_output(path)
+            code, html = self.notebook_output(path)
             title = heading_text(html) or finding["title"]
             html = set_first_heading(html, id=f"finding-{n}-title", data_running=f"Finding {n}: {title}")
             self.add(part, html, f"finding {n} ({self.paths.show(path)})", code, prefix=f"finding-{n}")
