@@ -6,8 +6,9 @@ import shutil
 import pytest
 from conftest import NAME, SESSION_EPOCH, WAVE
 
+from collaborative_citizen.analysis import changes
 from collaborative_citizen.paths import Paths
-from collaborative_citizen.publish import fact_check, html, kept, parts, report
+from collaborative_citizen.publish import fact_check, html, kept, methods, parts, report
 from collaborative_citizen.publish.kept import KeptResults
 
 
@@ -62,7 +63,8 @@ def work_copy(tmp_path, built_project, report_dir):
 
 def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypatch):
     """A page rendered from nothing kept, and again from what that build kept, is the published page; an edited
-    essay computes its own fragment and fact check again, and nothing else."""
+    essay computes its own fragment and fact check again, and nothing else (the tables and the parts made from
+    them are not read again)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SESSION_EPOCH)  # as the session's build had it
     computed = []
     steps = (
@@ -70,6 +72,8 @@ def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypat
         (fact_check, "unsourced_figures"),
         (report, "question_tables"),
         (parts, "notebook_output"),
+        (methods, "methods_context"),
+        (changes, "read_changes"),
     )
     for module, name in steps:
         real = getattr(module, name)
@@ -84,3 +88,34 @@ def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypat
     essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
     assert "One more sentence." in report.render_html(work_copy).html
     assert set(computed) == {"clean_fragment", "unsourced_figures"} and len(computed) <= 4
+
+
+RENDER = """
+import json, sys
+from pathlib import Path
+from collaborative_citizen.paths import Paths
+from collaborative_citizen.publish.report import render_html
+root, data, report, build = map(Path, sys.argv[1:5])
+render_html(Paths(root=root, data=data, report=report, build=build, wave="2014"))
+print(json.dumps(sorted(name for name in ("numpy", "pandas") if name in sys.modules)))
+"""
+
+
+def test_after_an_edited_essay_the_page_is_rendered_without_pandas(work_copy):
+    """The HTML step after an edited essay imports neither pandas nor numpy (the tables' parts are kept): a new
+    process renders the page in about half a second less."""
+    import json
+    import subprocess
+    import sys
+
+    def render() -> list[str]:
+        where = [str(p) for p in (work_copy.root, work_copy.data, work_copy.report, work_copy.build)]
+        done = subprocess.run(
+            [sys.executable, "-c", RENDER, *where], capture_output=True, text=True, check=True, timeout=120
+        )
+        return json.loads(done.stdout.splitlines()[-1])
+
+    assert render() == ["numpy", "pandas"]  # nothing kept yet
+    essay = work_copy.report / "commentary" / "introduction.md"
+    essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
+    assert render() == []

@@ -2,7 +2,7 @@
 its design effect, and which differences survive the correction for multiple testing.
 
 The table engine (tables.py) computes every estimate; these rules are applied once, by the tables step, to what
-it writes. The thresholds live here and nowhere else; Methods states them.
+it writes. The thresholds are set in thresholds.py and applied here and nowhere else; Methods states them.
 
 - Bases: a cell is `suppressed` when fewer than SUPPRESS_BASE respondents were asked or its effective base is
   below SUPPRESS_BASE, `low_base` likewise under LOW_BASE. A suppressed cell carries no estimate, SE, interval
@@ -25,6 +25,7 @@ import pandas as pd
 from .exact_intervals import korn_graubard, needs_exact_interval
 from .multiplicity import adjust
 from .statistics import ALPHA
+from .thresholds import LOW_BASE, SUPPRESS_BASE
 
 # results.csv's columns as the table engine writes them (tables.COLUMNS), before these rules add theirs.
 ENGINE_COLUMNS = (
@@ -48,8 +49,6 @@ ENGINE_COLUMNS = (
     "p_vs_rest",
 )
 
-LOW_BASE = 100
-SUPPRESS_BASE = 50
 ESTIMATES = ("pct", "se", "ci_low", "ci_high", "deff", "pct_rest", "z_vs_rest", "p_vs_rest", "p_vs_rest_adjusted")
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from ..analysis.publication_rules import LOW_BASE, SUPPRESS_BASE
+from ..analysis.thresholds import LOW_BASE, SUPPRESS_BASE
 from ..findings.wording import round_half_up
 from ..inputs.codebook import Codebook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The thresholds of results.csv's `flag` column, in words for the key.
 SUPPRESSED_BELOW = SUPPRESS_BASE
@@ -52,7 +55,7 @@ def _cell(row) -> dict:
         return {"text": "", "cls": "", "value": None}
     if row.flag == "suppressed":
         return {"text": "*", "cls": "suppressed", "value": "*"}
-    text = "" if pd.isna(row.pct) else str(round_half_up(row.pct))
+    text = "" if math.isnan(row.pct) else str(round_half_up(row.pct))
     return {"text": text, "cls": "low" if row.flag == "low_base" else "", "value": row.pct}
 
 

@@ -35,6 +35,14 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def files_digest(paths: Iterable[Path]) -> str:
+    """One digest of the files, each by its folder's and its own name and its content."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path.parent.name}/{path.name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 class KeptResults:
     """The kept results in `folder` (None: nothing kept, every step computed)."""
 

@@ -5,6 +5,7 @@ earlier waves, the key findings)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from markupsafe import Markup
@@ -45,6 +46,11 @@ def essay_date(text: str) -> str:
         return text
 
 
+# The parts made from the data alone (results.csv, changes.csv, not_asked.csv, the findings' summaries, the codebook,
+# the wave and report.yml): kept whole between builds, so that after an edited essay the tables are not read again.
+KEPT_KINDS = ("key_findings", "changes", "methods", "appendix")
+
+
 class PartBuilder(SummaryParts):
     """Builds each kind of part named in report.yml's `parts`; `contents` comes last, from the others' headings."""
 
@@ -54,6 +60,7 @@ class PartBuilder(SummaryParts):
         self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points, plain_url=plain_url)
         self.ids = Ids()
         self.shown: set[str] = set()  # essays placed in a part
+        self.recording: list | None = None  # what a kept part adds, while it is made (kept_part)
 
     def build(self) -> list[Part]:
         parts, toc = [], {}
@@ -67,7 +74,7 @@ class PartBuilder(SummaryParts):
             )
             if make is None:
                 raise PublishError(f"report/report.yml: part {part.id!r}: unknown kind {kind!r}")
-            children = make(part, spec)
+            children = self.kept_part(make, part, spec) if kind in KEPT_KINDS else make(part, spec)
             if not part.cells and kind != "contents":
                 continue  # nothing to show for this wave (e.g. no earlier wave to compare with)
             if children is not None:
@@ -87,7 +94,31 @@ class PartBuilder(SummaryParts):
                 self.add(part, self.env.get_template("contents.html.j2").render(part=part, entries=list(toc.values())))
         return parts
 
+    def kept_part(self, make, part: Part, spec: dict):
+        """A part made from the data alone (KEPT_KINDS), as the last build made it if the data, report.yml and the
+        templates are the same (`kept`): its title, its entries for the contents and its fragments, which are then
+        given their ids."""
+
+        def made() -> dict:
+            self.recording = []
+            try:
+                children = make(part, spec)
+                return {"title": part.title, "children": children, "cells": self.recording}
+            finally:
+                self.recording = None
+
+        kept = self.kept or KeptResults(None)
+        inputs = [part.id, json.dumps(spec, sort_keys=True, default=str), self.inputs["data"]]
+        part_made = kept.get(f"part {part.kind}", inputs, made)
+        part.title = part_made["title"]
+        for html, where, code, prefix in part_made["cells"]:
+            self.add(part, html, where, code, prefix)
+        return part_made["children"]
+
     def add(self, part: Part, html: str, where: str | None = None, code: str | None = None, prefix: str | None = None):
+        if self.recording is not None:
+            self.recording.append([html, where, code, prefix])
+            return
         part.cells.append(
             Cell(
                 html=prepare_fragment(html, prefix or part.id, self.ids, self.kept),
@@ -174,7 +205,8 @@ class PartBuilder(SummaryParts):
                 raise PublishError(f"{where}: {error}") from None
 
         # The notes at the end list what the text cited: Jinja renders in order, so the list is complete by then.
-        self.add(part, self.render("methods.html.j2", part, cite=cite, notes=citations.notes, **self.inputs["methods"]))
+        methods = self.inputs["methods"]()
+        self.add(part, self.render("methods.html.j2", part, cite=cite, notes=citations.notes, **methods))
         return []
 
     def part_front_matter(self, part, spec):

@@ -11,16 +11,16 @@ HTML into collaborative-citizen-<wave>.pdf. Each prints one line; bad input stop
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
-import pandas as pd
 import yaml
 
-from ..analysis.changes import read_changes, read_not_asked
-from ..analysis.results_file import read_results
 from ..inputs.codebook import load_codebook
 from ..inputs.waves import available_waves, load_wave, wave_folder
 from ..inputs.yaml_files import load_yaml, yaml_problem
@@ -34,12 +34,17 @@ from .essays import (
 )
 from .fact_check import fact_check
 from .html import check_document, export_html, merge_notebook
-from .kept import KeptResults, file_digest
-from .methods import methods_context, not_asked_list, reconstruction_choices
+from .kept import KeptResults, file_digest, files_digest
 from .parts import PartBuilder, active_parts
 from .provenance import provenance
-from .style import stylesheet
+from .style import TEMPLATES, stylesheet
 from .summary_parts import read_json
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# (pandas and the statistics are imported by the steps that read results.csv, changes.csv and not_asked.csv: after
+# an edited essay, what those steps made is kept from the last build, and this process does not import them.)
 
 
 def read_config(paths: Paths) -> dict:
@@ -90,10 +95,22 @@ class ReportInputs:
     wave: object
     codebook: object
     results_path: Path
-    results: pd.DataFrame
     build: dict  # provenance
     title: str  # the report's title with its year
     titles: dict  # question key -> "Finding n: title"
+
+    @cached_property
+    def results(self) -> pd.DataFrame:
+        """results.csv, read when a step needs its figures."""
+        from ..analysis.results_file import read_results
+
+        return read_results(self.results_path)
+
+
+def questions_in(results_path: Path) -> set[str]:
+    """The questions results.csv has figures for (its `question` column, as read_results reads it)."""
+    with open(results_path, newline="", encoding="utf-8") as handle:
+        return {row["question"] for row in csv.DictReader(handle)}
 
 
 def report_inputs(paths: Paths) -> ReportInputs:
@@ -106,14 +123,12 @@ def report_inputs(paths: Paths) -> ReportInputs:
     results_path = paths.out / "results.csv"
     if not results_path.is_file():
         raise PublishError(f"{results_path}: missing (run the tables step first)")
-    results = read_results(results_path)
     return ReportInputs(
         config=config,
         wave=wave,
         codebook=codebook,
         results_path=results_path,
-        results=results,
-        build=provenance(paths, wave, codebook_path, set(results.question)),
+        build=provenance(paths, wave, codebook_path, questions_in(results_path)),
         title=f"{config['title']} {wave.year}",
         titles={f["question"]: f"Finding {f['number']}: {f['title']}" for f in config["findings"]},
     )
@@ -177,12 +192,11 @@ def render_html(paths: Paths) -> RenderedReport:
         problems += file_problems(path, paths.show(path))
     if problems:
         raise PublishError(problems)
-    config, wave, codebook, results_path, results, build, title, titles = (
+    config, wave, codebook, results_path, build, title, titles = (
         report.config,
         report.wave,
         report.codebook,
         report.results_path,
-        report.results,
         report.build,
         report.title,
         report.titles,
@@ -213,24 +227,41 @@ def render_html(paths: Paths) -> RenderedReport:
         for e in load_essays(paths.report / "commentary")
         if e.kind in kinds
     ]
+
+    @cache
+    def methods() -> dict:
+        from ..analysis.changes import read_not_asked
+        from .methods import methods_context, not_asked_list, reconstruction_choices
+
+        return {
+            **methods_context(report.results, about, codebook, config, complex_design=bool(wave.sample_design)),
+            **reconstruction_choices(wave),
+            "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles),
+        }
+
+    @cache
+    def changes():
+        from ..analysis.changes import read_changes
+
+        return read_changes(paths.out / "changes.csv")
+
+    wave_order = [w.id for w in available_waves(paths.data)]
     inputs = {
         "wave": wave_info,
         "build": build,
         "essays": essays,
         "codebook": codebook,
         "downloads": {"csv": results_path.name, "xlsx": paths.xlsx.name},
-        "methods": {
-            **methods_context(results, about, codebook, config, complex_design=bool(wave.sample_design)),
-            **reconstruction_choices(wave),
-            "not_asked": not_asked_list(read_not_asked(paths.out / "not_asked.csv"), codebook, titles),
-        },
-        "changes": read_changes(paths.out / "changes.csv"),
-        "wave_order": [w.id for w in available_waves(paths.data)],
+        "methods": methods,
+        "changes": changes,
+        "wave_order": wave_order,
         "tables": lambda cols: kept.get(
             "question_tables",
             [file_digest(results_path), repr(codebook), json.dumps([cols, titles], sort_keys=True)],
-            lambda: question_tables(results, codebook, cols, titles),
+            lambda: question_tables(report.results, codebook, cols, titles),
         ),
+        # Everything the parts made from the data alone read (parts.KEPT_KINDS), for keeping them.
+        "data": data_digest(paths, wave, [repr(codebook), config, build, wave_info, titles, wave_order]),
     }
     # The appendix's tables, each fragment cleaned and each part fact-checked, kept from the last build.
     kept = KeptResults(paths.kept / "html-steps" / paths.wave)
@@ -250,6 +281,17 @@ def render_html(paths: Paths) -> RenderedReport:
     html = export_html(notebook, page, paths.kept / "templates")
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return RenderedReport(html=html, notebook=notebook, parts=len(parts), essays=len(essays), figures=checked)
+
+
+def data_digest(paths: Paths, wave, values: list) -> str:
+    """A digest of the wave's tables and summaries (results.csv, changes.csv, not_asked.csv, about.json, the
+    findings' summaries), the wave's folder but its respondent file (whose digest `build` has), the part templates
+    and `values`."""
+    out = paths.out
+    files = sorted(out.glob("*.csv")) + sorted(out.glob("*.json")) + sorted((out / "findings").glob("*.json"))
+    files += sorted(p for p in wave.folder.iterdir() if p.is_file() and p != wave.data_file)
+    files += sorted(p for p in (TEMPLATES / "parts").rglob("*") if p.is_file())
+    return files_digest(files) + json.dumps(values, sort_keys=True, default=str)
 
 
 def build_workbook(paths: Paths) -> dict:

@@ -61,7 +61,7 @@ class SummaryParts:
         """'What changed since <earlier waves>': for each earlier wave with respondent data, the figures it was the
         latest to ask and those of them that changed significantly, largest first, from changes.csv. Absent when
         no earlier wave has respondent data to test against."""
-        changes = self.inputs["changes"]
+        changes = self.inputs["changes"]()
         tested = changes[changes.latest & (changes.previous_source == "respondent data")]
         if tested.empty:
             return None
@@ -112,7 +112,7 @@ class SummaryParts:
                 )
         if not findings:
             return None
-        changes = self.inputs["changes"]
+        changes = self.inputs["changes"]()
         tested = changes[changes.latest & (changes.previous_source == "respondent data")]
         summary = [
             {
