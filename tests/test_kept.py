@@ -77,7 +77,9 @@ def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypat
     )
     for module, name in steps:
         real = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name: computed.append(_name) or _real(*a))
+        monkeypatch.setattr(
+            module, name, lambda *a, _real=real, _name=name, **k: computed.append(_name) or _real(*a, **k)
+        )
     published = (report_dir / f"{NAME}.html").read_text(encoding="utf-8")
     assert report.render_html(work_copy).html == published
     assert {name for _, name in steps} <= set(computed)
