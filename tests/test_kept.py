@@ -90,6 +90,12 @@ def test_the_page_is_the_same_from_kept_results(work_copy, report_dir, monkeypat
     essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
     assert "One more sentence." in report.render_html(work_copy).html
     assert set(computed) == {"clean_fragment", "unsourced_figures"} and len(computed) <= 4
+    # Another results.csv (here: the same table with a blank line after it) makes the tables' parts again.
+    computed.clear()
+    results = work_copy.out / "results.csv"
+    results.write_text(results.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert "One more sentence." in report.render_html(work_copy).html
+    assert {"question_tables", "methods_context", "read_changes"} <= set(computed)
 
 
 RENDER = """
