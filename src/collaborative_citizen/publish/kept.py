@@ -1,5 +1,5 @@
-"""Results of the HTML step's costliest pure steps (the parts made from the tables, the appendix's tables, each
-executed notebook's finding, each fragment cleaned, each part fact-checked) kept from one build for the next, so
+"""Results of the HTML step's costliest pure steps (the parts made from the tables, each executed notebook's
+finding, each fragment cleaned, each part fact-checked) kept from one build for the next, so
 that an edited essay recomputes its own and little else.
 
 A result is kept as JSON in a file named by a digest of the step, its inputs, the package's code and the versions

@@ -55,7 +55,8 @@ class PartBuilder(SummaryParts):
     """Builds each kind of part named in report.yml's `parts`; `contents` comes last, from the others' headings."""
 
     def __init__(self, paths: Paths, config: dict, inputs: dict, kept: KeptResults | None = None):
-        self.paths, self.config, self.inputs, self.kept = paths, config, inputs, kept
+        self.paths, self.config, self.inputs = paths, config, inputs
+        self.kept = kept or KeptResults(None)
         self.env = parts_environment(paths.kept / "templates")
         self.env.filters.update(pct=lambda v: Markup(pct_html(v)), points=points, plain_url=plain_url)
         self.ids = Ids()
@@ -107,9 +108,8 @@ class PartBuilder(SummaryParts):
             finally:
                 self.recording = None
 
-        kept = self.kept or KeptResults(None)
         inputs = [part.id, json.dumps(spec, sort_keys=True, default=str), self.inputs["data"]]
-        part_made = kept.get(f"part {part.kind}", inputs, made)
+        part_made = self.kept.get(f"part {part.kind}", inputs, made)
         part.title = part_made["title"]
         for html, where, code, prefix in part_made["cells"]:
             self.add(part, html, where, code, prefix)
@@ -131,8 +131,7 @@ class PartBuilder(SummaryParts):
         """(code, html) of an executed notebook's finding (html.notebook_output), kept between builds."""
         if not path.is_file():
             return notebook_output(path)  # (its error)
-        kept = self.kept or KeptResults(None)
-        return tuple(kept.get("notebook_output", [file_digest(path)], lambda: notebook_output(path)))
+        return tuple(self.kept.get("notebook_output", [file_digest(path)], lambda: notebook_output(path)))
 
     def render(self, template: str, part: Part, **context) -> str:
         base = {

@@ -34,7 +34,7 @@ from .essays import (
 )
 from .fact_check import fact_check
 from .html import check_document, export_html, merge_notebook
-from .kept import KeptResults, file_digest, files_digest
+from .kept import KeptResults, files_digest
 from .parts import PartBuilder, active_parts
 from .provenance import provenance
 from .style import TEMPLATES, stylesheet
@@ -255,15 +255,11 @@ def render_html(paths: Paths) -> RenderedReport:
         "methods": methods,
         "changes": changes,
         "wave_order": wave_order,
-        "tables": lambda cols: kept.get(
-            "question_tables",
-            [file_digest(results_path), repr(codebook), json.dumps([cols, titles], sort_keys=True)],
-            lambda: question_tables(report.results, codebook, cols, titles),
-        ),
+        "tables": lambda cols: question_tables(report.results, codebook, cols, titles),
         # Everything the parts made from the data alone read (parts.KEPT_KINDS), for keeping them.
         "data": data_digest(paths, wave, [repr(codebook), config, build, wave_info, titles, wave_order]),
     }
-    # The appendix's tables, each fragment cleaned and each part fact-checked, kept from the last build.
+    # The parts made from the tables, each fragment cleaned and each part fact-checked, kept from the last build.
     kept = KeptResults(paths.kept / "html-steps" / paths.wave)
     parts = PartBuilder(paths, config, inputs, kept).build()
     fact_check([(cell.where, cell.html) for part in parts for cell in part.cells], kept)
