@@ -84,6 +84,21 @@ def test_large_synthetic_wave_agrees_to_rounding(respondents, monkeypatch):
     _assert_close(fast, reference)
 
 
+@pytest.mark.parametrize("joint_groups_max", [1, 50, 10**9])
+def test_breakdowns_counted_together_or_alone_give_the_same_tables(respondents, monkeypatch, joint_groups_max):
+    # 1: every breakdown in a pack of its own; 10**9: all of them in one pack; 50: packs of two or three.
+    from collaborative_citizen.analysis import tables
+
+    monkeypatch.setattr(tables, "EXACT_DIGITS_MAX_N", 100)
+    monkeypatch.setattr(tables, "JOINT_GROUPS_MAX", joint_groups_max)
+    packs = tables._packs(tables._group_codes(respondents))
+    sizes = [len(pack.breakdowns) for pack in packs]
+    assert sum(sizes) == len(respondents.codebook.demographics) + 1
+    assert (max(sizes) == 1) == (joint_groups_max == 1) and (len(sizes) == 1) == (joint_groups_max == 10**9)
+    data = synthetic(1200, respondents, seed=5)
+    _assert_close(weighted_tables(data), weighted_tables_reference(data))
+
+
 def test_shares_from_sums_equal_estimate_share():
     rng = np.random.default_rng(1)
     n = 500

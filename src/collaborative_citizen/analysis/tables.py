@@ -4,6 +4,7 @@ computed from sums (the fast engine; cell_tables.py holds the cell-by-cell defin
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,10 @@ def weighted_tables(respondents: Respondents) -> pd.DataFrame:
     """One row per cell: every answer and net, for the total and every demographic group.
 
     The numbers are those of :func:`estimate_share` and :func:`compare_with_rest` called cell by cell
-    (``weighted_tables_reference`` does exactly that), but computed from sums: for each answer variable and
-    breakdown, one ``np.bincount`` over (answer category, group) accumulates the count, the weight and the
-    squared weight of every cell at once, so the cost grows linearly with the number of respondents.
+    (``weighted_tables_reference`` does exactly that), but computed from sums: for each answer variable, one
+    ``np.bincount`` per pack of breakdowns, over (answer category, joint group), accumulates the count, the
+    weight and the squared weight of every cell at once, and each breakdown's cells are sums of those, so the
+    cost grows linearly with the number of respondents.
 
     A wave with strata or clusters is computed cell by cell under its design (sample_design.py); one with only a
     design factor has its standard errors, intervals and tests scaled by it."""
@@ -64,11 +66,12 @@ def _weights_only_tables(respondents: Respondents) -> pd.DataFrame:
     row_cell = []  # per row: (source, cell, breakdown, group)
     base_weighted = []
     weight_cache = {}
+    packs = _packs(groups)
     for question in respondents.codebook.questions.values():
         if not respondents.asks(question.key):
             continue
         for item_key, categories, n_categories, cells in _question_sources(respondents, question):
-            tables = _category_sums(categories, n_categories, weights, groups)
+            tables = _category_sums(categories, n_categories, weights, packs)
             asked = categories >= 0
             asked_key = None if asked.all() else np.packbits(asked).tobytes()
             if exact:
@@ -270,8 +273,42 @@ def _indicator_categories(values: np.ndarray) -> np.ndarray:
     return np.where(asked, values, -1).astype(np.intp)
 
 
+# Breakdowns are counted several at a time: one bincount over their joint groups (sex x age band x ...) serves
+# every breakdown of the pack, each one's table being a sum over the others' axes. A pack holds at most this many
+# joint groups, so that a bincount's bins (answer categories x joint groups) stay in the processor's cache.
+JOINT_GROUPS_MAX = 4096
+
+
+@dataclass(frozen=True)
+class _Pack:
+    """Breakdowns counted together: their indices in the groups list, their widths (groups + 1) and each
+    respondent's joint group (the breakdowns' codes as digits of a mixed-radix number, the first most significant)."""
+
+    breakdowns: tuple[int, ...]
+    widths: tuple[int, ...]
+    joint: np.ndarray
+
+
+def _packs(groups: list[tuple[str, list[str], np.ndarray]]) -> list[_Pack]:
+    packs, members = [], []
+    for b, (_breakdown, group_keys, _codes) in enumerate(groups):
+        if members and math.prod(len(groups[m][1]) + 1 for m in members) * (len(group_keys) + 1) > JOINT_GROUPS_MAX:
+            packs.append(members)
+            members = []
+        members.append(b)
+    packs.append(members)
+    result = []
+    for members in packs:
+        widths = tuple(len(groups[b][1]) + 1 for b in members)
+        joint = np.zeros(len(groups[0][2]), dtype=np.intp)
+        for b, width in zip(members, widths):
+            joint = joint * width + groups[b][2]
+        result.append(_Pack(tuple(members), widths, joint))
+    return result
+
+
 def _category_sums(
-    categories: np.ndarray, n_categories: int, weights: np.ndarray, groups: list[tuple[str, list[str], np.ndarray]]
+    categories: np.ndarray, n_categories: int, weights: np.ndarray, packs: list[_Pack]
 ) -> list[tuple[np.ndarray, ...]]:
     """Per breakdown: count, positive-weight count, sum w and sum w^2 over answered respondents, each an array
     (categories x groups + 1), the last column being respondents in no group."""
@@ -282,17 +319,19 @@ def _category_sums(
     w2 = w * w
     positive = w > 0
     all_positive = bool(positive.all())
-    result = []
-    for _breakdown, group_keys, codes in groups:
-        width = len(group_keys) + 1
-        key = cat * width + (codes if everyone else codes[asked])
-        size = n_categories * width
-        count = np.bincount(key, minlength=size).reshape(n_categories, width)
-        nonzero = count if all_positive else np.bincount(key[positive], minlength=size).reshape(n_categories, width)
-        sum_w = np.bincount(key, weights=w, minlength=size).reshape(n_categories, width)
-        sum_w2 = np.bincount(key, weights=w2, minlength=size).reshape(n_categories, width)
-        result.append((count, nonzero, sum_w, sum_w2))
-    return result
+    result = {}
+    for pack in packs:
+        size = math.prod(pack.widths)
+        key = cat * size + (pack.joint if everyone else pack.joint[asked])
+        shape = (n_categories, *pack.widths)
+        count = np.bincount(key, minlength=n_categories * size).reshape(shape)
+        nonzero = count if all_positive else np.bincount(key[positive], minlength=n_categories * size).reshape(shape)
+        sum_w = np.bincount(key, weights=w, minlength=n_categories * size).reshape(shape)
+        sum_w2 = np.bincount(key, weights=w2, minlength=n_categories * size).reshape(shape)
+        for j, b in enumerate(pack.breakdowns):
+            others = tuple(axis + 1 for axis in range(len(pack.widths)) if axis != j)
+            result[b] = tuple(x.sum(axis=others) for x in (count, nonzero, sum_w, sum_w2))
+    return [result[b] for b in sorted(result)]
 
 
 def _cell_sums(chosen: np.ndarray, count, nonzero, w, w2, n_groups: int):
