@@ -282,6 +282,13 @@ def ratios_of(result: dict) -> float:
     return result["tables_1000000"]["seconds"] / result["tables_100000"]["seconds"]
 
 
+def _font_subsetter() -> str:
+    """HarfBuzz's version, as the PDF step finds its subsetter, or "absent"."""
+    from collaborative_citizen.publish.pdf_layout import font_subsetter
+
+    return font_subsetter()
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=3)
@@ -297,6 +304,8 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
+            # WeasyPrint subsets the PDF's fonts with HarfBuzz when its library is there, else (slower) fontTools.
+            "font_subsetter": _font_subsetter(),
         },
         "runs": args.runs,
     }
@@ -325,6 +334,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"bench: {result['machine']['cores']} cores, {result['machine']['platform']}, median of {args.runs} run(s)")
+    if result["machine"]["font_subsetter"] == "absent":
+        print("bench: no HarfBuzz subsetter (Debian's libharfbuzz-subset0): fontTools subsets the PDF's fonts, slower")
     print(f"{'measure':<30}{'seconds':>10}  notes")
     for name, value in result.items():
         if isinstance(value, dict) and "seconds" in value:

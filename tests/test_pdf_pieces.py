@@ -280,3 +280,48 @@ def test_the_style_sheets_fonts_are_given_by_name_and_nothing_else_is_fetched():
     for elsewhere in ("file:///etc/passwd", "https://example.org/font.ttf", "cc-font:0000"):
         with pytest.raises(ValueError):
             fetcher.fetch(elsewhere)
+
+
+IMPORT_COUNTING = r"""
+import ctypes.util, sys
+searched = []
+real = ctypes.util.find_library
+ctypes.util.find_library = lambda name: searched.append(name) or real(name)
+counting = ctypes.util.find_library
+FAIL_FIRST = len(sys.argv) > 1
+if FAIL_FIRST:
+    # The first import of WeasyPrint's text module fails as a library that opens only through a search would.
+    class FailOnce:
+        failed = False
+        def find_spec(self, name, path=None, target=None):
+            if name == "weasyprint.text.ffi" and not FailOnce.failed:
+                FailOnce.failed = True
+                raise OSError("cannot load library 'libpango-1.0-0'")
+    sys.meta_path.insert(0, FailOnce())
+from collaborative_citizen.publish import pdf_layout
+pdf_layout.import_weasyprint()
+import weasyprint.text.fonts
+from weasyprint.text import ffi
+assert ctypes.util.find_library is counting, "find_library not given back"
+print(len(searched), ffi.pango is not None, pdf_layout.font_subsetter())
+"""
+
+
+@pytest.mark.parametrize("fails_first", [False, True])
+def test_weasyprint_is_imported_without_searching_for_its_libraries(fails_first):
+    # A search for a library name WeasyPrint lists runs ldconfig, gcc and ld: none is made, unless a library does not
+    # open by its file name, when the import is made again with the search.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_COUNTING] + (["fail-first"] if fails_first else []),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    searched, has_pango, subsetter = done.stdout.split()
+    assert has_pango == "True"
+    assert (int(searched) > 0) == fails_first
+    assert subsetter == "absent" or re.fullmatch(r"\d+\.\d+\.\d+", subsetter)

@@ -121,13 +121,18 @@ def html_to_pdf(
         if furniture.pages != len(cover):
             raise PublishError(f"the PDF's page furniture took {furniture.pages} pages for {len(cover)} pages")
         layouts.forget_others()
-    # (pikepdf imported here: the worker, forked before, has no use for it.)
+    # (pikepdf imported here or while waiting for the worker, which is forked before and has no use for it.)
     from .pdf_join import join
 
     pdf, unresolved = join(laid, furniture, {n for n, is_cover in enumerate(cover) if is_cover})
     warnings = (layouts.sheet_warnings or []) + [message for layout in laid for message in layout.warnings]
     warnings += furniture.warnings + unresolved
     return pdf, len(cover), warnings
+
+
+def _ready_to_join() -> None:
+    """Import the join's library (pikepdf, about 0.15 s) while the worker lays out a piece this process waits for."""
+    from . import pdf_join  # noqa: F401
 
 
 def _first_jobs(pieces: list) -> tuple[list[Job], int | None]:
@@ -249,6 +254,8 @@ class _Layouts:
                 job = jobs[n]
                 done[n] = self._keep(key, lay_out(self.sheets, job.css, job.html, job.tagged))
             if running is not None and (running[2].done() or not here):
+                if not here and not running[2].done():
+                    _ready_to_join()  # (this process would only wait)
                 n, key, future = running
                 done[n] = self._keep(key, future.result())
                 running = None

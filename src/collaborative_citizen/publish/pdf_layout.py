@@ -10,13 +10,16 @@ out.
 from __future__ import annotations
 
 import base64
+import ctypes
 import gc
 import hashlib
+import io
 import json
 import logging
 import os
 import re
-from contextlib import contextmanager
+import sys
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -60,7 +63,58 @@ LAYOUT_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "fonttools",
 @lru_cache(maxsize=1)
 def _layout_code() -> str:
     versions = [f"{name}=={metadata.version(name)}" for name in LAYOUT_LIBRARIES]
+    versions.append(f"harfbuzz-subset=={font_subsetter()}")
     return "\n".join([LAYOUT_VERSION, *versions, hashlib.sha256(Path(__file__).read_bytes()).hexdigest()])
+
+
+# HarfBuzz's subsetter by its file name on Linux, macOS and Windows: WeasyPrint subsets the fonts with it when it
+# loads, with fontTools otherwise, and the two write different font files.
+HARFBUZZ_SUBSET = ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib", "libharfbuzz-subset-0.dll")
+
+
+@lru_cache(maxsize=1)
+def font_subsetter() -> str:
+    """HarfBuzz's version if its subsetter library loads (WeasyPrint then subsets fonts with it), else "absent"."""
+    for name in HARFBUZZ_SUBSET:
+        try:
+            library = ctypes.CDLL(name)
+        except OSError:
+            continue
+        # (The subsetter links HarfBuzz itself, whose version function it reaches.)
+        library.hb_version_string.restype = ctypes.c_char_p
+        return library.hb_version_string().decode("ascii", "replace")
+    return "absent"
+
+
+def import_weasyprint() -> None:
+    """Import WeasyPrint with its libraries opened by their file names.
+
+    WeasyPrint names each library several ways (its Linux, macOS and Windows names), and cffi hands each name it
+    cannot open as a file to `ctypes.util.find_library`, which on Linux runs ldconfig, gcc and ld for it: about
+    fifteen names found nowhere, 0.3 s of the 0.8 s the import takes. Each library's list holds its file name
+    (libpango-1.0.so.0, ...), which opens without a search, so while WeasyPrint is imported find_library finds
+    nothing. Should a library open only through a search, the import runs again with the real find_library."""
+    if "weasyprint.text.fonts" in sys.modules:
+        return
+    import ctypes.util
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = _found_nowhere
+    try:
+        # (WeasyPrint prints its installation advice before it gives up on a library: kept for the second try.)
+        with redirect_stdout(io.StringIO()):
+            import weasyprint.text.fonts  # noqa: F401
+        return
+    except OSError:
+        for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint.text.fonts  # noqa: F401
+
+
+def _found_nowhere(name: str) -> None:
+    return None
 
 
 def layout_key(sheets: tuple[str, ...], css: str, html: str, tagged: bool) -> str:
@@ -107,6 +161,7 @@ _OWNER = 0
 
 
 def _sheet(text: str, fonts):
+    import_weasyprint()
     from weasyprint import CSS
 
     # (By its text without the blank lines around it, which the page's <style> adds: the PDF step's worker parses
@@ -153,6 +208,7 @@ def embedded_fonts(faces: dict[str, bytes]):
 def _fonts():
     global _FONTS, _OWNER
     if _FONTS is None:
+        import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         _FONTS, _OWNER = FontConfiguration(), os.getpid()
@@ -189,6 +245,7 @@ def lay_out(sheets: tuple[str, ...], css: str, html: str, tagged: bool = True) -
     becoming this machine's paths. The creation and modification dates come from the page's dcterms meta tags,
     which the build sets from SOURCE_DATE_EPOCH; no file identifier is written. Only data: URLs are fetched: a
     reference to the network or to a file, whatever put it there, loads nothing and is reported as a warning."""
+    import_weasyprint()
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
 
