@@ -127,3 +127,25 @@ def test_after_an_edited_essay_the_page_is_rendered_without_pandas(work_copy):
     essay = work_copy.report / "commentary" / "introduction.md"
     essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
     assert render() == []
+
+
+def test_an_edited_essays_page_is_told_before_nbconvert_makes_it(work_copy, monkeypatch):
+    """After an edited essay, the page is told from the last one (for the PDF's worker, before nbconvert is
+    imported) and is the page nbconvert then makes; nothing is told when nothing changed, or when a finding's
+    output did (only raw cells are replaced)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SESSION_EPOCH)
+    told = []
+    # (Written as the build writes them: the cells name their essays by this copy's paths.)
+    report.write_html(work_copy, report.render_html(work_copy))
+    same = report.render_html(work_copy, told.append)
+    assert told == [] and same.html == work_copy.html.read_text(encoding="utf-8")
+    essay = work_copy.report / "commentary" / "introduction.md"
+    essay.write_text(essay.read_text(encoding="utf-8") + "\n\nOne more sentence.\n", encoding="utf-8")
+    edited = report.render_html(work_copy, told.append)
+    assert "One more sentence." in edited.html
+    assert told == [edited.html]
+    finding = next(cell for cell in edited.notebook.cells if cell.cell_type == "code")
+    finding.outputs[0].data["text/html"] += "<p>Another output.</p>"
+    assert html.predicted_page(edited.notebook, work_copy.notebook, work_copy.html) is None
+    work_copy.notebook.unlink()
+    assert html.predicted_page(edited.notebook, work_copy.notebook, work_copy.html) is None

@@ -201,6 +201,34 @@ def test_a_piece_begun_before_the_page_is_written_is_taken_up(pieces_pdf, tmp_pa
     assert pdf == publish_pdf.html_to_pdf(edited, workers=1)[0]
 
 
+def test_a_page_told_wrongly_beforehand_still_gives_the_rendered_pages_pdf(pieces_pdf, tmp_path):
+    """A page told before it is rendered (html.predicted_page) has its edited piece begun; when the rendered page
+    differs, its own piece is laid out too, and the PDF is the rendered page's; a page told rightly is not begun
+    twice."""
+    import shutil
+
+    cache = tmp_path / "pieces"
+    shutil.copytree(pieces_pdf[3], cache)
+    layouts = publish_pdf.start_layouts((stylesheet(),), cache, workers=2)
+    submitted = []
+    submit = layouts.pool.submit
+
+    def recording(function, *args):
+        if function is pdf_layout.lay_out:
+            submitted.append(args[2])
+        return submit(function, *args)
+
+    layouts.pool.submit = recording
+    told, rendered = report(essay_words=500), report(essay_words=600)
+    layouts.begin(told)
+    layouts.begin(rendered)
+    layouts.begin(rendered)
+    assert len(submitted) == 2
+    pdf = publish_pdf.html_to_pdf(rendered, layouts=layouts)[0]
+    assert len(submitted) == 2
+    assert pdf == publish_pdf.html_to_pdf(rendered, workers=1)[0]
+
+
 def test_a_forked_worker_leaves_no_font_files(tmp_path):
     import os
     import subprocess

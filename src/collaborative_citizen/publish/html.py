@@ -242,6 +242,32 @@ def merge_notebook(parts: list[Part], title: str, language: str) -> nbformat.Not
     return notebook
 
 
+def predicted_page(notebook: nbformat.NotebookNode, last_notebook: Path, last_page: Path) -> str | None:
+    """The page `export_html` will make of `notebook`, told without nbconvert when only raw cells' HTML changed
+    since the last build wrote `last_notebook` and `last_page` (an edited essay): the last page with those cells'
+    HTML replaced. None when it cannot be told so. (The PDF's worker lays the edited piece out from it while this
+    process imports nbconvert; the page nbconvert makes is the one published, and any piece of it that the
+    prediction got wrong is laid out from it.)"""
+    try:
+        cells = nbformat.reads(last_notebook.read_text(encoding="utf-8"), as_version=4).cells
+        page = last_page.read_text(encoding="utf-8")
+    except (OSError, ValueError, AttributeError, nbformat.ValidationError):
+        return None
+    if len(cells) != len(notebook.cells):
+        return None
+    changed = False
+    for last, cell in zip(cells, notebook.cells):
+        if last.cell_type != cell.cell_type or last.metadata != cell.metadata:
+            return None
+        if cell.cell_type == "code" and (last.source != cell.source or last.outputs != cell.outputs):
+            return None
+        if last.source != cell.source:
+            if cell.cell_type != "raw" or page.count(last.source) != 1:
+                return None
+            page, changed = page.replace(last.source, cell.source), True
+    return page if changed else None
+
+
 def export_html(notebook: nbformat.NotebookNode, page: dict, compiled: Path | None = None) -> str:
     """`page` holds what the template's head needs: title, lang, css, date, publisher, description; `compiled`: a
     folder keeping the compiled templates between builds."""

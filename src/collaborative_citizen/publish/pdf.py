@@ -178,8 +178,12 @@ class _Layouts:
             self.warming = self.pool.submit(pdf_layout.warm, self.sheets)
 
     def begin(self, html: str) -> None:
-        """Hand the worker the costliest of the page's pieces that no earlier build kept, once the page is
-        rendered: it is laid out while this process checks and writes the page (`html_to_pdf` takes it up)."""
+        """Hand the worker the costliest of the page's pieces that no earlier build kept, as soon as the page is
+        known (told beforehand by `html.predicted_page`, or rendered): it is laid out while this process makes,
+        checks and writes the page (`html_to_pdf` takes it up). Given the rendered page after a predicted one, it
+        leaves a piece alone that the worker has begun and the page needs."""
+        if self.begun[0] == html:
+            return
         cut = pdf_pieces.cut(html)
         self.begun = (html, cut)
         if self.pool is None or cut is None:
@@ -190,6 +194,8 @@ class _Layouts:
             key = layout_key(self.sheets, job.css, job.html, job.tagged)
             if self._cached(key) is None:
                 todo.append((job.cost, key, job))
+        if self.early is not None and any(key == self.early[0] for _, key, _ in todo):
+            return
         if todo:
             _, key, job = max(todo, key=lambda item: item[0])
             self.early = (key, self.pool.submit(lay_out, self.sheets, job.css, job.html, job.tagged))

@@ -33,7 +33,7 @@ from .essays import (
     render_essay,
 )
 from .fact_check import fact_check
-from .html import check_document, export_html, merge_notebook
+from .html import check_document, export_html, merge_notebook, predicted_page
 from .kept import KeptResults, files_digest
 from .parts import PartBuilder, active_parts
 from .provenance import provenance
@@ -148,7 +148,7 @@ class RenderedReport:
 def build_html(paths: Paths, pdf_layouts=None) -> dict:
     """Render, check and write the report (with `pdf_layouts` from `pdf.start_pdf`, the PDF's first new piece laid
     out meanwhile). Returns what was built, for the progress line."""
-    rendered = render_html(paths)
+    rendered = render_html(paths, pdf_layouts.begin if pdf_layouts is not None else None)
     if pdf_layouts is not None:
         pdf_layouts.begin(rendered.html)
     check_html(paths, rendered.html)
@@ -175,8 +175,9 @@ def write_html(paths: Paths, rendered: RenderedReport) -> dict:
     }
 
 
-def render_html(paths: Paths) -> RenderedReport:
-    """The essays, findings, methods and tables merged into one page, every figure fact-checked."""
+def render_html(paths: Paths, predicted=None) -> RenderedReport:
+    """The essays, findings, methods and tables merged into one page, every figure fact-checked; `predicted` is
+    given the page `html.predicted_page` tells before it is made, if it can."""
     report = report_inputs(paths)
     from .input_text import file_problems, text_problems
 
@@ -274,6 +275,10 @@ def render_html(paths: Paths) -> RenderedReport:
         "date": build["date_iso"],
         "css": stylesheet(),
     }
+    if predicted is not None:
+        early = predicted_page(notebook, paths.notebook, paths.html)
+        if early is not None:
+            predicted(early)
     html = export_html(notebook, page, paths.kept / "templates")
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return RenderedReport(html=html, notebook=notebook, parts=len(parts), essays=len(essays), figures=checked)
