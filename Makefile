@@ -57,8 +57,11 @@ set -e; mkdir -p '$(2)'; cp '$(1)' '$(2)/.$(notdir $(1)).new' || { rm -f '$(2)/.
 	mv '$(2)/.$(notdir $(1)).new' '$(2)/$(notdir $(1))'
 endef
 
-# Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1391126400)
+# Reproducible dates in SVG/PDF metadata and the colophon: the last commit's date unless set by the caller (asked of
+# git once, not again for each command make runs).
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 1391126400)
+endif
 export SOURCE_DATE_EPOCH
 # Notebooks run in a kernel that must find the environment's Python first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -198,7 +201,7 @@ preview: | $(ENV)
 # The last line says where the report is, and whether this run changed it.
 report: $(REPORT_PDF) $(REPORT_XLSX)
 	@if diff -rq '$(BUILD)' '$(PUBLISHED)' >/dev/null 2>&1; then state=up; else state=new; fi; \
-	$(call promote,$(BUILD),$(PUBLISHED)); \
+	if [ $$state = new ]; then $(call promote,$(BUILD),$(PUBLISHED)); fi; \
 	if [ -d '$(FIGURES_DIR)/$(WAVE)' ]; then $(call promote,$(FIGURES_DIR)/$(WAVE),$(PUBLISHED_FIGURES)); fi; \
 	if [ $$state = up ]; then echo "report: $(WAVE): up to date, unchanged in $(PUBLISHED)/"; \
 	else echo "report: $(WAVE): published in $(PUBLISHED)/ (collaborative-citizen-$(WAVE).html, .pdf, -tables.xlsx)"; fi

@@ -220,7 +220,10 @@ def test_a_page_told_wrongly_beforehand_still_gives_the_rendered_pages_pdf(piece
 
     layouts.pool.submit = recording
     told, rendered = report(essay_words=500), report(essay_words=600)
-    layouts.begin(told)
+    # A told page whose every piece is new (here: another language) is not begun.
+    layouts.begin(told.replace('lang="en-GB"', 'lang="en-US"'), told=True)
+    assert submitted == []
+    layouts.begin(told, told=True)
     layouts.begin(rendered)
     layouts.begin(rendered)
     pdf = publish_pdf.html_to_pdf(rendered, layouts=layouts)[0]

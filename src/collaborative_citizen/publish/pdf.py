@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 # The contents are laid out again when their own page count changes the page numbers they give.
 CONTENTS_ATTEMPTS = 3
+# A page told before it is rendered has its costliest new piece begun only if it has at most this many.
+TOLD_PIECES_MAX = 2
 # What a process lays out (in pdf_pieces' units of cost) in about the time it takes to import WeasyPrint and parse
 # the style sheets (about a second on the 2-core machine it was measured on: 250,000 a second, warming 1.05 s).
 GETTING_READY_COST = 250_000
@@ -177,10 +179,10 @@ class _Layouts:
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
             self.warming = self.pool.submit(pdf_layout.warm, self.sheets)
 
-    def begin(self, html: str) -> None:
+    def begin(self, html: str, told: bool = False) -> None:
         """Hand the worker the costliest of the page's pieces that no earlier build kept, as soon as the page is
-        known (told beforehand by `html.predicted_page`, or rendered): it is laid out while this process makes,
-        checks and writes the page (`html_to_pdf` takes it up). Given the rendered page after a predicted one, it
+        known (`told` beforehand by `html.predicted_page`, or rendered): it is laid out while this process makes,
+        checks and writes the page (`html_to_pdf` takes it up). Given the rendered page after a told one, it
         leaves a piece alone that the worker has begun and the page needs."""
         if self.begun[0] == html:
             return
@@ -195,6 +197,10 @@ class _Layouts:
             if self._cached(key) is None:
                 todo.append((job.cost, key, job))
         if self.early is not None and any(key == self.early[0] for _, key, _ in todo):
+            return
+        if told and len(todo) > TOLD_PIECES_MAX:
+            # (A told page with more new pieces than an edited essay or two makes is likely told wrong in what every
+            # piece has, a new date say: the worker is left free for the rendered page's pieces.)
             return
         if todo:
             _, key, job = max(todo, key=lambda item: item[0])

@@ -148,7 +148,8 @@ class RenderedReport:
 def build_html(paths: Paths, pdf_layouts=None) -> dict:
     """Render, check and write the report (with `pdf_layouts` from `pdf.start_pdf`, the PDF's first new piece laid
     out meanwhile). Returns what was built, for the progress line."""
-    rendered = render_html(paths, pdf_layouts.begin if pdf_layouts is not None else None)
+    told = (lambda page: pdf_layouts.begin(page, told=True)) if pdf_layouts is not None else None
+    rendered = render_html(paths, told)
     if pdf_layouts is not None:
         pdf_layouts.begin(rendered.html)
     check_html(paths, rendered.html)
