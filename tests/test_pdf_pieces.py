@@ -54,7 +54,12 @@ def report(essay_words: int = 300) -> str:
         (
             "findings",
             "part-findings",
-            '<h1 id="findings" data-running="The findings">The findings</h1><p>Findings, one page.</p>',
+            '<header class="part-head"><h1 id="findings" data-running="The findings">The findings</h1></header>'
+            + "".join(
+                f'<section class="finding" id="finding-{n}"><h2 id="finding-{n}-title" data-running="Finding {n}">'
+                f"Finding {n}</h2><p>{' '.join(['A finding, in words and numbers.'] * 60)}</p></section>"
+                for n in (1, 2)
+            ),
         ),
         (
             "appendix",
@@ -84,10 +89,12 @@ def pieces_pdf(tmp_path_factory):
     return pdf, pages, warnings, cache
 
 
-def test_the_report_is_cut_at_parts_and_question_tables():
+def test_the_report_is_cut_at_parts_findings_and_question_tables():
     cut = pdf_pieces.cut(report())
-    assert [p.kind for p in cut.pieces] == ["cover", "contents", "essays", "findings"] + ["appendix"] * 3 + ["colophon"]
-    essay, *_, second_table, third_table, colophon = cut.pieces[2:]
+    kinds = ["cover", "contents", "essays"] + ["findings"] * 2 + ["appendix"] * 3 + ["colophon"]
+    assert [p.kind for p in cut.pieces] == kinds
+    essay, _, second_finding, *_, second_table, third_table, colophon = cut.pieces[2:]
+    assert 'id="part-findings"' not in second_finding.html and 'id="finding-2"' in second_finding.html
     # A link to another piece is written for the join; the id of the part is in its first piece only.
     assert 'href="cc-piece:table-q2"' in essay.html
     assert 'id="part-appendix"' not in second_table.html and "table-q2-title" in second_table.html

@@ -1,8 +1,9 @@
 """The report's HTML cut into the pieces its PDF is laid out in (publish/pdf.py), and the small documents that
 complete them: the page furniture and the contents' page numbers.
 
-Every piece starts a page in the whole report too (report.css: each part, and each question's table after the
-first, has `break-before: page`), so a piece laid out alone breaks into the same pages as it would in the whole.
+Every piece starts a page in the whole report too (report.css: each part, and each finding, essay and question's
+table after the first of its part, has `break-before: page`), so a piece laid out alone breaks into the same pages
+as it would in the whole.
 What a piece cannot know alone is added from outside it:
 
 - links to another piece: written `cc-piece:<id>` (an external link to WeasyPrint, tagged as a link like any
@@ -21,7 +22,8 @@ from html import unescape
 
 STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 PART = re.compile(r'<section class="part part-(?P<kind>[\w-]+)" id="[^"]*">')
-TABLE_BLOCK = re.compile(r'<section class="table-block"')
+# What starts a page within a part (after the part's first): a finding, an essay, a question's table.
+PAGE_START = re.compile(r'<section class="(?:finding|table-block)"|<article class="essay\b')
 # (report.css sets the running head from h1 and h2 only.)
 RUNNING = re.compile(r'<h[12]\b[^>]*\sdata-running="([^"]*)"')
 ID = re.compile(r'\sid="([^"]+)"')
@@ -77,8 +79,8 @@ def css_string(text: str) -> str:
 
 
 def cut(html: str) -> Cut | None:
-    """The report's pieces: one per part, the appendix one per question's table; None for a page that is not cut
-    into parts (it is laid out whole)."""
+    """The report's pieces: one per part, a part of several findings, essays or question tables one per finding,
+    essay or table; None for a page that is not cut into parts (it is laid out whole)."""
     sheets = tuple(STYLE.findall(html))
     body = STYLE.sub("", html)
     starts = [(m.start(), m.group("kind")) for m in PART.finditer(body)]
@@ -88,7 +90,7 @@ def cut(html: str) -> Cut | None:
     head, tail = body[: starts[0][0]], body[end:]
     chunks: list[tuple[str, str]] = []
     for (start, kind), (stop, _) in zip(starts, starts[1:] + [(end, "")]):
-        chunks.extend((kind, text) for text in _split_at_tables(body[start:stop]))
+        chunks.extend((kind, text) for text in _split_at_page_starts(body[start:stop]))
     every_id = set(ID.findall(body))
     pieces, running = [], ""
     for kind, text in chunks:
@@ -110,10 +112,10 @@ def cut(html: str) -> Cut | None:
     return Cut(sheets, head, tail, tuple(pieces), ID.sub("", title.group(0)) if title else "")
 
 
-def _split_at_tables(part: str) -> list[str]:
-    """A part, or, for a part of several question tables, one piece per table: the first with the part's heading,
-    each other in a section of the part's class (without its id, which the first piece holds)."""
-    blocks = [m.start() for m in TABLE_BLOCK.finditer(part)]
+def _split_at_page_starts(part: str) -> list[str]:
+    """A part, or, for a part of several findings, essays or question tables, one piece per each: the first with
+    the part's heading, each other in a section of the part's class (without its id, which the first piece holds)."""
+    blocks = [m.start() for m in PAGE_START.finditer(part)]
     if len(blocks) < 2:
         return [part]
     opening = part[: part.index(">") + 1]
