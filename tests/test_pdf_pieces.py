@@ -138,8 +138,8 @@ def test_links_and_bookmarks_reach_their_pages(pieces_pdf):
     assert essay_links and all("/A" not in link for link in essay_links)
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
     assert titles == ["A Report 2099", "Contents", "The essay", "The findings", "Appendix"]
-    nested = next(item for item in reader.outline if isinstance(item, list))
-    assert [item.title for item in nested] == ["Question 1", "Question 2", "Question 3"]
+    nested = [[item.title for item in items] for items in reader.outline if isinstance(items, list)]
+    assert nested == [["Finding 1", "Finding 2"], ["Question 1", "Question 2", "Question 3"]]
 
 
 def test_the_joined_structure_tree_is_one_document(pieces_pdf):

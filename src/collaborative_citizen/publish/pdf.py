@@ -7,11 +7,11 @@ naming the PDF/UA part. The page furniture is marked as artifacts (publish/pdf_l
 
 Laid out whole, the report takes WeasyPrint about 9 s, most of it the appendix's tables, and an edited essay would
 pay all of it again. So the report is laid out in pieces (publish/pdf_pieces.py: each part, and within a part
-each finding, essay and question's table), two at a time (this process and one worker), and each piece's PDF is kept, keyed by what
-it was laid out from: a build lays out only the pieces that changed. The pieces are then joined into one tagged
-file (publish/pdf_join.py), with what only the whole report knows: the contents' page numbers (the contents piece
-is laid out after the others), the page numbers and title of the page furniture, the links between pieces and the
-bookmarks.
+each finding, essay and question's table), two at a time (this process and one worker), and each piece's PDF is
+kept, keyed by what it was laid out from: a build lays out only the pieces that changed. The pieces are then
+joined into one tagged file (publish/pdf_join.py), with what only the whole report knows: the contents' page
+numbers (the contents piece is laid out after the others), the page numbers and title of the page furniture, the
+links between pieces and the bookmarks.
 """
 
 from __future__ import annotations
