@@ -101,6 +101,11 @@ def test_the_report_is_cut_at_parts_findings_and_question_tables():
     # A piece without a heading of its own starts with the running head the report has reached.
     assert "string-set: running" in colophon.css and "string-set" not in third_table.css
     assert pdf_pieces.cut("<!DOCTYPE html><html><body><main><p>x</p></main></body></html>") is None
+    # A finding's section inside a finding (in its commentary, say) starts no piece: only the part's children do.
+    nested = report().replace(
+        "</p></section>", '<ul><li><section class="finding"><p>Inside.</p></section></li></ul></p></section>', 1
+    )
+    assert [p.kind for p in pdf_pieces.cut(nested).pieces] == kinds
 
 
 def test_pieces_joined_read_as_the_report_laid_out_whole(pieces_pdf):
@@ -227,9 +232,13 @@ def test_a_page_told_wrongly_beforehand_still_gives_the_rendered_pages_pdf(piece
 
     layouts.pool.submit = recording
     told, rendered = report(essay_words=500), report(essay_words=600)
-    # A told page whose every piece is new (here: another language) is not begun.
-    layouts.begin(told.replace('lang="en-GB"', 'lang="en-US"'), told=True)
+    # A told page whose every piece is new (here: another language) is not begun, until it is the rendered page.
+    everything_new = told.replace('lang="en-GB"', 'lang="en-US"')
+    layouts.begin(everything_new, told=True)
     assert submitted == []
+    layouts.begin(everything_new)
+    assert len(submitted) == 1
+    submitted.clear()
     layouts.begin(told, told=True)
     layouts.begin(rendered)
     layouts.begin(rendered)

@@ -251,7 +251,7 @@ def predicted_page(notebook: nbformat.NotebookNode, last_notebook: Path, last_pa
     try:
         cells = nbformat.reads(last_notebook.read_text(encoding="utf-8"), as_version=4).cells
         page = last_page.read_text(encoding="utf-8")
-    except (OSError, ValueError, AttributeError, nbformat.ValidationError):
+    except Exception:  # noqa: BLE001 (whatever is wrong with the last build's files, nothing is told from them)
         return None
     if len(cells) != len(notebook.cells):
         return None

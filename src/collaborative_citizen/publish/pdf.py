@@ -187,20 +187,20 @@ class _Layouts:
         if self.begun[0] == html:
             return
         cut = pdf_pieces.cut(html)
-        self.begun = (html, cut)
         if self.pool is None or cut is None:
+            self.begun = (html, cut)
             return
-        self.sheets = cut.sheets
         todo = []
         for job in _first_jobs(list(cut.pieces))[0]:
-            key = layout_key(self.sheets, job.css, job.html, job.tagged)
+            key = layout_key(cut.sheets, job.css, job.html, job.tagged)
             if self._cached(key) is None:
                 todo.append((job.cost, key, job))
-        if self.early is not None and any(key == self.early[0] for _, key, _ in todo):
-            return
         if told and len(todo) > TOLD_PIECES_MAX:
             # (A told page with more new pieces than an edited essay or two makes is likely told wrong in what every
-            # piece has, a new date say: the worker is left free for the rendered page's pieces.)
+            # piece has, a new date say: the worker is left free for the rendered page's pieces, begun when it comes.)
+            return
+        self.begun, self.sheets = (html, cut), cut.sheets
+        if self.early is not None and any(key == self.early[0] for _, key, _ in todo):
             return
         if todo:
             _, key, job = max(todo, key=lambda item: item[0])

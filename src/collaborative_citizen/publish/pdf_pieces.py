@@ -22,8 +22,10 @@ from html import unescape
 
 STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 PART = re.compile(r'<section class="part part-(?P<kind>[\w-]+)" id="[^"]*">')
-# What starts a page within a part (after the part's first): a finding, an essay, a question's table.
+# What starts a page within a part (after the part's first): a finding, an essay, a question's table, each a child
+# of the part's own section (one inside a finding's commentary, say, starts nothing).
 PAGE_START = re.compile(r'<section class="(?:finding|table-block)"|<article class="essay\b')
+SECTIONING_TAG = re.compile(r"<(/?)(?:section|article)\b")
 # (report.css sets the running head from h1 and h2 only.)
 RUNNING = re.compile(r'<h[12]\b[^>]*\sdata-running="([^"]*)"')
 ID = re.compile(r'\sid="([^"]+)"')
@@ -115,7 +117,7 @@ def cut(html: str) -> Cut | None:
 def _split_at_page_starts(part: str) -> list[str]:
     """A part, or, for a part of several findings, essays or question tables, one piece per each: the first with
     the part's heading, each other in a section of the part's class (without its id, which the first piece holds)."""
-    blocks = [m.start() for m in PAGE_START.finditer(part)]
+    blocks = _page_starts(part)
     if len(blocks) < 2:
         return [part]
     opening = part[: part.index(">") + 1]
@@ -128,6 +130,19 @@ def _split_at_page_starts(part: str) -> list[str]:
             text += "</section>\n"  # the part's own end is in the last piece
         pieces.append(text if n == 0 else continued + text)
     return pieces
+
+
+def _page_starts(part: str) -> list[int]:
+    """Where the part's page starts are: the PAGE_START elements among its own section's children."""
+    starts, depth = [], 0
+    for tag in SECTIONING_TAG.finditer(part):
+        if tag.group(1):
+            depth -= 1
+            continue
+        if depth == 1 and PAGE_START.match(part, tag.start()):
+            starts.append(tag.start())
+        depth += 1
+    return starts
 
 
 def with_page_numbers(piece: Piece, pages: dict[str, int] | None) -> Piece:
