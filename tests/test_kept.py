@@ -149,3 +149,19 @@ def test_an_edited_essays_page_is_told_before_nbconvert_makes_it(work_copy, monk
     assert html.predicted_page(edited.notebook, work_copy.notebook, work_copy.html) is None
     work_copy.notebook.unlink()
     assert html.predicted_page(edited.notebook, work_copy.notebook, work_copy.html) is None
+
+
+def test_the_kept_parts_do_not_show_the_checkouts_state():
+    """The parts kept between builds are keyed without the build's commit and local changes (an edited essay
+    changes those): no template but the colophon's, which is made every build, may show them."""
+    import re
+
+    from collaborative_citizen.publish.style import TEMPLATES
+
+    showing = {
+        path.name
+        for path in (TEMPLATES / "parts").glob("*.j2")
+        if re.search(r"\bbuild\s*(\.|\[\s*['\"])\s*(" + "|".join(report.BUILD_STATE) + r")\b", path.read_text())
+    }
+    assert showing == {"colophon.html.j2"}
+    assert "colophon" not in parts.KEPT_KINDS

@@ -248,6 +248,7 @@ def render_html(paths: Paths, predicted=None) -> RenderedReport:
         return read_changes(paths.out / "changes.csv")
 
     wave_order = [w.id for w in available_waves(paths.data)]
+    build_of_data = {key: value for key, value in build.items() if key not in BUILD_STATE}
     inputs = {
         "wave": wave_info,
         "build": build,
@@ -258,8 +259,10 @@ def render_html(paths: Paths, predicted=None) -> RenderedReport:
         "changes": changes,
         "wave_order": wave_order,
         "tables": lambda cols: question_tables(report.results, codebook, cols, titles),
-        # Everything the parts made from the data alone read (parts.KEPT_KINDS), for keeping them.
-        "data": data_digest(paths, wave, [repr(codebook), config, build, wave_info, titles, wave_order]),
+        # Everything the parts made from the data alone read (parts.KEPT_KINDS), for keeping them: the build's
+        # commit and whether the checkout has local changes aside (only the colophon, made every build, shows them;
+        # an edited essay makes the checkout's state change, which would make these parts again).
+        "data": data_digest(paths, wave, [repr(codebook), config, build_of_data, wave_info, titles, wave_order]),
     }
     # The parts made from the tables, each fragment cleaned and each part fact-checked, kept from the last build.
     kept = KeptResults(paths.kept / "html-steps" / paths.wave)
@@ -283,6 +286,10 @@ def render_html(paths: Paths, predicted=None) -> RenderedReport:
     html = export_html(notebook, page, paths.kept / "templates")
     checked = sum(c.html.count('class="num"') + c.html.count("data-cite=") for p in parts for c in p.cells)
     return RenderedReport(html=html, notebook=notebook, parts=len(parts), essays=len(essays), figures=checked)
+
+
+# What the build info says of the checkout, shown by the colophon alone (not by any part kept between builds).
+BUILD_STATE = ("commit", "dirty")
 
 
 def data_digest(paths: Paths, wave, values: list) -> str:
