@@ -187,9 +187,9 @@ def test_kept_pieces_lay_out_only_what_changed(pieces_pdf, monkeypatch):
     assert len(list(cache.glob("*.pdf"))) == len(pdf_pieces.cut(longer).pieces) + 2
 
 
-def test_a_piece_begun_before_the_page_is_written_is_taken_up(pieces_pdf, tmp_path):
-    """`publish html pdf` hands the worker the edited piece as soon as the page is rendered (`begin`), and the
-    PDF step takes that layout up instead of laying the piece out again; the PDF is a build from nothing's."""
+def _recording_layouts(pieces_pdf, tmp_path):
+    """Layouts started with a worker, on a copy of the kept pieces, and the HTML of each piece handed to the
+    worker, as it is handed."""
     import shutil
 
     cache = tmp_path / "pieces"
@@ -204,6 +204,13 @@ def test_a_piece_begun_before_the_page_is_written_is_taken_up(pieces_pdf, tmp_pa
         return submit(function, *args)
 
     layouts.pool.submit = recording
+    return layouts, submitted
+
+
+def test_a_piece_begun_before_the_page_is_written_is_taken_up(pieces_pdf, tmp_path):
+    """`publish html pdf` hands the worker the edited piece as soon as the page is rendered (`begin`), and the
+    PDF step takes that layout up instead of laying the piece out again; the PDF is a build from nothing's."""
+    layouts, submitted = _recording_layouts(pieces_pdf, tmp_path)
     edited = report(essay_words=600)
     layouts.begin(edited)
     assert layouts.early is not None
@@ -217,20 +224,7 @@ def test_a_page_told_wrongly_beforehand_still_gives_the_rendered_pages_pdf(piece
     """A page told before it is rendered (html.predicted_page) has its edited piece begun; when the rendered page
     differs, its own piece is laid out too, and the PDF is the rendered page's; a page told rightly is not begun
     twice."""
-    import shutil
-
-    cache = tmp_path / "pieces"
-    shutil.copytree(pieces_pdf[3], cache)
-    layouts = publish_pdf.start_layouts((stylesheet(),), cache, workers=2)
-    submitted = []
-    submit = layouts.pool.submit
-
-    def recording(function, *args):
-        if function is pdf_layout.lay_out:
-            submitted.append(args[2])
-        return submit(function, *args)
-
-    layouts.pool.submit = recording
+    layouts, submitted = _recording_layouts(pieces_pdf, tmp_path)
     told, rendered = report(essay_words=500), report(essay_words=600)
     # A told page whose every piece is new (here: another language) is not begun, until it is the rendered page.
     everything_new = told.replace('lang="en-GB"', 'lang="en-US"')
