@@ -290,20 +290,21 @@ class _Pack:
 
 
 def _packs(groups: list[tuple[str, list[str], np.ndarray]]) -> list[_Pack]:
-    packs, members = [], []
-    for b, (_breakdown, group_keys, _codes) in enumerate(groups):
-        if members and math.prod(len(groups[m][1]) + 1 for m in members) * (len(group_keys) + 1) > JOINT_GROUPS_MAX:
+    widths = [len(group_keys) + 1 for _breakdown, group_keys, _codes in groups]
+    packs, members, size = [], [], 1
+    for b, width in enumerate(widths):
+        if members and size * width > JOINT_GROUPS_MAX:
             packs.append(members)
-            members = []
+            members, size = [], 1
         members.append(b)
+        size *= width
     packs.append(members)
     result = []
     for members in packs:
-        widths = tuple(len(groups[b][1]) + 1 for b in members)
         joint = np.zeros(len(groups[0][2]), dtype=np.intp)
-        for b, width in zip(members, widths):
-            joint = joint * width + groups[b][2]
-        result.append(_Pack(tuple(members), widths, joint))
+        for b in members:
+            joint = joint * widths[b] + groups[b][2]
+        result.append(_Pack(tuple(members), tuple(widths[b] for b in members), joint))
     return result
 
 
